@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FleetLicense.Web.Features.Platform;
+
+public static class SystemEndpoints
+{
+    public static IEndpointRouteBuilder MapSystemEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Liveness runs no checks: a process that answers is alive even while PostgreSQL is down.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+
+        var api = app.MapGroup("/api/v1/system").WithTags("System");
+        api.MapGet("/", GetStatusAsync)
+            .WithName("GetSystemStatus")
+            .WithSummary("Version, database status and the app nodes of the cluster.");
+        return app;
+    }
+
+    private static async Task<Ok<SystemStatus>> GetStatusAsync(SystemStatusService status, CancellationToken cancellationToken)
+        => TypedResults.Ok(await status.GetAsync(cancellationToken));
+}

@@ -1,0 +1,50 @@
+using FleetLicense.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace FleetLicense.Web.Features.Platform;
+
+public sealed record SystemStatus(
+    string Version,
+    string NodeId,
+    DatabaseStatus Database,
+    IReadOnlyList<ClusterNodeStatus> Nodes);
+
+public sealed record DatabaseStatus(bool Reachable, string? ServerVersion, string? Database, int AppliedMigrations, int PendingMigrations, string? Error);
+
+public sealed record ClusterNodeStatus(string Id, string HostName, string Version, DateTimeOffset StartedAt, DateTimeOffset LastBeatAt, bool Online, bool IsThisNode);
+
+/// <summary>What the System page and <c>/api/v1/system</c> show.</summary>
+public sealed class SystemStatusService(
+    IDbContextFactory<FleetLicenseDbContext> dbFactory,
+    NodeIdentity node,
+    TimeProvider time,
+    IOptions<SystemOptions> options)
+{
+    public async Task<SystemStatus> GetAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        DatabaseStatus database;
+        IReadOnlyList<ClusterNodeStatus> nodes = [];
+        try
+        {
+            var connection = db.Database.GetDbConnection();
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Count();
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+            database = new DatabaseStatus(true, connection.ServerVersion, connection.Database, applied, pending, null);
+
+            var offlineBefore = time.GetUtcNow().AddSeconds(-options.Value.HeartbeatSeconds * options.Value.OfflineAfterMissedBeats);
+            nodes = await db.ClusterNodes.AsNoTracking()
+                .OrderBy(n => n.Id)
+                .Select(n => new ClusterNodeStatus(n.Id, n.HostName, n.Version, n.StartedAt, n.LastBeatAt, n.LastBeatAt >= offlineBefore, n.Id == node.Id))
+                .ToListAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            database = new DatabaseStatus(false, null, null, 0, 0, ex.Message);
+        }
+
+        return new SystemStatus(NodeIdentity.Version, node.Id, database, nodes);
+    }
+}

@@ -1,0 +1,81 @@
+using System.ComponentModel.DataAnnotations;
+using FleetLicense.Web.Features.Platform;
+using Npgsql;
+using Quartz;
+
+namespace FleetLicense.Web.Features.Scheduling;
+
+/// <summary>A feature's way to put its jobs and triggers into the shared, clustered scheduler at start.</summary>
+public interface IScheduledJobSetup
+{
+    Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken);
+}
+
+public sealed class SchedulingOptions
+{
+    public const string SectionName = "Scheduling";
+
+    /// <summary>Turn the scheduler off on a node (it still serves the UI and the API).</summary>
+    public bool Enabled { get; set; } = true;
+
+    [Range(1, 600)]
+    public int ClusterCheckinSeconds { get; set; } = 10;
+}
+
+public static class SchedulingExtensions
+{
+    /// <summary>Quartz.NET on the persistent, clustered PostgreSQL job store created by the first migration.</summary>
+    public static WebApplicationBuilder AddFleetScheduling(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SchedulingOptions>()
+            .BindConfiguration(SchedulingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var options = builder.Configuration.GetSection(SchedulingOptions.SectionName).Get<SchedulingOptions>() ?? new SchedulingOptions();
+        if (!options.Enabled)
+        {
+            return builder;
+        }
+
+        var nodeId = NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]);
+        builder.Services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(s =>
+            {
+                s.InstanceName = "FleetLicense";
+                s.InstanceId = nodeId;
+            });
+            q.UsePersistentStore(store =>
+            {
+                store.UsePostgres(ds => ds.DataSourceFactory = sp => sp.GetRequiredService<NpgsqlDataSource>());
+                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(Math.Clamp(options.ClusterCheckinSeconds, 1, 600)));
+                store.ConfigureStore(s =>
+                {
+                    s.TablePrefix = "qrtz_";
+                    // With lock-free firing rounds a second node can fire a trigger the first already fired.
+                    s.LockFreeFiringRounds = false;
+                    // The schema is owned by our EF migrations; Quartz only checks it at start.
+                    s.SchemaProvisioning = SchemaProvisioning.Validate;
+                });
+            });
+        });
+        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        builder.Services.AddHostedService<ScheduledJobsInstaller>();
+        return builder;
+    }
+}
+
+/// <summary>Runs every feature's <see cref="IScheduledJobSetup"/> once the scheduler exists.</summary>
+internal sealed class ScheduledJobsInstaller(ISchedulerFactory schedulers, IEnumerable<IScheduledJobSetup> setups) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        foreach (var setup in setups)
+        {
+            await setup.ScheduleAsync(scheduler, cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

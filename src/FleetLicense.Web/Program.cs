@@ -1,0 +1,34 @@
+using FleetLicense.Web.Components;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Scheduling;
+using FleetLicense.Web.Features.Platform;
+using FleetLicense.Web.Infrastructure;
+using MudBlazor.Services;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddFleetApi();
+builder.AddFleetDatabase();
+builder.AddFleetScheduling();
+builder.AddSystemFeature();
+
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+
+var app = builder.Build();
+
+await app.MigrateDatabaseAsync();
+
+app.UseFleetErrorHandling();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapFleetApiDocs();
+app.MapSystemEndpoints();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+
+await app.RunAsync();
+
+/// <summary>Entry point, public so integration tests can host the app.</summary>
+public partial class Program;

@@ -1,0 +1,78 @@
+using FleetLicense.Migrations;
+using FleetLicense.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Npgsql;
+
+namespace FleetLicense.Migrations.Tests;
+
+public sealed class MigrationTests(PostgresFixture postgres)
+{
+    private static readonly string[] AppTables = ["cluster_nodes", "data_protection_keys"];
+
+    private static readonly string[] QuartzTables =
+        ["qrtz_job_details", "qrtz_triggers", "qrtz_simple_triggers", "qrtz_cron_triggers", "qrtz_fired_triggers", "qrtz_locks", "qrtz_scheduler_state"];
+
+    [Fact]
+    public async Task Migrate_WhenDatabaseIsEmpty_CreatesAppAndQuartzTables()
+    {
+        var connectionString = await CreateEmptyDatabaseAsync("empty");
+        await using var db = new DesignTimeDbContextFactory().CreateDbContext([connectionString]);
+
+        await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
+
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync(TestContext.Current.CancellationToken));
+        var tables = await TablesAsync(connectionString);
+        Assert.All(AppTables.Concat(QuartzTables), t => Assert.Contains(t, tables));
+    }
+
+    [Fact]
+    public async Task Migrate_WhenRolledBackToZero_RemovesEveryTable()
+    {
+        var connectionString = await CreateEmptyDatabaseAsync("rollback");
+        await using var db = new DesignTimeDbContextFactory().CreateDbContext([connectionString]);
+        await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
+
+        await db.GetService<IMigrator>().MigrateAsync(Migration.InitialDatabase, cancellationToken: TestContext.Current.CancellationToken);
+
+        var tables = await TablesAsync(connectionString);
+        Assert.Equal(["__EFMigrationsHistory"], tables);
+    }
+
+    [Fact]
+    public void Model_WhenComparedWithLastMigration_HasNoPendingChanges()
+    {
+        using var db = new DesignTimeDbContextFactory().CreateDbContext([]);
+
+        Assert.False(db.Database.HasPendingModelChanges(), "Run 'dotnet ef migrations add' for the model changes.");
+    }
+
+    private async Task<string> CreateEmptyDatabaseAsync(string hint)
+    {
+        var name = $"m_{hint}_{Guid.NewGuid():N}"[..30];
+        await using (var admin = new NpgsqlConnection(postgres.Server.AdminConnectionString))
+        {
+            await admin.OpenAsync(TestContext.Current.CancellationToken);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        return new NpgsqlConnectionStringBuilder(postgres.Server.AdminConnectionString) { Database = name }.ConnectionString;
+    }
+
+    private static async Task<List<string>> TablesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1", connection);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        var tables = new List<string>();
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            tables.Add(reader.GetString(0));
+        }
+
+        return tables;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using FleetLicense.Web.Data.Postgres;
+using Testcontainers.PostgreSql;
+
+namespace FleetLicense.Testing;
+
+/// <summary>
+/// A real PostgreSQL server for one test assembly: a Testcontainers container when a Docker daemon answers,
+/// otherwise a throwaway local cluster from the installed binaries (temp dir, free port, fsync off).
+/// Never SQLite or an in-memory stand-in: if neither can start, tests fail with the reason.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private readonly PostgreSqlContainer? _container;
+    private readonly LocalPostgresCluster? _cluster;
+
+    private PostgresServer(PostgreSqlContainer? container, LocalPostgresCluster? cluster, string adminConnectionString)
+    {
+        _container = container;
+        _cluster = cluster;
+        AdminConnectionString = adminConnectionString;
+    }
+
+    /// <summary>Connection string to the server's maintenance database, as a superuser.</summary>
+    public string AdminConnectionString { get; }
+
+    public string Kind => _container is not null ? "testcontainers" : "local cluster";
+
+    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (await DockerAnswersAsync(cancellationToken))
+        {
+            var container = new PostgreSqlBuilder("postgres:15-alpine").WithCommand("-c", "fsync=off", "-c", "max_connections=300").Build();
+            await container.StartAsync(cancellationToken);
+            return new PostgresServer(container, null, container.GetConnectionString());
+        }
+
+        var dataDir = Path.Combine(Path.GetTempPath(), "fleetlicense-test-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        var cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(dataDir) { Throwaway = true, MaxConnections = 300 }, cancellationToken);
+        return new PostgresServer(null, cluster, cluster.ConnectionString());
+    }
+
+    private static async Task<bool> DockerAnswersAsync(CancellationToken cancellationToken)
+    {
+        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        var socket = host is { } h && h.StartsWith("unix://", StringComparison.Ordinal) ? h["unix://".Length..] : "/var/run/docker.sock";
+        if (host is not null && !host.StartsWith("unix://", StringComparison.Ordinal))
+        {
+            return true; // A remote daemon was configured on purpose; let Testcontainers use it (and fail loudly if it cannot).
+        }
+
+        if (!File.Exists(socket))
+        {
+            return false;
+        }
+
+        // The docker CLI may be installed with no daemon behind the socket; ask the daemon itself.
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
+                return new NetworkStream(s, ownsSocket: true);
+            },
+        };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = await client.GetAsync(new Uri("http://docker/_ping"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or SocketException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Takes the server down (an outage, as the app sees it) while keeping its data.</summary>
+    public async Task StopAsync()
+    {
+        if (_container is not null)
+        {
+            await _container.StopAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using FleetLicense.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresFixture))]
