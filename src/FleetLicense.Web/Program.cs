@@ -1,7 +1,7 @@
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
-using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Features.Platform;
+using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Infrastructure;
 using MudBlazor.Services;
 

@@ -1,8 +1,8 @@
 using FleetLicense.Migrations;
 using FleetLicense.Testing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace FleetLicense.Migrations.Tests;

@@ -14,8 +14,10 @@ namespace FleetLicense.Testing;
 /// </summary>
 public sealed class PostgresFixture : IAsyncLifetime
 {
-    private const string TemplateName = "fleetlicense_template";
+    // Unique, so assemblies sharing one external server do not fight over it.
+    private readonly string _templateName = "fleetlicense_template_" + Guid.NewGuid().ToString("N")[..8];
     private readonly SemaphoreSlim _cloneLock = new(1, 1);
+    private readonly HashSet<string> _created = [];
     private PostgresServer? _server;
 
     public PostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL fixture has not started.");
@@ -23,9 +25,9 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await PostgresServer.StartAsync();
-        await ExecuteAdminAsync($"CREATE DATABASE {TemplateName}");
+        await ExecuteAdminAsync($"CREATE DATABASE {_templateName}");
         // No pooling: an idle pooled connection to the template would block every CREATE DATABASE ... TEMPLATE.
-        var template = new NpgsqlConnectionStringBuilder(ConnectionStringFor(TemplateName).Single()) { Pooling = false }.ConnectionString;
+        var template = new NpgsqlConnectionStringBuilder(ConnectionStringFor(_templateName).Single()) { Pooling = false }.ConnectionString;
         await using var db = new DesignTimeDbContextFactory().CreateDbContext([template]);
         await db.Database.MigrateAsync();
     }
@@ -38,7 +40,8 @@ public sealed class PostgresFixture : IAsyncLifetime
         await _cloneLock.WaitAsync();
         try
         {
-            await ExecuteAdminAsync($"CREATE DATABASE {name} TEMPLATE {TemplateName}");
+            await ExecuteAdminAsync($"CREATE DATABASE {name} TEMPLATE {_templateName}");
+            _created.Add(name);
         }
         finally
         {
@@ -87,6 +90,15 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         _cloneLock.Dispose();
+        if (_server is not null && !_server.IsOwned)
+        {
+            // Leave a shared server as we found it: drop this assembly's databases.
+            foreach (var name in _created.Append(_templateName))
+            {
+                await ExecuteAdminAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            }
+        }
+
         if (_server is not null)
         {
             await _server.DisposeAsync();

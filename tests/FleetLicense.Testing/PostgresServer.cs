@@ -6,9 +6,10 @@ using Testcontainers.PostgreSql;
 namespace FleetLicense.Testing;
 
 /// <summary>
-/// A real PostgreSQL server for one test assembly: a Testcontainers container when a Docker daemon answers,
-/// otherwise a throwaway local cluster from the installed binaries (temp dir, free port, fsync off).
-/// Never SQLite or an in-memory stand-in: if neither can start, tests fail with the reason.
+/// A real PostgreSQL server for one test assembly: the server named by FLEETLICENSE_TEST_POSTGRES (an admin
+/// connection string, as CI's service container), else a Testcontainers container when a Docker daemon
+/// answers, else a throwaway local cluster from the installed binaries (temp dir, free port, fsync off).
+/// Never SQLite or an in-memory stand-in: if none can start, tests fail with the reason.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
@@ -25,9 +26,17 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Connection string to the server's maintenance database, as a superuser.</summary>
     public string AdminConnectionString { get; }
 
-    public string Kind => _container is not null ? "testcontainers" : "local cluster";
+    /// <summary>False for a shared external server, which tests must leave as they found it.</summary>
+    public bool IsOwned => _container is not null || _cluster is not null;
 
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var external = Environment.GetEnvironmentVariable("FLEETLICENSE_TEST_POSTGRES");
+        return string.IsNullOrWhiteSpace(external) ? await StartOwnAsync(cancellationToken) : new PostgresServer(null, null, external);
+    }
+
+    /// <summary>A server of the caller's own, which it may stop (never a shared external one).</summary>
+    public static async Task<PostgresServer> StartOwnAsync(CancellationToken cancellationToken = default)
     {
         if (await DockerAnswersAsync(cancellationToken))
         {
@@ -80,6 +89,11 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Takes the server down (an outage, as the app sees it) while keeping its data.</summary>
     public async Task StopAsync()
     {
+        if (_container is null && _cluster is null)
+        {
+            throw new InvalidOperationException("A shared external server cannot be stopped; use StartOwnAsync.");
+        }
+
         if (_container is not null)
         {
             await _container.StopAsync();

@@ -23,7 +23,7 @@ public sealed class HealthTests(PostgresFixture postgres)
     public async Task Ready_WhenPostgresIsStopped_Returns503AndLiveStays200()
     {
         // A server of its own, so stopping it cannot disturb the other tests.
-        await using var server = await PostgresServer.StartAsync(TestContext.Current.CancellationToken);
+        await using var server = await PostgresServer.StartOwnAsync(TestContext.Current.CancellationToken);
         var connectionString = await MigratedDatabaseAsync(server);
         await using var app = new FleetWebFactory(connectionString, settings: new Dictionary<string, string?> { ["Scheduling:Enabled"] = "false" });
         using var client = app.CreateClient();

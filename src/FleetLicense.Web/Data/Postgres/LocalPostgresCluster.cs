@@ -162,7 +162,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     {
         var dataDir = _options.DataDirectory;
         GrantToServiceUser(dataDir, recursive: true);
-        await RunAsync("initdb", ["-D", dataDir, "-U", SuperUser, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"], 
+        await RunAsync("initdb", ["-D", dataDir, "-U", SuperUser, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
             $"initdb could not create a cluster in {dataDir}.", cancellationToken);
     }
 
@@ -177,7 +177,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         // pg_ctl status answers 3 when no server runs; a stale pid file is then removed by the next start.
         if (await IsRunningAsync(cancellationToken))
         {
-            await RunAsync("pg_ctl", ["-D", _options.DataDirectory, "-m", "fast", "-w", "stop"], 
+            await RunAsync("pg_ctl", ["-D", _options.DataDirectory, "-m", "fast", "-w", "stop"],
             $"A PostgreSQL server from an earlier run still holds {_options.DataDirectory} and would not stop.", cancellationToken);
         }
     }

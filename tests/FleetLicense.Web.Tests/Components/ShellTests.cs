@@ -1,0 +1,61 @@
+using Bunit;
+using FleetLicense.Web.Components.Layout;
+using FleetLicense.Web.Components.Pages;
+using Microsoft.AspNetCore.Components;
+
+namespace FleetLicense.Web.Tests.Components;
+
+public sealed class ShellTests : BunitContext
+{
+    public ShellTests() => this.AddTestServices(withPopoverProvider: false);
+
+    [Fact]
+    public void MainLayout_WhenRendered_NavigatesToEverySection()
+    {
+        var layout = Render<MainLayout>(p => p.Add(l => l.Body, (RenderFragment)(b => b.AddContent(0, "page body"))));
+
+        var links = layout.FindAll("a.mud-nav-link").Select(a => (Text: a.TextContent.Trim(), Href: a.GetAttribute("href"))).ToList();
+        Assert.Equal(
+            ["Overview", "Machines", "Flags", "KMS hosts", "Alerts", "Exports", "System"],
+            links.Select(l => l.Text));
+        Assert.Contains(("System", "settings/system"), links);
+        Assert.Contains("page body", layout.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ThemeToggle_WhenClicked_SwitchesToDarkAndBack()
+    {
+        var layout = Render<MainLayout>(p => p.Add(l => l.Body, (RenderFragment)(_ => { })));
+        var toggle = () => layout.Find("[data-testid=theme-toggle]");
+        Assert.Equal("Toggle theme", toggle().GetAttribute("aria-label"));
+        var lightIcon = toggle().InnerHtml;
+
+        toggle().Click();
+        var darkIcon = toggle().InnerHtml;
+        toggle().Click();
+
+        Assert.NotEqual(lightIcon, darkIcon);
+        Assert.Equal(lightIcon, toggle().InnerHtml);
+    }
+
+    [Theory]
+    [InlineData(typeof(Home), "Fleet overview", "No machines have reported yet")]
+    [InlineData(typeof(Machines), "Machines", "No machines yet")]
+    [InlineData(typeof(Flags), "Flags", "No open flags")]
+    [InlineData(typeof(KmsHosts), "KMS hosts", "No KMS hosts seen")]
+    [InlineData(typeof(Alerts), "Alerts", "No alerts sent")]
+    [InlineData(typeof(Exports), "Exports", "No exports yet")]
+    [InlineData(typeof(NotFound), "Page not found", "There is nothing at this address")]
+    public void SectionPage_WhenEmpty_ShowsItsTitleAndADesignedEmptyState(Type page, string title, string emptyTitle)
+    {
+        Render<MudBlazor.MudPopoverProvider>();
+        var cut = Render(b =>
+        {
+            b.OpenComponent(0, page);
+            b.CloseComponent();
+        });
+
+        Assert.Equal(title, cut.Find("h1").TextContent.Trim());
+        Assert.Contains(emptyTitle, cut.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal);
+    }
+}
