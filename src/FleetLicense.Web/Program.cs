@@ -6,6 +6,11 @@ using FleetLicense.Web.Infrastructure;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
+if (!builder.Environment.IsDevelopment())
+{
+    // One JSON object per event, properties intact, for whatever collects the logs.
+    builder.Logging.AddJsonConsole(o => o.UseUtcTimestamp = true);
+}
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFleetApi();

@@ -1,5 +1,6 @@
 using FleetLicense.Testing;
 using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 
 namespace FleetLicense.E2E.Tests;
 
@@ -14,19 +15,18 @@ public sealed class ShellTests(PostgresFixture postgres, BrowserFixture browser)
         var page = await NewPageAsync();
 
         var response = await page.GotoAsync(baseAddress.ToString());
-        await page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" }).WaitForAsync();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "overview.png"), FullPage = true });
 
         Assert.True(response?.Ok, $"home page answered {response?.Status}");
-        Assert.Equal("Overview · FleetLicense", await page.TitleAsync());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" })).ToBeVisibleAsync();
+        await Expect(page).ToHaveTitleAsync("Overview · FleetLicense");
         foreach (var section in new[] { "Machines", "Flags", "KMS hosts", "Alerts", "Exports", "System" })
         {
-            Assert.True(await page.GetByRole(AriaRole.Link, new() { Name = section, Exact = true }).IsVisibleAsync(), $"{section} is in the navigation");
+            await Expect(page.GetByRole(AriaRole.Link, new() { Name = section, Exact = true })).ToBeVisibleAsync();
         }
 
         // MudBlazor's stylesheet is served and applied (a broken static-asset setup renders unstyled).
-        var appBarPosition = await page.Locator(".mud-appbar").EvaluateAsync<string>("e => getComputedStyle(e).position");
-        Assert.Equal("fixed", appBarPosition);
+        await Expect(page.Locator(".mud-appbar")).ToHaveCSSAsync("position", "fixed");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "overview.png"), FullPage = true });
     }
 
     [Fact]
@@ -45,11 +45,10 @@ public sealed class ShellTests(PostgresFixture postgres, BrowserFixture browser)
             return await page.GetByRole(AriaRole.Heading, new() { Name = "System" }).IsVisibleAsync();
         }, what: "navigation to the System page");
         var row = page.Locator("[data-testid=node-row][data-node-id=e2e-system-node]");
-        await row.WaitForAsync(new() { Timeout = 30_000 });
-        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "settings-system.png"), FullPage = true });
 
-        Assert.Contains("online", await row.InnerTextAsync(), StringComparison.Ordinal);
-        Assert.Contains("Connected", await page.Locator("[data-testid=db-status]").InnerTextAsync(), StringComparison.Ordinal);
+        await Expect(row).ToContainTextAsync("online", new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=db-status]")).ToContainTextAsync("Connected");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "settings-system.png"), FullPage = true });
     }
 
     private async Task<IPage> NewPageAsync()
