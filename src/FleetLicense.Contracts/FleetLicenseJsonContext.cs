@@ -1,0 +1,14 @@
+using System.Text.Json.Serialization;
+
+namespace FleetLicense.Contracts;
+
+/// <summary>
+/// Source-generated JSON metadata for the wire contract: camelCase names and enums as strings,
+/// so agent and server agree without reflection (and the agent can be trimmed).
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UseStringEnumConverter = true,
+    WriteIndented = false)]
+[JsonSerializable(typeof(LicenseReportV1))]
+public sealed partial class FleetLicenseJsonContext : JsonSerializerContext;
