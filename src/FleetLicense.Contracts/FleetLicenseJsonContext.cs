@@ -11,4 +11,9 @@ namespace FleetLicense.Contracts;
     UseStringEnumConverter = true,
     WriteIndented = false)]
 [JsonSerializable(typeof(LicenseReportV1))]
+[JsonSerializable(typeof(EnrollRequestV1))]
+[JsonSerializable(typeof(EnrollResponseV1))]
+[JsonSerializable(typeof(ReportBatchV1))]
+[JsonSerializable(typeof(ReportAckV1))]
+[JsonSerializable(typeof(ReportBatchAckV1))]
 public sealed partial class FleetLicenseJsonContext : JsonSerializerContext;
