@@ -11,6 +11,8 @@ namespace FleetLicense.Contracts;
     UseStringEnumConverter = true,
     WriteIndented = false)]
 [JsonSerializable(typeof(LicenseReportV1))]
+[JsonSerializable(typeof(MachineFactsV1))]
+[JsonSerializable(typeof(LicensedProductV1))]
 [JsonSerializable(typeof(EnrollRequestV1))]
 [JsonSerializable(typeof(EnrollResponseV1))]
 [JsonSerializable(typeof(ReportBatchV1))]

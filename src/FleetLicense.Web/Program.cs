@@ -1,5 +1,6 @@
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Infrastructure;
@@ -17,6 +18,7 @@ builder.Services.AddFleetApi();
 builder.AddFleetDatabase();
 builder.AddFleetScheduling();
 builder.AddSystemFeature();
+builder.AddIngestionFeature();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -31,6 +33,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapFleetApiDocs();
 app.MapSystemEndpoints();
+app.MapIngestionEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

@@ -22,6 +22,575 @@ namespace FleetLicense.Migrations.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Enrollment.EnrollmentSecret", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Hint")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("hint");
+
+                    b.Property<int?>("MaxUses")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_uses");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret_hash");
+
+                    b.Property<int>("Uses")
+                        .HasColumnType("integer")
+                        .HasColumnName("uses");
+
+                    b.HasKey("Id")
+                        .HasName("pk_enrollment_secrets");
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_enrollment_secrets_secret_hash");
+
+                    b.ToTable("enrollment_secrets", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Enrollment.OrganisationSecret", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("FingerprintSecret")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("fingerprint_secret");
+
+                    b.HasKey("Id")
+                        .HasName("pk_organisation_secrets");
+
+                    b.ToTable("organisation_secrets", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Flags.Flag", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Advice")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("advice");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("evidence");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("first_seen_at");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("message");
+
+                    b.Property<string>("Product")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("product");
+
+                    b.Property<string>("Rule")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("rule");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("severity");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StatusBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("status_by");
+
+                    b.Property<DateTimeOffset>("StatusChangedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("status_changed_at");
+
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("status_reason");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("title");
+
+                    b.Property<DateTimeOffset?>("WaivedUntil")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("waived_until");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flags");
+
+                    b.HasIndex("MachineId", "Rule", "Subject")
+                        .IsUnique()
+                        .HasDatabaseName("ix_flags_machine_id_rule_subject");
+
+                    b.HasIndex("Status", "Severity", "Rule")
+                        .HasDatabaseName("ix_flags_status_severity_rule");
+
+                    b.ToTable("flags", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Flags.FlagEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("FlagId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("flag_id");
+
+                    b.Property<string>("From")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("from");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("to");
+
+                    b.Property<DateTimeOffset?>("Until")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("until");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flag_events");
+
+                    b.HasIndex("FlagId", "At")
+                        .HasDatabaseName("ix_flag_events_flag_id_at");
+
+                    b.ToTable("flag_events", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Ingestion.PendingProjection", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Seq"));
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("received_at");
+
+                    b.Property<Guid>("ReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.HasKey("Seq")
+                        .HasName("pk_projection_queue");
+
+                    b.ToTable("projection_queue", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Ingestion.ReportReceipt", b =>
+                {
+                    b.Property<Guid>("ReportId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("ReportId")
+                        .HasName("pk_report_receipts");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_report_receipts_received_at");
+
+                    b.ToTable("report_receipts", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.Machine", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AgentVersion")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("agent_version");
+
+                    b.Property<string>("DomainName")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("domain_name");
+
+                    b.Property<string>("EditionId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("edition_id");
+
+                    b.Property<DateTimeOffset>("EnrolledAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("enrolled_at");
+
+                    b.Property<string>("Facts")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("facts");
+
+                    b.Property<string>("FirmwareEdition")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("firmware_edition");
+
+                    b.Property<string>("FirmwareKeyFingerprint")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("firmware_key_fingerprint");
+
+                    b.Property<string>("FirmwarePartialKey")
+                        .HasMaxLength(5)
+                        .HasColumnType("character varying(5)")
+                        .HasColumnName("firmware_partial_key");
+
+                    b.Property<string>("Hostname")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("hostname");
+
+                    b.Property<string>("IdentityKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("identity_key");
+
+                    b.Property<string>("JoinType")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("join_type");
+
+                    b.Property<string>("KmsHost")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("kms_host");
+
+                    b.Property<DateTimeOffset?>("LastCollectedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_collected_at");
+
+                    b.Property<Guid?>("LastReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_report_id");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<string>("Manufacturer")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("manufacturer");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
+
+                    b.Property<string>("OsBuild")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("os_build");
+
+                    b.Property<string>("OsName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("os_name");
+
+                    b.Property<int?>("PcSystemType")
+                        .HasColumnType("integer")
+                        .HasColumnName("pc_system_type");
+
+                    b.Property<string>("SerialNumber")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("serial_number");
+
+                    b.Property<string>("SmbiosUuid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("smbios_uuid");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTimeOffset>("TokenIssuedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("token_issued_at");
+
+                    b.Property<string>("WindowsChannel")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("windows_channel");
+
+                    b.Property<long?>("WindowsGraceMinutes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("windows_grace_minutes");
+
+                    b.Property<string>("WindowsPartialKey")
+                        .HasMaxLength(5)
+                        .HasColumnType("character varying(5)")
+                        .HasColumnName("windows_partial_key");
+
+                    b.Property<int?>("WindowsStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("windows_status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_machines");
+
+                    b.HasIndex("Hostname")
+                        .HasDatabaseName("ix_machines_hostname");
+
+                    b.HasIndex("IdentityKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_machines_identity_key");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_machines_last_seen_at");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_machines_token_hash");
+
+                    b.ToTable("machines", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineHistoryEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Field")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("field");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("NewValue")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("new_value");
+
+                    b.Property<string>("OldValue")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("old_value");
+
+                    b.Property<string>("ProductKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("product_key");
+
+                    b.Property<string>("ProductName")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("product_name");
+
+                    b.Property<Guid>("ReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_machine_history");
+
+                    b.HasIndex("MachineId", "At")
+                        .HasDatabaseName("ix_machine_history_machine_id_at");
+
+                    b.ToTable("machine_history", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineProduct", b =>
+                {
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<string>("ProductKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("product_key");
+
+                    b.Property<string>("Channel")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("channel");
+
+                    b.Property<DateTimeOffset>("CollectedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("collected_at");
+
+                    b.Property<string>("Details")
+                        .IsRequired()
+                        .HasColumnType("json")
+                        .HasColumnName("details");
+
+                    b.Property<long?>("GraceMinutes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("grace_minutes");
+
+                    b.Property<string>("KeyFingerprint")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key_fingerprint");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("KmsHost")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("kms_host");
+
+                    b.Property<int>("LicenseStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("license_status");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("PartialKey")
+                        .HasMaxLength(5)
+                        .HasColumnType("character varying(5)")
+                        .HasColumnName("partial_key");
+
+                    b.HasKey("MachineId", "ProductKey")
+                        .HasName("pk_machine_products");
+
+                    b.HasIndex("KeyFingerprint")
+                        .HasDatabaseName("ix_machine_products_key_fingerprint");
+
+                    b.HasIndex("KmsHost")
+                        .HasDatabaseName("ix_machine_products_kms_host");
+
+                    b.ToTable("machine_products", (string)null);
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Platform.ClusterNode", b =>
                 {
                     b.Property<string>("Id")
@@ -58,6 +627,38 @@ namespace FleetLicense.Migrations.Migrations
                     b.ToTable("cluster_nodes", (string)null);
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Policy.PolicyVersion", b =>
+                {
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("comment");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("document");
+
+                    b.HasKey("Version")
+                        .HasName("pk_policies");
+
+                    b.ToTable("policies", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -79,6 +680,46 @@ namespace FleetLicense.Migrations.Migrations
                         .HasName("pk_data_protection_keys");
 
                     b.ToTable("data_protection_keys", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Flags.Flag", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_flags_machines_machine_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Flags.FlagEvent", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Flags.Flag", null)
+                        .WithMany()
+                        .HasForeignKey("FlagId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_flag_events_flags_flag_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineHistoryEntry", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_machine_history_machines_machine_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineProduct", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_machine_products_machines_machine_id");
                 });
 #pragma warning restore 612, 618
         }

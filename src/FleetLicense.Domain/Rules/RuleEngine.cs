@@ -136,9 +136,9 @@ public static class RuleEngine
             Dictionary<string, string> evidence = ProductEvidence(product);
             evidence[field] = host;
             // The discovered IP is the address of the discovered host: an allowlisted name vouches for it.
-            bool allowlisted = IsAllowlisted(host, policy.KmsAllowlist)
-                || (field == "discoveredKmsIpAddress" && NormalizeHost(product.DiscoveredKmsHost) is { } name && IsAllowlisted(name, policy.KmsAllowlist));
-            if (IsLoopback(host))
+            bool allowlisted = KmsHostNames.IsAllowlisted(host, policy.KmsAllowlist)
+                || (field == "discoveredKmsIpAddress" && KmsHostNames.Normalize(product.DiscoveredKmsHost) is { } name && KmsHostNames.IsAllowlisted(name, policy.KmsAllowlist));
+            if (KmsHostNames.IsLoopback(host))
             {
                 findings.Add(new Finding
                 {
@@ -152,7 +152,7 @@ public static class RuleEngine
                     Evidence = evidence,
                 });
             }
-            else if (IsPublicEmulator(host, policy.PublicKmsEmulatorHosts) || (!allowlisted && string.Equals(host, KnownKmsHosts.MasParkingAddress, StringComparison.Ordinal)))
+            else if (KmsHostNames.IsPublicEmulator(host, policy.PublicKmsEmulatorHosts) || (!allowlisted && string.Equals(host, KnownKmsHosts.MasParkingAddress, StringComparison.Ordinal)))
             {
                 findings.Add(new Finding
                 {
@@ -443,58 +443,12 @@ public static class RuleEngine
 
     private static void AddHost(List<(string Field, string Host)> hosts, string field, string? host)
     {
-        string? normalized = NormalizeHost(host);
+        string? normalized = KmsHostNames.Normalize(host);
         if (normalized is not null)
         {
             hosts.Add((field, normalized));
         }
     }
-
-    internal static string? NormalizeHost(string? host)
-    {
-        if (string.IsNullOrWhiteSpace(host))
-        {
-            return null;
-        }
-
-        string h = host.Trim().TrimEnd('.').ToLowerInvariant();
-        if (h.StartsWith('[') && h.Contains(']', StringComparison.Ordinal))
-        {
-            h = h[1..h.IndexOf(']', StringComparison.Ordinal)];
-        }
-        else if (h.Count(c => c == ':') == 1)
-        {
-            h = h[..h.IndexOf(':', StringComparison.Ordinal)];
-        }
-
-        return h.Length == 0 ? null : h;
-    }
-
-    internal static bool IsLoopback(string host)
-    {
-        if (host is "localhost" || host.EndsWith(".localhost", StringComparison.Ordinal) || host == "0.0.0.0")
-        {
-            return true;
-        }
-
-        return IPAddress.TryParse(host, out IPAddress? address) && IPAddress.IsLoopback(address);
-    }
-
-    internal static bool IsPublicEmulator(string host, IReadOnlyList<string> list) =>
-        list.Any(entry =>
-        {
-            string e = entry.Trim().TrimEnd('.').ToLowerInvariant();
-            return host == e || host.EndsWith("." + e, StringComparison.Ordinal);
-        });
-
-    internal static bool IsAllowlisted(string host, IReadOnlyList<string> allowlist) =>
-        allowlist.Any(entry =>
-        {
-            string e = entry.Trim().TrimEnd('.').ToLowerInvariant();
-            return e.StartsWith("*.", StringComparison.Ordinal)
-                ? host.EndsWith(e[1..], StringComparison.Ordinal)
-                : host == e;
-        });
 
     private static string Days(long minutes) =>
         minutes >= 1440

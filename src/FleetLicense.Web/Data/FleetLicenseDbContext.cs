@@ -1,4 +1,9 @@
+using FleetLicense.Web.Features.Enrollment;
+using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Platform;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,6 +16,26 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     public DbSet<ClusterNode> ClusterNodes => Set<ClusterNode>();
+
+    public DbSet<EnrollmentSecret> EnrollmentSecrets => Set<EnrollmentSecret>();
+
+    public DbSet<OrganisationSecret> OrganisationSecrets => Set<OrganisationSecret>();
+
+    public DbSet<Machine> Machines => Set<Machine>();
+
+    public DbSet<MachineProduct> MachineProducts => Set<MachineProduct>();
+
+    public DbSet<MachineHistoryEntry> MachineHistory => Set<MachineHistoryEntry>();
+
+    public DbSet<ReportReceipt> ReportReceipts => Set<ReportReceipt>();
+
+    public DbSet<PendingProjection> ProjectionQueue => Set<PendingProjection>();
+
+    public DbSet<Flag> Flags => Set<Flag>();
+
+    public DbSet<FlagEvent> FlagEvents => Set<FlagEvent>();
+
+    public DbSet<PolicyVersion> Policies => Set<PolicyVersion>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using FleetLicense.Contracts;
 using Scalar.AspNetCore;
 
 namespace FleetLicense.Web.Infrastructure;
@@ -7,6 +9,11 @@ public static class ApiConventions
 {
     public static IServiceCollection AddFleetApi(this IServiceCollection services)
     {
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetLicenseJsonContext.Default);
+        });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>

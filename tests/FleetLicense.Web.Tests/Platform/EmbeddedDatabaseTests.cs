@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FleetLicense.Testing;
@@ -48,11 +49,28 @@ public sealed class EmbeddedDatabaseTests : IDisposable
         await using var orphan = await LocalPostgresCluster.StartAsync(
             new LocalPostgresOptions(_dataDirectory) { OwnerProcessId = owner.Id }, TestContext.Current.CancellationToken);
         var orphanPort = orphan.Port;
+        // The process that started it is gone (and its watchdog with it, as after a kill -9 of both).
+        await File.WriteAllTextAsync(Path.Combine(_dataDirectory, "fleetlicense.owner"), DeadProcessId().ToString(CultureInfo.InvariantCulture), TestContext.Current.CancellationToken);
 
         await using var cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(_dataDirectory), TestContext.Current.CancellationToken);
 
         Assert.True(await cluster.IsRunningAsync(TestContext.Current.CancellationToken));
         Assert.NotEqual(orphanPort, cluster.Port);
+        owner.Kill();
+    }
+
+    [Fact]
+    public async Task Start_WhenAnotherLiveInstanceHoldsTheDirectory_RefusesNamingIt()
+    {
+        using var owner = Process.Start(new ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
+        await using var running = await LocalPostgresCluster.StartAsync(
+            new LocalPostgresOptions(_dataDirectory) { Throwaway = true, OwnerProcessId = owner.Id }, TestContext.Current.CancellationToken);
+
+        var error = await Assert.ThrowsAsync<PostgresUnavailableException>(() =>
+            LocalPostgresCluster.StartAsync(new LocalPostgresOptions(_dataDirectory), TestContext.Current.CancellationToken));
+
+        Assert.Contains($"pid {owner.Id}", error.Message, StringComparison.Ordinal);
+        Assert.True(await running.IsRunningAsync(TestContext.Current.CancellationToken), "the running instance's server is left alone");
         owner.Kill();
     }
 
@@ -73,6 +91,13 @@ public sealed class EmbeddedDatabaseTests : IDisposable
             var ids = status.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("id").GetString()).ToHashSet();
             return expected.All(ids.Contains);
         }, what: $"nodes {string.Join(", ", expected)} in the embedded database");
+
+    private static int DeadProcessId()
+    {
+        using var exited = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        exited.WaitForExit();
+        return exited.Id;
+    }
 
     public void Dispose()
     {

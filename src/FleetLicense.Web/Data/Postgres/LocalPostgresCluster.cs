@@ -146,6 +146,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         await RunAsync("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "60", "-o", string.Join(' ', settings), "start"],
             $"PostgreSQL did not start from {dataDir}; see {logFile}.", cancellationToken);
         _started = true;
+        await File.WriteAllTextAsync(OwnerFile, OwnerProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
         StartWatchdog();
     }
 
@@ -166,19 +167,44 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             $"initdb could not create a cluster in {dataDir}.", cancellationToken);
     }
 
-    /// <summary>A server left running by a process that was killed before its watchdog acted.</summary>
+    /// <summary>
+    /// A server already running on the directory: another live instance's (refuse, with a clear message), or an
+    /// orphan of a process that was killed before its watchdog acted (stop it).
+    /// </summary>
     private async Task StopOrphanAsync(CancellationToken cancellationToken)
     {
-        if (!File.Exists(Path.Combine(_options.DataDirectory, "postmaster.pid")))
+        if (!File.Exists(Path.Combine(_options.DataDirectory, "postmaster.pid")) || !await IsRunningAsync(cancellationToken))
         {
             return;
         }
 
-        // pg_ctl status answers 3 when no server runs; a stale pid file is then removed by the next start.
-        if (await IsRunningAsync(cancellationToken))
+        if (ReadOwner() is { } owner && owner != OwnerProcessId && IsAlive(owner))
         {
-            await RunAsync("pg_ctl", ["-D", _options.DataDirectory, "-m", "fast", "-w", "stop"],
+            throw new PostgresUnavailableException(
+                $"Another process (pid {owner}) is running PostgreSQL on {_options.DataDirectory}. Stop it first, or give this instance its own data directory.");
+        }
+
+        await RunAsync("pg_ctl", ["-D", _options.DataDirectory, "-m", "fast", "-w", "stop"],
             $"A PostgreSQL server from an earlier run still holds {_options.DataDirectory} and would not stop.", cancellationToken);
+    }
+
+    private int OwnerProcessId => _options.OwnerProcessId ?? Environment.ProcessId;
+
+    private string OwnerFile => Path.Combine(_options.DataDirectory, "fleetlicense.owner");
+
+    private int? ReadOwner() =>
+        File.Exists(OwnerFile) && int.TryParse(File.ReadAllText(OwnerFile).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
         }
     }
 
@@ -190,8 +216,7 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         var stop = IsRoot
             ? $"runuser -u {ServiceUser} -- '{pgCtl}' -D '{_options.DataDirectory}' -m fast -w stop"
             : $"'{pgCtl}' -D '{_options.DataDirectory}' -m fast -w stop";
-        var owner = _options.OwnerProcessId ?? Environment.ProcessId;
-        var script = $"while kill -0 {owner} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1";
+        var script = $"while kill -0 {OwnerProcessId} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1";
         var psi = new ProcessStartInfo("setsid", ["sh", "-c", script])
         {
             UseShellExecute = false,

@@ -32,11 +32,6 @@ public static class SchedulingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         var options = builder.Configuration.GetSection(SchedulingOptions.SectionName).Get<SchedulingOptions>() ?? new SchedulingOptions();
-        if (!options.Enabled)
-        {
-            return builder;
-        }
-
         var nodeId = NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]);
         builder.Services.AddQuartz(q =>
         {
@@ -59,8 +54,13 @@ public static class SchedulingExtensions
                 });
             });
         });
-        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
-        builder.Services.AddHostedService<ScheduledJobsInstaller>();
+        // A node with scheduling off still reaches the clustered store (to trigger a job) but never runs jobs.
+        if (options.Enabled)
+        {
+            builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+            builder.Services.AddHostedService<ScheduledJobsInstaller>();
+        }
+
         return builder;
     }
 }

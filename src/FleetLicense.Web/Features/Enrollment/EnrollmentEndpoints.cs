@@ -1,0 +1,112 @@
+using System.Text.Json;
+using FleetLicense.Contracts;
+using FleetLicense.Web.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FleetLicense.Web.Features.Enrollment;
+
+public static class EnrollmentEndpoints
+{
+    public static IEndpointRouteBuilder MapEnrollmentEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/agents/enroll", EnrollAsync)
+            .WithTags("Agents")
+            .WithName("EnrollAgent")
+            .WithSummary("Enrol a machine with an enrolment secret; returns its device token and the fingerprint secret.")
+            .WithDescription("Enrolling the same machine again (same SMBIOS UUID, else serial, else host name) rotates its token: the old one stops working.")
+            .Accepts<EnrollRequestV1>("application/json")
+            .Produces<EnrollResponseV1>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+
+        var admin = app.MapAdminGroup("/enrollment-secrets", "Enrolment secrets");
+        admin.MapGet("/", async (EnrollmentService service, CancellationToken ct) => TypedResults.Ok(await service.ListSecretsAsync(ct)))
+            .WithName("ListEnrollmentSecrets")
+            .WithSummary("Every enrolment secret (never the secret itself) and whether it can still be used.");
+        admin.MapPost("/", CreateSecretAsync)
+            .WithName("CreateEnrollmentSecret")
+            .WithSummary("Create an enrolment secret; the response is the only time the secret is shown.")
+            .ProducesValidationProblem();
+        admin.MapPost("/{id:guid}/revoke", async Task<Results<NoContent, NotFound>> (Guid id, EnrollmentService service, CancellationToken ct) =>
+                await service.RevokeSecretAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .WithName("RevokeEnrollmentSecret")
+            .WithSummary("Revoke a secret: no new enrolments; machines already enrolled keep working.");
+        return app;
+    }
+
+    private static async Task<IResult> EnrollAsync(HttpContext http, EnrollmentService service, CancellationToken cancellationToken)
+    {
+        var (body, error) = await HttpBodies.ReadJsonAsync(http.Request, 16 * 1024, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        EnrollRequestV1? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(body.Span, FleetLicenseJsonContext.Default.EnrollRequestV1);
+        }
+        catch (JsonException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [ex.Path ?? "$"] = ["The body is not a valid enrolment request: " + ex.Message] });
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        Check(errors, "enrollmentSecret", request?.EnrollmentSecret, 200, required: true);
+        Check(errors, "hostname", request?.Hostname, 255, required: true);
+        Check(errors, "smbiosUuid", request?.SmbiosUuid, 64);
+        Check(errors, "serialNumber", request?.SerialNumber, 128);
+        Check(errors, "agentVersion", request?.AgentVersion, 50);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The enrolment request is not valid.");
+        }
+
+        var response = await service.EnrollAsync(request!, cancellationToken);
+        return response is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The enrolment secret is unknown, revoked, expired or used up.",
+                detail: "Ask an administrator for a current enrolment secret.")
+            : TypedResults.Ok(response);
+    }
+
+    private static async Task<IResult> CreateSecretAsync(CreateEnrollmentSecretRequest request, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        Check(errors, "name", request.Name, 200, required: true);
+        if (request.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            errors["expiresAt"] = ["expiresAt must be in the future."];
+        }
+
+        if (request.MaxUses is < 1)
+        {
+            errors["maxUses"] = ["maxUses must be at least 1 (or null for no limit)."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The enrolment secret request is not valid.");
+        }
+
+        var created = await service.CreateSecretAsync(request, cancellationToken);
+        return TypedResults.Created($"/api/v1/admin/enrollment-secrets/{created.Id}", created);
+    }
+
+    private static void Check(Dictionary<string, string[]> errors, string field, string? value, int max, bool required = false)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+            {
+                errors[field] = ["Required."];
+            }
+        }
+        else if (value.Length > max)
+        {
+            errors[field] = [$"At most {max} characters."];
+        }
+    }
+}

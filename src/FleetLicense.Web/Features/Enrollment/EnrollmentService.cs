@@ -1,0 +1,135 @@
+using FleetLicense.Contracts;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace FleetLicense.Web.Features.Enrollment;
+
+public sealed record CreateEnrollmentSecretRequest(string Name, DateTimeOffset? ExpiresAt, int? MaxUses);
+
+public sealed record EnrollmentSecretView(Guid Id, string Name, string Hint, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, int? MaxUses, int Uses, DateTimeOffset? RevokedAt, bool Usable);
+
+/// <summary>Returned once, when the secret is created: the only time the secret itself is shown.</summary>
+public sealed record CreatedEnrollmentSecret(Guid Id, string Name, string Secret, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, int? MaxUses);
+
+/// <summary>Enrolment secrets for administrators, and enrolment of machines with them.</summary>
+public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> dbFactory, DeviceAuthenticator devices, TimeProvider time)
+{
+    public const string SecretPrefix = "fle_";
+    public const string DeviceTokenPrefix = "fld_";
+
+    public async Task<CreatedEnrollmentSecret> CreateSecretAsync(CreateEnrollmentSecretRequest request, CancellationToken cancellationToken)
+    {
+        var secret = Secrets.NewToken(SecretPrefix);
+        var entity = new EnrollmentSecret
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            Name = request.Name.Trim(),
+            SecretHash = Secrets.Hash(secret),
+            Hint = secret[..10],
+            CreatedAt = time.GetUtcNow(),
+            ExpiresAt = request.ExpiresAt,
+            MaxUses = request.MaxUses,
+        };
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.EnrollmentSecrets.Add(entity);
+        await db.SaveChangesAsync(cancellationToken);
+        return new CreatedEnrollmentSecret(entity.Id, entity.Name, secret, entity.CreatedAt, entity.ExpiresAt, entity.MaxUses);
+    }
+
+    public async Task<IReadOnlyList<EnrollmentSecretView>> ListSecretsAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.EnrollmentSecrets.AsNoTracking()
+            .OrderByDescending(s => s.CreatedAt)
+            .Select(s => new EnrollmentSecretView(s.Id, s.Name, s.Hint, s.CreatedAt, s.ExpiresAt, s.MaxUses, s.Uses, s.RevokedAt,
+                s.RevokedAt == null && (s.ExpiresAt == null || s.ExpiresAt > now) && (s.MaxUses == null || s.Uses < s.MaxUses)))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Revokes a secret; machines already enrolled with it keep their device tokens.</summary>
+    public async Task<bool> RevokeSecretAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        return await db.EnrollmentSecrets.Where(s => s.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, x => x.RevokedAt ?? now), cancellationToken) > 0;
+    }
+
+    /// <summary>
+    /// Enrols a machine, or re-enrols it (same SMBIOS UUID, serial or host name) with a new device token.
+    /// Returns null when the secret is unknown, revoked, expired or used up.
+    /// </summary>
+    public async Task<EnrollResponseV1?> EnrollAsync(EnrollRequestV1 request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var secretHash = Secrets.Hash(request.EnrollmentSecret.Trim());
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Counting the use in the same statement that checks the limits makes max-uses exact under concurrency.
+        var used = await db.EnrollmentSecrets
+            .Where(s => s.SecretHash == secretHash && s.RevokedAt == null && (s.ExpiresAt == null || s.ExpiresAt > now) && (s.MaxUses == null || s.Uses < s.MaxUses))
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Uses, x => x.Uses + 1), cancellationToken);
+        if (used == 0)
+        {
+            return null;
+        }
+
+        var token = Secrets.NewToken(DeviceTokenPrefix);
+        var tokenHash = Secrets.Hash(token);
+        var identity = MachineIdentity.Key(request.SmbiosUuid, request.SerialNumber, request.Hostname);
+        var machineId = Guid.CreateVersion7(now);
+        // One statement: a concurrent enrolment of the same machine updates instead of failing on the unique key.
+        var ids = await db.Database.SqlQuery<Guid>($"""
+            INSERT INTO machines (id, identity_key, hostname, smbios_uuid, serial_number, token_hash, token_issued_at, enrolled_at, agent_version)
+            VALUES ({machineId}, {identity}, {request.Hostname.Trim()}, {request.SmbiosUuid?.Trim()}, {request.SerialNumber?.Trim()}, {tokenHash}, {now}, {now}, {request.AgentVersion})
+            ON CONFLICT (identity_key) DO UPDATE SET token_hash = excluded.token_hash, token_issued_at = excluded.token_issued_at,
+                hostname = excluded.hostname, agent_version = COALESCE(excluded.agent_version, machines.agent_version)
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken);
+        var id = ids.Single();
+
+        var fingerprintSecret = await OrganisationFingerprintSecretAsync(db, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        devices.Forget(id);
+        return new EnrollResponseV1 { MachineId = id, DeviceToken = token, FingerprintSecret = Convert.ToBase64String(fingerprintSecret) };
+    }
+
+    /// <summary>The organisation's fingerprint secret, created on first use (concurrent first uses agree).</summary>
+    private async Task<byte[]> OrganisationFingerprintSecretAsync(FleetLicenseDbContext db, CancellationToken cancellationToken)
+    {
+        var candidate = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO organisation_secrets (id, fingerprint_secret, created_at) VALUES (1, {candidate}, {time.GetUtcNow()}) ON CONFLICT (id) DO NOTHING",
+            cancellationToken);
+        return await db.OrganisationSecrets.AsNoTracking().Where(s => s.Id == 1).Select(s => s.FingerprintSecret).SingleAsync(cancellationToken);
+    }
+}
+
+/// <summary>How a machine is recognised when it enrols again.</summary>
+public static class MachineIdentity
+{
+    // Placeholder values firmware vendors ship instead of a real UUID or serial.
+    private static readonly HashSet<string> Junk = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "00000000-0000-0000-0000-000000000000", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", "03000200-0400-0500-0006-000700080009",
+        "To Be Filled By O.E.M.", "Default string", "System Serial Number", "0", "None", "N/A", "Not Specified", "123456789",
+    };
+
+    public static string Key(string? smbiosUuid, string? serial, string hostname)
+    {
+        if (Usable(smbiosUuid))
+        {
+            return "uuid:" + smbiosUuid!.Trim().ToUpperInvariant();
+        }
+
+        return Usable(serial) ? "serial:" + serial!.Trim().ToUpperInvariant() : "host:" + hostname.Trim().ToUpperInvariant();
+    }
+
+    private static bool Usable(string? value) => !string.IsNullOrWhiteSpace(value) && !Junk.Contains(value.Trim());
+}

@@ -1,0 +1,137 @@
+using FleetLicense.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace FleetLicense.Web.Features.Flags;
+
+public sealed record FlagView(Guid Id, Guid MachineId, string Hostname, string Rule, string Subject, string Severity, string Title, string Message, string Advice,
+    string? Product, IReadOnlyDictionary<string, string> Evidence, FlagStatus Status, DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt,
+    DateTimeOffset StatusChangedAt, string? StatusBy, string? StatusReason, DateTimeOffset? WaivedUntil);
+
+public sealed record FlagEventView(DateTimeOffset At, FlagStatus? From, FlagStatus To, string Actor, string? Reason, DateTimeOffset? Until);
+
+public sealed record FlagQuery(FlagStatus[]? Statuses = null, string? Rule = null, string? Severity = null, Guid? MachineId = null, int Skip = 0, int Take = 50);
+
+public sealed record FlagPage(int Total, IReadOnlyList<FlagView> Items);
+
+public enum FlagActionOutcome
+{
+    Done,
+    NotFound,
+    NotAllowed,
+}
+
+/// <summary>Reading flags and the transitions people make: acknowledge, waive, reopen — one or many at once.</summary>
+public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, TimeProvider time)
+{
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    public async Task<FlagPage> QueryAsync(FlagQuery query, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var flags = db.Flags.AsNoTracking();
+        if (query.Statuses is { Length: > 0 } statuses)
+        {
+            flags = flags.Where(f => statuses.Contains(f.Status));
+        }
+
+        if (query.Rule is { } rule)
+        {
+            flags = flags.Where(f => f.Rule == rule);
+        }
+
+        if (query.Severity is { } severity)
+        {
+            flags = flags.Where(f => f.Severity == severity);
+        }
+
+        if (query.MachineId is { } machineId)
+        {
+            flags = flags.Where(f => f.MachineId == machineId);
+        }
+
+        var total = await flags.CountAsync(cancellationToken);
+        var rows = await flags
+            .OrderByDescending(f => f.Severity == "Critical").ThenByDescending(f => f.Severity == "Warning").ThenByDescending(f => f.StatusChangedAt).ThenBy(f => f.Id)
+            .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))
+            .Join(db.Machines, f => f.MachineId, m => m.Id, (f, m) => new { Flag = f, m.Hostname })
+            .ToListAsync(cancellationToken);
+        return new FlagPage(total, [.. rows.Select(r => View(r.Flag, r.Hostname))]);
+    }
+
+    public async Task<(FlagView Flag, IReadOnlyList<FlagEventView> Events)?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await db.Flags.AsNoTracking().Where(f => f.Id == id)
+            .Join(db.Machines, f => f.MachineId, m => m.Id, (f, m) => new { Flag = f, m.Hostname })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var events = await db.FlagEvents.AsNoTracking().Where(e => e.FlagId == id).OrderBy(e => e.At).ThenBy(e => e.Id)
+            .Select(e => new FlagEventView(e.At, e.From, e.To, e.Actor, e.Reason, e.Until))
+            .ToListAsync(cancellationToken);
+        return (View(row.Flag, row.Hostname), events);
+    }
+
+    /// <summary>
+    /// Moves flags to <paramref name="to"/> (Acknowledged, Waived, or Open again) in one transaction. Flags whose
+    /// status does not allow it are left alone and reported, so a bulk action never half-applies silently.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, FlagActionOutcome>> TransitionAsync(IReadOnlyCollection<Guid> ids, FlagStatus to, string actor, string? reason, DateTimeOffset? until, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var flags = await FlagStore.LoadByIdsForUpdateAsync(connection, [.. ids.Distinct()], cancellationToken);
+        var outcomes = ids.Distinct().ToDictionary(id => id, _ => FlagActionOutcome.NotFound);
+        var changes = FlagChanges.Empty();
+        foreach (var flag in flags)
+        {
+            if (FlagLifecycle.Apply(flag, to, actor, reason, until, now) is { } applied)
+            {
+                changes.Flags.Add(flag);
+                changes.Events.Add(applied);
+                outcomes[flag.Id] = FlagActionOutcome.Done;
+            }
+            else
+            {
+                outcomes[flag.Id] = FlagActionOutcome.NotAllowed;
+            }
+        }
+
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            FlagStore.AddWrites(batch, changes);
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return outcomes;
+    }
+
+    /// <summary>Waived flags whose waiver has ended become Open again (the condition is still there, or they would be Resolved).</summary>
+    public async Task<int> EndExpiredWaiversAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var expired = await db.Flags.AsNoTracking().Where(f => f.Status == FlagStatus.Waived && f.WaivedUntil != null && f.WaivedUntil <= now)
+            .Select(f => f.Id).Take(10_000).ToListAsync(cancellationToken);
+        if (expired.Count == 0)
+        {
+            return 0;
+        }
+
+        var outcomes = await TransitionAsync(expired, FlagStatus.Open, FlagLifecycle.System, "The waiver ended.", null, cancellationToken);
+        return outcomes.Count(o => o.Value == FlagActionOutcome.Done);
+    }
+
+    private static FlagView View(Flag f, string hostname) => new(f.Id, f.MachineId, hostname, f.Rule, f.Subject, f.Severity, f.Title, f.Message, f.Advice, f.Product,
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(f.Evidence) ?? [], f.Status, f.FirstSeenAt, f.LastSeenAt, f.StatusChangedAt,
+        f.StatusBy, f.StatusReason, f.WaivedUntil);
+}

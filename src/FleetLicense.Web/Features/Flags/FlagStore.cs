@@ -1,0 +1,114 @@
+using Npgsql;
+
+namespace FleetLicense.Web.Features.Flags;
+
+/// <summary>Set-based reads and writes of flags inside a caller's transaction (projector, re-evaluation, fleet rules).</summary>
+public static class FlagStore
+{
+    private const string Columns = "id, machine_id, rule, subject, severity, title, message, advice, product, evidence::text, status, first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until";
+
+    /// <summary>Loads and locks the flags of <paramref name="machineIds"/> whose rule is (or is not) in <paramref name="rules"/>.</summary>
+    public static Task<List<Flag>> LoadForMachinesAsync(NpgsqlConnection connection, Guid[] machineIds, string[] rules, bool includeRules, CancellationToken cancellationToken) =>
+        ReadAsync(connection, $"SELECT {Columns} FROM flags WHERE machine_id = ANY($1) AND {(includeRules ? "rule = ANY($2)" : "rule <> ALL($2)")} ORDER BY id FOR UPDATE",
+            [new NpgsqlParameter<Guid[]> { TypedValue = machineIds }, new NpgsqlParameter<string[]> { TypedValue = rules }], cancellationToken);
+
+    /// <summary>Loads and locks every flag of the given rules (fleet rules, whose flags are few).</summary>
+    public static Task<List<Flag>> LoadForRulesAsync(NpgsqlConnection connection, string[] rules, CancellationToken cancellationToken) =>
+        ReadAsync(connection, $"SELECT {Columns} FROM flags WHERE rule = ANY($1) ORDER BY id FOR UPDATE",
+            [new NpgsqlParameter<string[]> { TypedValue = rules }], cancellationToken);
+
+    public static Task<List<Flag>> LoadByIdsForUpdateAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken cancellationToken) =>
+        ReadAsync(connection, $"SELECT {Columns} FROM flags WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            [new NpgsqlParameter<Guid[]> { TypedValue = ids }], cancellationToken);
+
+    /// <summary>Adds the commands that store <paramref name="changes"/> to <paramref name="batch"/> (one round trip with the rest).</summary>
+    public static void AddWrites(NpgsqlBatch batch, FlagChanges changes)
+    {
+        if (changes.Flags.Count > 0)
+        {
+            var flags = changes.Flags.DistinctBy(f => f.Id).ToList();
+            var command = new NpgsqlBatchCommand("""
+                INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, product, evidence, status,
+                                   first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until)
+                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                                     $10::json[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::timestamptz[])
+                ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, title = excluded.title, message = excluded.message,
+                    advice = excluded.advice, product = excluded.product, evidence = excluded.evidence, status = excluded.status,
+                    last_seen_at = excluded.last_seen_at, status_changed_at = excluded.status_changed_at, status_by = excluded.status_by,
+                    status_reason = excluded.status_reason, waived_until = excluded.waived_until
+                """);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. flags.Select(f => f.Id)] });
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. flags.Select(f => f.MachineId)] });
+            command.Parameters.Add(Text(flags.Select(f => f.Rule)));
+            command.Parameters.Add(Text(flags.Select(f => f.Subject)));
+            command.Parameters.Add(Text(flags.Select(f => f.Severity)));
+            command.Parameters.Add(Text(flags.Select(f => f.Title)));
+            command.Parameters.Add(Text(flags.Select(f => f.Message)));
+            command.Parameters.Add(Text(flags.Select(f => f.Advice)));
+            command.Parameters.Add(Text(flags.Select(f => f.Product)));
+            command.Parameters.Add(Text(flags.Select(f => f.Evidence)));
+            command.Parameters.Add(Text(flags.Select(f => f.Status.ToString())));
+            command.Parameters.Add(Times(flags.Select(f => (DateTimeOffset?)f.FirstSeenAt)));
+            command.Parameters.Add(Times(flags.Select(f => (DateTimeOffset?)f.LastSeenAt)));
+            command.Parameters.Add(Times(flags.Select(f => (DateTimeOffset?)f.StatusChangedAt)));
+            command.Parameters.Add(Text(flags.Select(f => f.StatusBy)));
+            command.Parameters.Add(Text(flags.Select(f => f.StatusReason)));
+            command.Parameters.Add(Times(flags.Select(f => f.WaivedUntil)));
+            batch.BatchCommands.Add(command);
+        }
+
+        if (changes.Events.Count > 0)
+        {
+            var events = changes.Events;
+            var command = new NpgsqlBatchCommand("""
+                INSERT INTO flag_events (flag_id, at, "from", "to", actor, reason, until)
+                SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+                """);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. events.Select(e => e.FlagId)] });
+            command.Parameters.Add(Times(events.Select(e => (DateTimeOffset?)e.At)));
+            command.Parameters.Add(Text(events.Select(e => e.From?.ToString())));
+            command.Parameters.Add(Text(events.Select(e => e.To.ToString())));
+            command.Parameters.Add(Text(events.Select(e => e.Actor)));
+            command.Parameters.Add(Text(events.Select(e => e.Reason)));
+            command.Parameters.Add(Times(events.Select(e => e.Until)));
+            batch.BatchCommands.Add(command);
+        }
+    }
+
+    private static NpgsqlParameter<string?[]> Text(IEnumerable<string?> values) => new() { TypedValue = [.. values] };
+
+    private static NpgsqlParameter<DateTimeOffset?[]> Times(IEnumerable<DateTimeOffset?> values) => new() { TypedValue = [.. values] };
+
+    private static async Task<List<Flag>> ReadAsync(NpgsqlConnection connection, string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var flags = new List<Flag>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            flags.Add(new Flag
+            {
+                Id = reader.GetGuid(0),
+                MachineId = reader.GetGuid(1),
+                Rule = reader.GetString(2),
+                Subject = reader.GetString(3),
+                Severity = reader.GetString(4),
+                Title = reader.GetString(5),
+                Message = reader.GetString(6),
+                Advice = reader.GetString(7),
+                Product = reader.IsDBNull(8) ? null : reader.GetString(8),
+                Evidence = reader.GetString(9),
+                Status = Enum.Parse<FlagStatus>(reader.GetString(10)),
+                FirstSeenAt = reader.GetFieldValue<DateTimeOffset>(11),
+                LastSeenAt = reader.GetFieldValue<DateTimeOffset>(12),
+                StatusChangedAt = reader.GetFieldValue<DateTimeOffset>(13),
+                StatusBy = reader.IsDBNull(14) ? null : reader.GetString(14),
+                StatusReason = reader.IsDBNull(15) ? null : reader.GetString(15),
+                WaivedUntil = reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
+            });
+        }
+
+        return flags;
+    }
+}

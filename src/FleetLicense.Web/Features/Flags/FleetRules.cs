@@ -1,0 +1,102 @@
+using System.Text.Json;
+using FleetLicense.Domain.Keys;
+using FleetLicense.Web.Features.Policy;
+using Npgsql;
+
+namespace FleetLicense.Web.Features.Flags;
+
+/// <summary>
+/// Rules that need the whole fleet, computed in SQL: one retail/OEM key on more than one machine, and a MAK
+/// on more machines than the organisation bought activations for. Each affected machine gets a flag whose
+/// subject is the key fingerprint, so the lifecycle (acknowledge, waive, resolve) works per machine.
+/// </summary>
+public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService policies, TimeProvider time)
+{
+    public const string RetailKeyReuse = "retail-key-reuse";
+    public const string MakOveruse = "mak-overuse";
+
+    public static readonly string[] RuleIds = [RetailKeyReuse, MakOveruse];
+
+    // Generic install keys and GVLKs are shared by design; their last five characters identify them.
+    private static readonly string[] SharedByDesign = [.. KnownKeys.All.Select(k => PartialKey.Of(k.Key)).Distinct()];
+
+    /// <summary>Recomputes both rules and reconciles their flags; returns how many flags changed.</summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var policy = (await policies.GetCurrentAsync(cancellationToken)).Policy;
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var existing = await FlagStore.LoadForRulesAsync(connection, RuleIds, cancellationToken);
+
+        var firing = new List<FlagCandidate>();
+        // SLP (OEM master keys of the Windows 7 era) are shared across a vendor's machines by design.
+        await foreach (var group in SharedKeysAsync(connection, """
+            SELECT key_fingerprint, min(partial_key), array_agg(DISTINCT machine_id ORDER BY machine_id), min(name)
+            FROM machine_products
+            WHERE channel IN ('Retail', 'OEM') AND key_fingerprint IS NOT NULL AND NOT (partial_key = ANY($1))
+              AND coalesce(details->>'channelDetail', '') <> 'SLP'
+            GROUP BY key_fingerprint HAVING count(DISTINCT machine_id) > 1
+            """, [new NpgsqlParameter<string[]> { TypedValue = SharedByDesign }], cancellationToken))
+        {
+            firing.AddRange(group.Machines.Select(m => Candidate(m, RetailKeyReuse, group, "Critical",
+                $"Retail or OEM key used on {group.Machines.Length} machines",
+                $"The key ending {group.PartialKey} ({group.Product}) is installed on {group.Machines.Length} machines. A retail licence covers one device at a time and an OEM licence stays with the device it came with, so all but one of these are unlicensed.",
+                "Find which machine owns the licence (purchase record or firmware key); give the others a key of their own or a volume licence.")));
+        }
+
+        await foreach (var group in SharedKeysAsync(connection, """
+            SELECT key_fingerprint, min(partial_key), array_agg(DISTINCT machine_id ORDER BY machine_id), min(name)
+            FROM machine_products
+            WHERE channel = 'MAK' AND key_fingerprint IS NOT NULL
+            GROUP BY key_fingerprint HAVING count(DISTINCT machine_id) > $1
+            """, [new NpgsqlParameter<int> { TypedValue = Math.Min(policy.MakMachineLimit, policy.MakLimits.Count == 0 ? policy.MakMachineLimit : policy.MakLimits.Values.Min()) }], cancellationToken))
+        {
+            var limit = policy.MakLimits.TryGetValue(group.Fingerprint, out var bought) ? bought : policy.MakMachineLimit;
+            if (group.Machines.Length <= limit)
+            {
+                continue;
+            }
+
+            firing.AddRange(group.Machines.Select(m => Candidate(m, MakOveruse, group, "Warning",
+                $"MAK used on {group.Machines.Length} machines (limit {limit})",
+                $"The MAK ending {group.PartialKey} is installed on {group.Machines.Length} machines, more than the {limit} activations the policy allows for it. Activations beyond what was bought are not licensed, and a leaked MAK is often the cause.",
+                "Check the MAK's activation count in the Volume Licensing Service Center; if it leaked, replace it on your machines and block it.")));
+        }
+
+        var changes = FlagLifecycle.Sync(existing, firing, now);
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            FlagStore.AddWrites(batch, changes);
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return changes.Flags.Count;
+    }
+
+    private sealed record SharedKey(string Fingerprint, string? PartialKey, Guid[] Machines, string Product);
+
+    private static FlagCandidate Candidate(Guid machine, string rule, SharedKey group, string severity, string title, string message, string advice) =>
+        new(machine, rule, group.Fingerprint, severity, title, message, advice, group.Product,
+            JsonSerializer.Serialize(new Dictionary<string, string>
+            {
+                ["keyFingerprint"] = group.Fingerprint,
+                ["partialKey"] = group.PartialKey ?? "",
+                ["machines"] = group.Machines.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }));
+
+    private static async IAsyncEnumerable<SharedKey> SharedKeysAsync(NpgsqlConnection connection, string sql, NpgsqlParameter[] parameters, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new SharedKey(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<Guid[]>(2), reader.GetString(3));
+        }
+    }
+}

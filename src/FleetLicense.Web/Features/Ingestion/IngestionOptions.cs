@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FleetLicense.Web.Features.Ingestion;
+
+public sealed class IngestionOptions
+{
+    public const string SectionName = "Ingestion";
+
+    /// <summary>Largest single report body, in bytes (a real report is 1–10 KB).</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxReportBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Largest batch body, in bytes.</summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxBatchBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Most reports in one batch request.</summary>
+    [Range(1, 10_000)]
+    public int MaxBatchReports { get; set; } = 100;
+
+    /// <summary>Requests one device may make per minute (token bucket).</summary>
+    [Range(1, 100_000)]
+    public int DeviceRequestsPerMinute { get; set; } = 120;
+
+    /// <summary>Burst above the steady rate a device may use.</summary>
+    [Range(1, 100_000)]
+    public int DeviceBurst { get; set; } = 30;
+
+    /// <summary>Reports waiting for the database, beyond which requests get 503 + Retry-After instead of queueing.</summary>
+    [Range(100, 1_000_000)]
+    public int QueueCapacity { get; set; } = 20_000;
+
+    /// <summary>Most reports written in one database round trip.</summary>
+    [Range(1, 100_000)]
+    public int WriterBatchSize { get; set; } = 2_000;
+
+    /// <summary>Concurrent group-commit writers on this node.</summary>
+    [Range(1, 16)]
+    public int Writers { get; set; } = 2;
+
+    /// <summary>Most reports the projector applies in one transaction.</summary>
+    [Range(1, 100_000)]
+    public int ProjectorBatchSize { get; set; } = 2_000;
+
+    /// <summary>Seconds a device token stays cached after a lookup (a revoked token may work this long on other nodes).</summary>
+    [Range(0, 3600)]
+    public int TokenCacheSeconds { get; set; } = 60;
+}

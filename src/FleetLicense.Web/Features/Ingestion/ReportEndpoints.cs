@@ -1,0 +1,156 @@
+using System.Text.Json;
+using FleetLicense.Contracts;
+using FleetLicense.Web.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace FleetLicense.Web.Features.Ingestion;
+
+public static class ReportEndpoints
+{
+    public static IEndpointRouteBuilder MapReportEndpoints(this IEndpointRouteBuilder app)
+    {
+        var reports = app.MapGroup("/api/v1/reports").WithTags("Reports");
+        reports.MapPost("/", PostReportAsync)
+            .WithName("PostReport")
+            .WithSummary("Store one licensing report (schema v1) from an enrolled agent.")
+            .WithDescription("Bearer device token. 200 means the report is durably stored; sending the same reportId again answers 200 with duplicate=true and stores nothing twice. 429 and 503 carry Retry-After.")
+            .Accepts<LicenseReportV1>("application/json")
+            .Produces<ReportAckV1>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        reports.MapPost("/batch", PostBatchAsync)
+            .WithName("PostReportBatch")
+            .WithSummary("Store several reports from one agent's outbox in one request.")
+            .WithDescription("All reports are validated first; one invalid report rejects the batch (400, errors keyed reports[i].field). 200 means every report is durably stored.")
+            .Accepts<ReportBatchV1>("application/json")
+            .Produces<ReportBatchAckV1>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    private static async Task<IResult> PostReportAsync(HttpContext http, ReportIntake intake, CancellationToken cancellationToken)
+    {
+        var (device, body, error) = await intake.AdmitAsync(http, batch: false, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        using var document = ReportValidator.TryParse(body, errors);
+        var report = document is null ? null : ReportValidator.Validate(document.RootElement, "", intake.Time, errors);
+        if (report is null)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The report is not valid.");
+        }
+
+        var acks = await intake.StoreAsync(http, device, [report], cancellationToken);
+        return acks.Error ?? TypedResults.Ok(acks.Results![0]);
+    }
+
+    private static async Task<IResult> PostBatchAsync(HttpContext http, ReportIntake intake, CancellationToken cancellationToken)
+    {
+        var (device, body, error) = await intake.AdmitAsync(http, batch: true, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        using var document = ReportValidator.TryParse(body, errors);
+        if (document is null)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The batch is not valid.");
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("reports", out var array)
+            || array.ValueKind != JsonValueKind.Array)
+        {
+            errors["reports"] = ["A batch is an object with a 'reports' array."];
+            return TypedResults.ValidationProblem(errors, title: "The batch is not valid.");
+        }
+
+        var max = intake.Options.MaxBatchReports;
+        if (array.GetArrayLength() is var count && (count == 0 || count > max))
+        {
+            errors["reports"] = [$"A batch holds 1 to {max} reports (got {count})."];
+            return TypedResults.ValidationProblem(errors, title: "The batch is not valid.");
+        }
+
+        var valid = new List<ValidReport>(count);
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            if (ReportValidator.Validate(element, $"reports[{index++}]", intake.Time, errors) is { } report)
+            {
+                valid.Add(report);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The batch is not valid; nothing was stored.");
+        }
+
+        var acks = await intake.StoreAsync(http, device, valid, cancellationToken);
+        return acks.Error ?? TypedResults.Ok(new ReportBatchAckV1 { Results = acks.Results! });
+    }
+}
+
+/// <summary>The shared steps of both report endpoints: authenticate, rate-limit, read, queue and await the commit.</summary>
+public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter limiter, ReportWriter writer, TimeProvider time, IOptions<IngestionOptions> options)
+{
+    public TimeProvider Time { get; } = time;
+
+    public IngestionOptions Options { get; } = options.Value;
+
+    public async Task<(Guid Device, ReadOnlyMemory<byte> Body, IResult? Error)> AdmitAsync(HttpContext http, bool batch, CancellationToken cancellationToken)
+    {
+        var device = await devices.AuthenticateAsync(AdminTokenFilter.BearerToken(http.Request), cancellationToken);
+        if (device is not { } machineId)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return (default, default, TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
+                title: "The device token is missing, unknown or revoked.", detail: "Enrol the agent again to get a new token."));
+        }
+
+        if (limiter.TryAcquire(machineId) is { } wait)
+        {
+            return (default, default, HttpBodies.RetryLater(http, wait, StatusCodes.Status429TooManyRequests, "Too many requests from this device."));
+        }
+
+        var (body, error) = await HttpBodies.ReadJsonAsync(http.Request, batch ? Options.MaxBatchBytes : Options.MaxReportBytes, cancellationToken);
+        return (machineId, body, error);
+    }
+
+    public async Task<(IReadOnlyList<ReportAckV1>? Results, IResult? Error)> StoreAsync(HttpContext http, Guid device, IReadOnlyList<ValidReport> reports, CancellationToken cancellationToken)
+    {
+        var pending = reports.Select(r => new PendingReport(r.Report.ReportId, device, r.Report.CollectedAt, r.Json)).ToList();
+        if (!writer.TryEnqueue(pending))
+        {
+            return (null, HttpBodies.RetryLater(http, TimeSpan.FromSeconds(1), StatusCodes.Status503ServiceUnavailable, "The server is busy storing reports."));
+        }
+
+        try
+        {
+            // Deliberately not cancelled with the request: once queued, the outcome is decided by the writer.
+            var duplicates = await Task.WhenAll(pending.Select(p => p.Committed));
+            return ([.. pending.Select((p, i) => new ReportAckV1 { ReportId = p.ReportId, Duplicate = duplicates[i] })], null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return (null, HttpBodies.RetryLater(http, TimeSpan.FromSeconds(5), StatusCodes.Status503ServiceUnavailable, "The reports could not be stored right now; nothing was acknowledged."));
+        }
+    }
+}

@@ -1,0 +1,366 @@
+using System.Text.Json;
+using FleetLicense.Contracts;
+using FleetLicense.Domain;
+using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Features.Policy;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace FleetLicense.Web.Features.Ingestion;
+
+/// <summary>
+/// Makes stored reports visible: works through the durable projection queue in set-based batches and, per
+/// batch in one transaction, updates each machine's current facts and products, appends history rows for
+/// what changed, and reconciles the per-machine flags with the rule engine's findings. Several nodes may run
+/// it at once: queue rows are claimed with SKIP LOCKED and machines are locked in id order.
+/// </summary>
+public sealed partial class ReportProjector(
+    NpgsqlDataSource dataSource,
+    PolicyService policies,
+    ProjectionSignal signal,
+    ProjectionMetrics metrics,
+    TimeProvider time,
+    IOptions<IngestionOptions> options,
+    ILogger<ReportProjector> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            int projected;
+            try
+            {
+                projected = await ProjectOnceAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or JsonException)
+            {
+                LogProjectionFailed(logger, ex);
+                projected = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (projected == 0)
+            {
+                // Woken at once by this node's writer; reports stored by other nodes are picked up by the poll.
+                try
+                {
+                    await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Projects one batch; returns how many queued reports it consumed.</summary>
+    public async Task<int> ProjectOnceAsync(CancellationToken cancellationToken)
+    {
+        var policy = (await policies.GetCurrentAsync(cancellationToken)).Policy;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var work = await ClaimAsync(connection, options.Value.ProjectorBatchSize, cancellationToken);
+        if (work.Count == 0)
+        {
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }
+
+        var machineIds = work.Select(w => w.MachineId).Distinct().Order().ToArray();
+        var machines = await LockMachinesAsync(connection, machineIds, cancellationToken);
+        var reports = await LoadReportsAsync(connection, work, machineIds, cancellationToken);
+        var products = await LoadProductsAsync(connection, machineIds, cancellationToken);
+        var flags = await FlagStore.LoadForMachinesAsync(connection, machineIds, FleetRules.RuleIds, includeRules: false, cancellationToken);
+        var now = time.GetUtcNow();
+
+        var machineUpdates = new List<MachineUpdate>();
+        var history = new List<HistoryChange>();
+        var productWrites = new Dictionary<Guid, IReadOnlyCollection<ProductSnapshot>>();
+        var candidates = new List<FlagCandidate>();
+        var evaluated = new HashSet<Guid>();
+        foreach (var group in reports.GroupBy(r => r.MachineId))
+        {
+            if (!machines.TryGetValue(group.Key, out var machine))
+            {
+                continue; // deleted since it reported
+            }
+
+            var current = products.GetValueOrDefault(group.Key) ?? new Dictionary<string, ProductSnapshot>();
+            var edition = machine.EditionId;
+            var lastCollected = machine.LastCollectedAt;
+            LicenseReportV1? latest = null;
+            Dictionary<string, ProductSnapshot>? latestProducts = null;
+            foreach (var (report, _) in group.OrderBy(r => r.Report.CollectedAt).Select(r => (r.Report, r.MachineId)))
+            {
+                // A report older than what is already applied (a late retry) is kept raw but changes nothing.
+                if (lastCollected is { } applied && report.CollectedAt <= applied)
+                {
+                    continue;
+                }
+
+                var next = report.Products.Select(p => ProductSnapshot.From(p, report.Machine))
+                    .DistinctBy(p => p.ProductKey).ToDictionary(p => p.ProductKey);
+                MachineChanges.Diff(group.Key, report.ReportId, report.CollectedAt, edition, report.Machine.EditionId, current, next, history);
+                current = next;
+                edition = report.Machine.EditionId ?? edition;
+                lastCollected = report.CollectedAt;
+                latest = report;
+                latestProducts = next;
+            }
+
+            if (latest is null)
+            {
+                machineUpdates.Add(MachineUpdate.SeenOnly(group.Key, now));
+                continue;
+            }
+
+            if (!SameProducts(products.GetValueOrDefault(group.Key), latestProducts!))
+            {
+                productWrites[group.Key] = latestProducts!.Values;
+            }
+
+            var state = MachineLicensingState.FromReport(latest);
+            machineUpdates.Add(MachineUpdate.From(group.Key, latest, state, now));
+            evaluated.Add(group.Key);
+            candidates.AddRange(RuleEngine.Evaluate(state, policy.Detection).Select(f => FlagCandidate.From(group.Key, f)));
+        }
+
+        var flagChanges = FlagLifecycle.Sync(flags.Where(f => evaluated.Contains(f.MachineId)), candidates, now);
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            AddMachineUpdates(batch, machineUpdates);
+            AddProductWrites(batch, productWrites, now);
+            AddHistory(batch, history);
+            FlagStore.AddWrites(batch, flagChanges);
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        var committed = time.GetUtcNow();
+        metrics.Record(work.Select(w => committed - w.ReceivedAt));
+        return work.Count;
+    }
+
+    private static bool SameProducts(Dictionary<string, ProductSnapshot>? before, Dictionary<string, ProductSnapshot> after) =>
+        before is not null && before.Count == after.Count && after.All(p => before.TryGetValue(p.Key, out var b) && b.Details == p.Value.Details);
+
+    private static async Task<List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)>> ClaimAsync(NpgsqlConnection connection, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            DELETE FROM projection_queue WHERE seq IN (
+                SELECT seq FROM projection_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING report_id, machine_id, received_at
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var work = new List<(Guid, Guid, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            work.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return work;
+    }
+
+    private sealed record LockedMachine(string? EditionId, DateTimeOffset? LastCollectedAt);
+
+    private static async Task<Dictionary<Guid, LockedMachine>> LockMachinesAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken cancellationToken)
+    {
+        // Fixed lock order, so two projectors sharing machines wait for each other instead of deadlocking.
+        await using var command = new NpgsqlCommand("SELECT id, edition_id, last_collected_at FROM machines WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        var machines = new Dictionary<Guid, LockedMachine>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            machines[reader.GetGuid(0)] = new LockedMachine(reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+        }
+
+        return machines;
+    }
+
+    private sealed record StoredReport(Guid MachineId, LicenseReportV1 Report);
+
+    private static async Task<List<StoredReport>> LoadReportsAsync(NpgsqlConnection connection, List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)> work, Guid[] machineIds, CancellationToken cancellationToken)
+    {
+        // The received-at range prunes raw_reports to the partitions these reports are in.
+        await using var command = new NpgsqlCommand("""
+            SELECT machine_id, body::text FROM raw_reports
+            WHERE machine_id = ANY($1) AND received_at BETWEEN $2 AND $3 AND report_id = ANY($4)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = machineIds });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = work.Min(w => w.ReceivedAt) });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = work.Max(w => w.ReceivedAt) });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. work.Select(w => w.ReportId)] });
+        var reports = new List<StoredReport>(work.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var report = JsonSerializer.Deserialize(reader.GetString(1), FleetLicenseJsonContext.Default.LicenseReportV1)!;
+            reports.Add(new StoredReport(reader.GetGuid(0), report));
+        }
+
+        return reports;
+    }
+
+    private static async Task<Dictionary<Guid, Dictionary<string, ProductSnapshot>>> LoadProductsAsync(NpgsqlConnection connection, Guid[] machineIds, CancellationToken cancellationToken)
+    {
+        var products = new Dictionary<Guid, Dictionary<string, ProductSnapshot>>();
+        await foreach (var (machineId, product) in MachineProductReader.ReadAsync(connection, machineIds, cancellationToken))
+        {
+            if (!products.TryGetValue(machineId, out var list))
+            {
+                products[machineId] = list = [];
+            }
+
+            list[product.ProductKey] = product;
+        }
+
+        return products;
+    }
+
+    private sealed record MachineUpdate(Guid Id, DateTimeOffset SeenAt, LicenseReportV1? Report, LicensedProductV1? Windows, string? Edition, string? Facts)
+    {
+        public static MachineUpdate SeenOnly(Guid id, DateTimeOffset now) => new(id, now, null, null, null, null);
+
+        public static MachineUpdate From(Guid id, LicenseReportV1 report, MachineLicensingState state, DateTimeOffset now) =>
+            new(id, now, report, state.WindowsProduct, state.EditionId, JsonSerializer.Serialize(report.Machine, FleetLicenseJsonContext.Default.MachineFactsV1));
+    }
+
+    private static void AddMachineUpdates(NpgsqlBatch batch, List<MachineUpdate> updates)
+    {
+        var seen = updates.Where(u => u.Report is null).ToList();
+        if (seen.Count > 0)
+        {
+            var touch = new NpgsqlBatchCommand("UPDATE machines m SET last_seen_at = GREATEST(m.last_seen_at, u.at) FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, at) WHERE m.id = u.id");
+            touch.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. seen.Select(u => u.Id)] });
+            touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. seen.Select(u => u.SeenAt)] });
+            batch.BatchCommands.Add(touch);
+        }
+
+        var full = updates.Where(u => u.Report is not null).ToList();
+        if (full.Count == 0)
+        {
+            return;
+        }
+
+        var command = new NpgsqlBatchCommand("""
+            UPDATE machines m SET
+                last_seen_at = GREATEST(m.last_seen_at, u.seen_at), last_collected_at = u.collected_at, last_report_id = u.report_id,
+                agent_version = u.agent_version, hostname = COALESCE(u.hostname, m.hostname), manufacturer = u.manufacturer, model = u.model,
+                pc_system_type = u.pc_system_type, join_type = u.join_type, domain_name = u.domain_name, os_name = u.os_name,
+                edition_id = u.edition_id, os_build = u.os_build, firmware_edition = u.firmware_edition,
+                firmware_partial_key = u.firmware_partial_key, firmware_key_fingerprint = u.firmware_fingerprint,
+                windows_status = u.windows_status, windows_channel = u.windows_channel, windows_partial_key = u.windows_partial_key,
+                windows_grace_minutes = u.windows_grace, kms_host = u.kms_host, facts = u.facts
+            FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+                        $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                        $18::int[], $19::text[], $20::text[], $21::bigint[], $22::text[], $23::jsonb[])
+                AS u(id, seen_at, collected_at, report_id, agent_version, hostname, manufacturer, model, pc_system_type, join_type,
+                     domain_name, os_name, edition_id, os_build, firmware_edition, firmware_partial_key, firmware_fingerprint,
+                     windows_status, windows_channel, windows_partial_key, windows_grace, kms_host, facts)
+            WHERE m.id = u.id
+            """);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. full.Select(u => u.Id)] });
+        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. full.Select(u => u.SeenAt)] });
+        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. full.Select(u => u.Report!.CollectedAt)] });
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. full.Select(u => u.Report!.ReportId)] });
+        p.Add(Text(full.Select(u => u.Report!.AgentVersion)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.Hostname)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.Manufacturer)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.Model)));
+        p.Add(new NpgsqlParameter<int?[]> { TypedValue = [.. full.Select(u => u.Report!.Machine.PcSystemType)] });
+        p.Add(Text(full.Select(u => u.Report!.Machine.JoinType.ToString())));
+        p.Add(Text(full.Select(u => u.Report!.Machine.DomainName)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.OsName)));
+        p.Add(Text(full.Select(u => u.Edition)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.OsBuild)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.FirmwareKey?.Edition)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.FirmwareKey?.PartialKey)));
+        p.Add(Text(full.Select(u => u.Report!.Machine.FirmwareKey?.Fingerprint)));
+        p.Add(new NpgsqlParameter<int?[]> { TypedValue = [.. full.Select(u => u.Windows?.LicenseStatusCode)] });
+        p.Add(Text(full.Select(u => u.Windows?.Channel.ToString())));
+        p.Add(Text(full.Select(u => u.Windows?.PartialKey)));
+        p.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. full.Select(u => u.Windows?.GraceMinutes)] });
+        p.Add(Text(full.Select(u => u.Windows is null ? null : ProductSnapshot.EffectiveKmsHost(u.Windows, u.Report!.Machine))));
+        p.Add(Text(full.Select(u => u.Facts)));
+        batch.BatchCommands.Add(command);
+    }
+
+    private static void AddProductWrites(NpgsqlBatch batch, Dictionary<Guid, IReadOnlyCollection<ProductSnapshot>> writes, DateTimeOffset now)
+    {
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        var delete = new NpgsqlBatchCommand("DELETE FROM machine_products WHERE machine_id = ANY($1)");
+        delete.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. writes.Keys] });
+        batch.BatchCommands.Add(delete);
+        var rows = writes.SelectMany(w => w.Value.Select(p => (MachineId: w.Key, Product: p))).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO machine_products (machine_id, product_key, name, kind, channel, partial_key, key_fingerprint, license_status, grace_minutes, kms_host, collected_at, details)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[], $10::text[], $11::timestamptz[], $12::json[])
+            """);
+        var p = insert.Parameters;
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. rows.Select(r => r.MachineId)] });
+        p.Add(Text(rows.Select(r => r.Product.ProductKey)));
+        p.Add(Text(rows.Select(r => r.Product.Name)));
+        p.Add(Text(rows.Select(r => r.Product.Kind)));
+        p.Add(Text(rows.Select(r => r.Product.Channel)));
+        p.Add(Text(rows.Select(r => r.Product.PartialKey)));
+        p.Add(Text(rows.Select(r => r.Product.KeyFingerprint)));
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.Product.LicenseStatus)] });
+        p.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. rows.Select(r => r.Product.GraceMinutes)] });
+        p.Add(Text(rows.Select(r => r.Product.KmsHost)));
+        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. rows.Select(_ => now)] });
+        p.Add(Text(rows.Select(r => r.Product.Details)));
+        batch.BatchCommands.Add(insert);
+    }
+
+    private static void AddHistory(NpgsqlBatch batch, List<HistoryChange> history)
+    {
+        if (history.Count == 0)
+        {
+            return;
+        }
+
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO machine_history (machine_id, at, product_key, product_name, field, old_value, new_value, report_id)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[])
+            """);
+        var p = insert.Parameters;
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. history.Select(h => h.MachineId)] });
+        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. history.Select(h => h.At)] });
+        p.Add(Text(history.Select(h => h.ProductKey)));
+        p.Add(Text(history.Select(h => Clip(h.ProductName))));
+        p.Add(Text(history.Select(h => h.Field)));
+        p.Add(Text(history.Select(h => Clip(h.OldValue))));
+        p.Add(Text(history.Select(h => Clip(h.NewValue))));
+        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. history.Select(h => h.ReportId)] });
+        batch.BatchCommands.Add(insert);
+    }
+
+    private static string? Clip(string? value) => value is { Length: > 300 } ? value[..300] : value;
+
+    private static NpgsqlParameter<string?[]> Text(IEnumerable<string?> values) => new() { TypedValue = [.. values] };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projecting reports failed; the batch stays queued and is retried")]
+    private static partial void LogProjectionFailed(ILogger logger, Exception exception);
+}

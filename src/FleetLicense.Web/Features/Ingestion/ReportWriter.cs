@@ -1,0 +1,201 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FleetLicense.Web.Features.Ingestion;
+
+/// <summary>A validated report waiting to be committed; completed with true when it was already stored.</summary>
+public sealed class PendingReport(Guid reportId, Guid machineId, DateTimeOffset collectedAt, string json)
+{
+    private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Guid ReportId { get; } = reportId;
+
+    public Guid MachineId { get; } = machineId;
+
+    public DateTimeOffset CollectedAt { get; } = collectedAt;
+
+    public string Json { get; } = json;
+
+    /// <summary>Completes once the report is durably in PostgreSQL: true if it had been stored before.</summary>
+    public Task<bool> Committed => _done.Task;
+
+    internal void Complete(bool duplicate) => _done.TrySetResult(duplicate);
+
+    internal void Fail(Exception error) => _done.TrySetException(error);
+}
+
+/// <summary>
+/// Group commit: requests hand their reports to a bounded queue and wait; writer loops take whatever has
+/// queued up and store it in one statement (one round trip, one commit), then answer every request in the
+/// group. A full queue is refused at once (503 + Retry-After) rather than growing memory without bound.
+/// </summary>
+public sealed partial class ReportWriter : BackgroundService
+{
+    // receipt (dedup) + raw body + projector work item, in one round trip; only ids not seen before go further.
+    private const string Sql = """
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::jsonb[]) AS t(report_id, machine_id, collected_at, body)
+        ), fresh AS (
+            INSERT INTO report_receipts (report_id, machine_id, received_at)
+            SELECT report_id, machine_id, $5 FROM input
+            ON CONFLICT (report_id) DO NOTHING
+            RETURNING report_id
+        ), raw AS (
+            INSERT INTO raw_reports (report_id, machine_id, received_at, collected_at, body)
+            SELECT i.report_id, i.machine_id, $5, i.collected_at, i.body FROM input i JOIN fresh f USING (report_id)
+        ), queued AS (
+            INSERT INTO projection_queue (report_id, machine_id, received_at)
+            SELECT i.report_id, i.machine_id, $5 FROM input i JOIN fresh f USING (report_id)
+        )
+        SELECT report_id FROM fresh
+        """;
+
+    private readonly Channel<PendingReport> _queue;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
+    private readonly ProjectionSignal _signal;
+    private readonly IngestionOptions _options;
+    private readonly ILogger<ReportWriter> _logger;
+
+    public ReportWriter(NpgsqlDataSource dataSource, TimeProvider time, ProjectionSignal signal, IOptions<IngestionOptions> options, ILogger<ReportWriter> logger)
+    {
+        _dataSource = dataSource;
+        _time = time;
+        _signal = signal;
+        _options = options.Value;
+        _logger = logger;
+        _queue = Channel.CreateBounded<PendingReport>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = false,
+            SingleWriter = false,
+        });
+    }
+
+    /// <summary>Reports waiting for a writer.</summary>
+    public int Backlog => _queue.Reader.Count;
+
+    /// <summary>Queues the reports; false (nothing queued) when the queue has no room for all of them.</summary>
+    public bool TryEnqueue(IReadOnlyList<PendingReport> reports)
+    {
+        if (_queue.Reader.Count + reports.Count > _options.QueueCapacity)
+        {
+            return false;
+        }
+
+        foreach (var report in reports)
+        {
+            if (!_queue.Writer.TryWrite(report))
+            {
+                // Lost a race for the last slots: fail the rest so their callers answer 503, nothing half-stored silently.
+                report.Fail(new QueueFullException());
+            }
+        }
+
+        return true;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, _options.Writers).Select(_ => Task.Run(() => WriteLoopAsync(stoppingToken), stoppingToken)));
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingReport>(_options.WriterBatchSize);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < _options.WriterBatchSize && _queue.Reader.TryRead(out var item))
+                {
+                    batch.Add(item);
+                }
+
+                await WriteAsync(batch, stoppingToken);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: whatever is still queued was never acknowledged, so the agents will resend it.
+            while (_queue.Reader.TryRead(out var item))
+            {
+                item.Fail(new OperationCanceledException("The server is shutting down."));
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<PendingReport> batch, CancellationToken cancellationToken)
+    {
+        // The same report id twice in one statement would be stored twice: the first one stands for both.
+        var unique = batch.DistinctBy(r => r.ReportId).ToList();
+        try
+        {
+            await using var command = _dataSource.CreateCommand(Sql);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.ReportId)] });
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.MachineId)] });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. unique.Select(r => r.CollectedAt)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. unique.Select(r => r.Json)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _time.GetUtcNow() });
+            var fresh = new HashSet<Guid>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    fresh.Add(reader.GetGuid(0));
+                }
+            }
+
+            var first = new HashSet<Guid>();
+            foreach (var report in batch)
+            {
+                // Only the first request carrying a fresh id stored it; any other is a duplicate.
+                report.Complete(duplicate: !(fresh.Contains(report.ReportId) && first.Add(report.ReportId)));
+            }
+
+            if (fresh.Count > 0)
+            {
+                _signal.Notify();
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or OperationCanceledException)
+        {
+            LogWriteFailed(_logger, ex, batch.Count);
+            foreach (var report in batch)
+            {
+                report.Fail(ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing a group of {Count} reports failed; their requests are answered 503 and agents retry")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, int count);
+}
+
+public sealed class QueueFullException() : Exception("The ingestion queue is full.");
+
+/// <summary>Wakes the projector on this node when new reports are committed (other nodes' projectors poll).</summary>
+public sealed class ProjectionSignal : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Notify()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            try
+            {
+                _signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => _signal.Dispose();
+}

@@ -1,0 +1,169 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using FleetLicense.Contracts;
+using FleetLicense.Testing;
+using FleetLicense.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace FleetLicense.Web.Tests.Ingestion;
+
+/// <summary>The real app on its own database, with an admin token and helpers to enrol machines and send reports.</summary>
+internal sealed class IngestionApp : IAsyncDisposable
+{
+    public const string AdminToken = "test-admin-token-0123456789";
+
+    private IngestionApp(FleetWebFactory factory, string connectionString)
+    {
+        Factory = factory;
+        ConnectionString = connectionString;
+        Client = factory.CreateClient();
+        Admin = factory.CreateClient();
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    public FleetWebFactory Factory { get; }
+
+    public string ConnectionString { get; }
+
+    /// <summary>An anonymous client (agents set their own token per request).</summary>
+    public HttpClient Client { get; }
+
+    public HttpClient Admin { get; }
+
+    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(name);
+        var all = new Dictionary<string, string?>
+        {
+            ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, settings: all), connectionString);
+    }
+
+    public T Service<T>() where T : notnull => Factory.Services.GetRequiredService<T>();
+
+    public async Task<string> CreateSecretAsync(string name = "test", int? maxUses = null, DateTimeOffset? expiresAt = null)
+    {
+        using var response = await Admin.PostAsJsonAsync("/api/v1/admin/enrollment-secrets", new { name, maxUses, expiresAt });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+    }
+
+    public async Task<HttpResponseMessage> EnrollRawAsync(string secret, string hostname, string? uuid = null) =>
+        await Client.PostAsync(new Uri("/api/v1/agents/enroll", UriKind.Relative), Json(new EnrollRequestV1 { EnrollmentSecret = secret, Hostname = hostname, SmbiosUuid = uuid }, FleetLicenseJsonContext.Default.EnrollRequestV1));
+
+    public async Task<EnrollResponseV1> EnrollAsync(string hostname, string? uuid = null, string? secret = null)
+    {
+        using var response = await EnrollRawAsync(secret ?? await CreateSecretAsync(), hostname, uuid ?? Guid.NewGuid().ToString().ToUpperInvariant());
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.EnrollResponseV1))!;
+    }
+
+    public Task<HttpResponseMessage> PostReportAsync(string token, LicenseReportV1 report) =>
+        PostAsync("/api/v1/reports", token, Json(report, FleetLicenseJsonContext.Default.LicenseReportV1));
+
+    public Task<HttpResponseMessage> PostAsync(string path, string? token, HttpContent content)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return Client.SendAsync(request);
+    }
+
+    public async Task<ReportAckV1> SendAsync(string token, LicenseReportV1 report)
+    {
+        using var response = await PostReportAsync(token, report);
+        Assert.True(response.IsSuccessStatusCode, $"report answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.ReportAckV1))!;
+    }
+
+    /// <summary>Waits until the projector has applied <paramref name="reportId"/> to the machine's current state.</summary>
+    public Task WaitProjectedAsync(Guid machineId, Guid reportId) =>
+        Eventually.UntilAsync(async () => await ScalarAsync<Guid?>("SELECT last_report_id FROM machines WHERE id = $1", machineId) == reportId,
+            what: $"report {reportId} to be projected");
+
+    public Task WaitQueueEmptyAsync() =>
+        Eventually.UntilAsync(async () => await ScalarAsync<long>("SELECT count(*) FROM projection_queue") == 0, what: "the projection queue to drain");
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = p });
+        }
+
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default! : (T)value;
+    }
+
+    public async Task<FleetLicenseDbContext> DbAsync() =>
+        await Service<IDbContextFactory<FleetLicenseDbContext>>().CreateDbContextAsync();
+
+    public static StringContent Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        new(JsonSerializer.Serialize(value, type), Encoding.UTF8, "application/json");
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Admin.Dispose();
+        await Factory.DisposeAsync();
+    }
+}
+
+/// <summary>Reports for tests: a Windows product with the facts a test cares about.</summary>
+internal static class TestReports
+{
+    public const string WindowsAppId = "55c92734-d682-4d71-983e-d6ec3f16059f";
+
+    public static LicenseReportV1 Windows(
+        DateTimeOffset collectedAt,
+        string hostname = "PC-1",
+        string edition = "Professional",
+        LicenseChannel channel = LicenseChannel.OEM,
+        LicenseStatus status = LicenseStatus.Licensed,
+        string partialKey = "3V66T",
+        string? fingerprint = null,
+        string? kmsHost = null,
+        long? graceMinutes = 0,
+        DirectoryJoinType join = DirectoryJoinType.Domain,
+        Guid? reportId = null) => new()
+        {
+            ReportId = reportId ?? Guid.NewGuid(),
+            CollectedAt = collectedAt,
+            AgentVersion = "0.1.0",
+            Machine = new MachineFactsV1 { Hostname = hostname, EditionId = edition, JoinType = join, Manufacturer = "Dell Inc.", Model = "Latitude 7480" },
+            Products =
+            [
+                new LicensedProductV1
+                {
+                    Name = $"Windows(R), {edition} edition",
+                    Kind = ProductKind.Windows,
+                    ApplicationId = WindowsAppId,
+                    ActivationId = "2de67392-b7a7-462a-b1ca-108dd189f588",
+                    Channel = channel,
+                    ChannelRaw = channel.ToString(),
+                    PartialKey = partialKey,
+                    KeyFingerprint = fingerprint,
+                    LicenseStatusCode = (int)status,
+                    LicenseStatus = status,
+                    GraceMinutes = graceMinutes,
+                    KmsHost = kmsHost,
+                },
+            ],
+        };
+}

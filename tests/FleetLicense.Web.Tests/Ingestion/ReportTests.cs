@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using FleetLicense.Contracts;
+using FleetLicense.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace FleetLicense.Web.Tests.Ingestion;
+
+public sealed class ReportTests(PostgresFixture postgres)
+{
+    // Whole seconds: PostgreSQL keeps microseconds, .NET ticks are finer.
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(-10).ToUnixTimeSeconds());
+
+    [Fact]
+    public async Task Report_WhenPosted_IsStoredAsReceivedAndProjected()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_projected");
+        var machine = await app.EnrollAsync("PC-1");
+        var report = TestReports.Windows(T0, channel: LicenseChannel.MAK, partialKey: "BCDFG", fingerprint: "0123456789abcdef0123");
+
+        var ack = await app.SendAsync(machine.DeviceToken, report);
+        await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
+
+        Assert.Equal(report.ReportId, ack.ReportId);
+        Assert.False(ack.Duplicate);
+        await using var db = await app.DbAsync();
+        var stored = await db.Machines.SingleAsync(m => m.Id == machine.MachineId, TestContext.Current.CancellationToken);
+        Assert.Equal(("MAK", "BCDFG", 1, "Professional"), (stored.WindowsChannel, stored.WindowsPartialKey, stored.WindowsStatus, stored.EditionId));
+        var body = await app.ScalarAsync<string>("SELECT body::text FROM raw_reports WHERE report_id = $1", report.ReportId);
+        Assert.Equal("0123456789abcdef0123", JsonDocument.Parse(body).RootElement.GetProperty("products")[0].GetProperty("keyFingerprint").GetString());
+        Assert.Equal(1, await db.MachineProducts.CountAsync(p => p.MachineId == machine.MachineId, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Report_WhenReplayed_AnswersTheSameSuccessAndStoresNothingTwice()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_replay");
+        var machine = await app.EnrollAsync("PC-1");
+        var report = TestReports.Windows(T0);
+
+        var first = await app.SendAsync(machine.DeviceToken, report);
+        var second = await app.SendAsync(machine.DeviceToken, report);
+        await app.WaitQueueEmptyAsync();
+
+        Assert.False(first.Duplicate);
+        Assert.True(second.Duplicate);
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports WHERE report_id = $1", report.ReportId));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM report_receipts"));
+    }
+
+    [Fact]
+    public async Task Reports_WhenSentConcurrentlyForOneMachine_AreEachStoredOnceAndTheNewestWins()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_concurrent",
+            new Dictionary<string, string?> { ["Ingestion:DeviceBurst"] = "1000" });
+        var machine = await app.EnrollAsync("PC-1");
+        var reports = Enumerable.Range(0, 40).Select(i => TestReports.Windows(T0.AddMinutes(i), partialKey: i % 2 == 0 ? "HJKMP" : "QRTVW")).ToList();
+        var newest = reports[^1];
+
+        // Every report twice, all at once: 80 requests racing for the same machine.
+        var acks = await Task.WhenAll(reports.Concat(reports).Select(r => app.SendAsync(machine.DeviceToken, r)));
+        await app.WaitQueueEmptyAsync();
+        await app.WaitProjectedAsync(machine.MachineId, newest.ReportId);
+
+        Assert.Equal(40, acks.Count(a => !a.Duplicate));
+        Assert.Equal(40, acks.Count(a => a.Duplicate));
+        Assert.Equal(40, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports"));
+        Assert.Equal("QRTVW", await app.ScalarAsync<string>("SELECT windows_partial_key FROM machines WHERE id = $1", machine.MachineId));
+    }
+
+    [Fact]
+    public async Task History_WhenReportsRepeatTheSameState_RecordsOnlyChanges()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_history");
+        var machine = await app.EnrollAsync("PC-1");
+        async Task<long> HistoryRows() => await app.ScalarAsync<long>("SELECT count(*) FROM machine_history WHERE machine_id = $1", machine.MachineId);
+
+        var first = TestReports.Windows(T0, status: LicenseStatus.OOBGrace, graceMinutes: 40000);
+        await app.SendAsync(machine.DeviceToken, first);
+        await app.WaitProjectedAsync(machine.MachineId, first.ReportId);
+        var initial = await HistoryRows();
+        var same = TestReports.Windows(T0.AddDays(1), status: LicenseStatus.OOBGrace, graceMinutes: 40000);
+        await app.SendAsync(machine.DeviceToken, same);
+        await app.WaitProjectedAsync(machine.MachineId, same.ReportId);
+        var afterSame = await HistoryRows();
+        var activated = TestReports.Windows(T0.AddDays(2), status: LicenseStatus.Licensed);
+        await app.SendAsync(machine.DeviceToken, activated);
+        await app.WaitProjectedAsync(machine.MachineId, activated.ReportId);
+
+        Assert.True(initial > 0, "the first report records the initial state");
+        Assert.Equal(initial, afterSame);
+        await using var db = await app.DbAsync();
+        var change = await db.MachineHistory.Where(h => h.MachineId == machine.MachineId && h.ReportId == activated.ReportId).SingleAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(("status", "OOBGrace (2)", "Licensed (1)", T0.AddDays(2)), (change.Field, change.OldValue, change.NewValue, change.At));
+        var asOf = await app.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/machines/{machine.MachineId}/as-of?at={Uri.EscapeDataString(T0.AddDays(1).AddHours(1).ToString("O"))}", TestContext.Current.CancellationToken);
+        Assert.Equal("OOBGrace (2)", asOf.GetProperty("products")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Report_WhenOlderThanWhatIsApplied_IsKeptRawButChangesNothing()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_late");
+        var machine = await app.EnrollAsync("PC-1");
+        var newer = TestReports.Windows(T0.AddDays(1), partialKey: "XY234");
+        var late = TestReports.Windows(T0, partialKey: "67892");
+
+        await app.SendAsync(machine.DeviceToken, newer);
+        await app.WaitProjectedAsync(machine.MachineId, newer.ReportId);
+        await app.SendAsync(machine.DeviceToken, late);
+        await app.WaitQueueEmptyAsync();
+
+        Assert.Equal("XY234", await app.ScalarAsync<string>("SELECT windows_partial_key FROM machines WHERE id = $1", machine.MachineId));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports WHERE report_id = $1", late.ReportId));
+    }
+
+    [Fact]
+    public async Task Batch_WhenAllValid_StoresEveryReportAndAcknowledgesInOrder()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "batch_valid");
+        var machine = await app.EnrollAsync("PC-1");
+        var reports = Enumerable.Range(0, 3).Select(i => TestReports.Windows(T0.AddHours(i))).ToList();
+
+        using var response = await app.PostAsync("/api/v1/reports/batch", machine.DeviceToken,
+            IngestionApp.Json(new ReportBatchV1 { Reports = reports }, FleetLicenseJsonContext.Default.ReportBatchV1));
+        var acks = await response.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.ReportBatchAckV1, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(reports.Select(r => r.ReportId), acks!.Results.Select(a => a.ReportId));
+        Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports"));
+    }
+
+    [Fact]
+    public async Task Batch_WhenOneReportIsInvalid_RejectsTheWholeBatchNamingIt()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "batch_invalid");
+        var machine = await app.EnrollAsync("PC-1");
+        var good = TestReports.Windows(T0);
+        var bad = TestReports.Windows(T0) with { AgentVersion = "" };
+
+        using var response = await app.PostAsync("/api/v1/reports/batch", machine.DeviceToken,
+            IngestionApp.Json(new ReportBatchV1 { Reports = [good, bad] }, FleetLicenseJsonContext.Default.ReportBatchV1));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("reports[1].agentVersion", out _), problem.ToString());
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports"));
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion":2,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001"}""", "schemaVersion", "supported versions: 1")]
+    [InlineData("""{"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001"}""", "schemaVersion", "schemaVersion is required")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"}}""", "", "missing")]
+    [InlineData("""{"schemaVersion":1,"reportId":"not-a-uuid","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[]}""", "reportId", "wrong type")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":""},"products":[]}""", "machine.hostname", "Required")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[{"name":"W","partialKey":"BCDFG","licenseStatusCode":9,"licenseStatus":"Licensed"}]}""", "products[0].licenseStatusCode", "0–6")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x","serialNumber":"W269N-WFGWX-YVC9B-4J6C9-T83GX"},"products":[]}""", "", "full product key")]
+    public async Task Report_WhenInvalid_Returns400WithTheFieldAndStoresNothing(string body, string field, string message)
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_invalid");
+        var machine = await app.EnrollAsync("PC-1");
+
+        using var response = await app.PostAsync("/api/v1/reports", machine.DeviceToken, new StringContent(body, Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = problem.GetProperty("errors").EnumerateObject().ToList();
+        Assert.Contains(errors, e => (field == "" || e.Name == field) && e.Value.EnumerateArray().Any(m => m.GetString()!.Contains(message, StringComparison.OrdinalIgnoreCase)));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM report_receipts"));
+    }
+
+    [Fact]
+    public async Task Report_WhenTooLargeWrongTypeOrUnauthenticated_AnswersProblemDetails()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_http_errors",
+            new Dictionary<string, string?> { ["Ingestion:MaxReportBytes"] = "2048" });
+        var machine = await app.EnrollAsync("PC-1");
+        var big = TestReports.Windows(T0) with { AgentVersion = "1", Machine = new MachineFactsV1 { Hostname = "PC-1", OsName = new string('x', 190) } };
+        var bigJson = JsonSerializer.Serialize(big with { Products = [.. Enumerable.Repeat(big.Products[0], 20)] }, FleetLicenseJsonContext.Default.LicenseReportV1);
+
+        using var tooLarge = await app.PostAsync("/api/v1/reports", machine.DeviceToken, new StringContent(bigJson, Encoding.UTF8, "application/json"));
+        using var wrongType = await app.PostAsync("/api/v1/reports", machine.DeviceToken, new StringContent("{}", Encoding.UTF8, "text/plain"));
+        using var noToken = await app.PostAsync("/api/v1/reports", null, new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
+        Assert.All(new[] { tooLarge, wrongType, noToken }, r => Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType));
+    }
+
+    [Fact]
+    public async Task Report_WhenADeviceExceedsItsRate_Returns429WithRetryAfter()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_rate",
+            new Dictionary<string, string?> { ["Ingestion:DeviceRequestsPerMinute"] = "1", ["Ingestion:DeviceBurst"] = "2" });
+        var machine = await app.EnrollAsync("PC-1");
+        var other = await app.EnrollAsync("PC-2");
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await app.PostReportAsync(machine.DeviceToken, TestReports.Windows(T0.AddMinutes(i)));
+            statuses.Add(response.StatusCode);
+            limited = response;
+        }
+
+        using var otherDevice = await app.PostReportAsync(other.DeviceToken, TestReports.Windows(T0));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, otherDevice.StatusCode);
+    }
+}
