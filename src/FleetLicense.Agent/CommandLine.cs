@@ -12,18 +12,27 @@ namespace FleetLicense.Agent;
 /// The command-line interface. <see cref="RunAsync"/> takes its writers as parameters so tests run it
 /// in-process. Errors are one line, <c>error: WHAT: why</c>, with exit code 2; never a stack trace.
 /// </summary>
-internal static class CommandLine
+internal static partial class CommandLine
 {
     private const string Usage = """
         Usage: fleetlicense-agent <command> [options]
 
         Commands:
+          enroll            Enrol this machine with a FleetLicense server (stores the device token protected).
+          run               Run the agent (console or Windows service): collect now and every interval, send the outbox.
+          collect           Collect this machine's licensing report now and queue it (--print: only show the JSON).
+          status            Show enrolment, last send and outbox size.
+          show-key          Show this machine's Windows product keys, masked unless --reveal.
+          submit FILE       Send a report built from a saved slmgr /dlv or WMI dump (a machine without an agent).
           inspect FILE      Read a licensing dump and print the products and findings.
           decode-key        Decode the product key in a DigitalProductId registry value.
 
         Options:
           -h, --help        Show help (also: fleetlicense-agent <command> --help).
           --version         Show the agent version.
+
+        Exit codes: 0 success, 1 unexpected failure, 2 bad usage or input, 3 token or secret rejected
+        (enrol again), 4 server unreachable or failing, 5 not enrolled, 6 needs Windows (or --from-recording).
         """;
 
     private const string InspectUsage = """
@@ -89,9 +98,31 @@ internal static class CommandLine
                     return await InspectAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
                 case "decode-key":
                     return await DecodeKeyAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
+                case "enroll":
+                    return await EnrollAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
+                case "run":
+                    return await RunAgentAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
+                case "collect":
+                    return await CollectAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
+                case "status":
+                    return await StatusAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
+                case "show-key":
+                    return await ShowKeyAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
+                case "submit":
+                    return await SubmitAsync(rest, stdout, stderr, cancellationToken).ConfigureAwait(false);
                 default:
-                    return await FailAsync(stderr, $"unknown command '{command}'; expected inspect or decode-key (see --help)", cancellationToken).ConfigureAwait(false);
+                    return await FailAsync(stderr, $"unknown command '{command}'; expected one of {string.Join(", ", Commands)} (see --help)", cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (PlatformNotSupportedException ex)
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(ex.Message)}".AsMemory(), CancellationToken.None).ConfigureAwait(false);
+            return ExitCodes.NotSupported;
+        }
+        catch (Collection.CollectionException ex)
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(ex.Message)}".AsMemory(), CancellationToken.None).ConfigureAwait(false);
+            return ex.IsInputError ? ExitCodes.BadInput : ExitCodes.Failure;
         }
         catch (OperationCanceledException)
         {

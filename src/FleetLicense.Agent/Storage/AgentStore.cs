@@ -1,0 +1,157 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FleetLicense.Agent.Storage;
+
+/// <summary>What enrolment left behind (no secrets: those are in their own protected files).</summary>
+internal sealed record AgentConfig
+{
+    public required Uri Server { get; init; }
+
+    public required Guid MachineId { get; init; }
+
+    public required string Hostname { get; init; }
+
+    public int ReportIntervalMinutes { get; init; } = 240;
+
+    public DateTimeOffset EnrolledAt { get; init; }
+}
+
+/// <summary>The agent's view of its own health, shown by <c>status</c>.</summary>
+internal sealed record AgentStatus
+{
+    public DateTimeOffset? LastCollectedAt { get; init; }
+
+    public DateTimeOffset? LastAttemptAt { get; init; }
+
+    public DateTimeOffset? LastSuccessAt { get; init; }
+
+    public string? LastError { get; init; }
+
+    public DateTimeOffset? NextAttemptAt { get; init; }
+
+    /// <summary>The server rejected the device token: nothing is sent until the machine is enrolled again.</summary>
+    public bool NeedsReenrol { get; init; }
+
+    public long ReportsSent { get; init; }
+
+    public long ReportsDropped { get; init; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UseStringEnumConverter = true,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(AgentConfig))]
+[JsonSerializable(typeof(AgentStatus))]
+internal sealed partial class AgentStateJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The agent's state directory: <c>config.json</c>, the protected <c>device-token.bin</c> and
+/// <c>fingerprint-secret.bin</c>, <c>status.json</c> and the <c>outbox</c>.
+/// </summary>
+internal sealed class AgentStore
+{
+    private readonly ISecretProtector _protector;
+
+    public AgentStore(string dataDirectory, ISecretProtector protector)
+    {
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        _protector = protector;
+    }
+
+    public string DataDirectory { get; }
+
+    public string ConfigPath => Path.Combine(DataDirectory, "config.json");
+
+    public string TokenPath => Path.Combine(DataDirectory, "device-token.bin");
+
+    public string FingerprintSecretPath => Path.Combine(DataDirectory, "fingerprint-secret.bin");
+
+    public string StatusPath => Path.Combine(DataDirectory, "status.json");
+
+    public string OutboxDirectory => Path.Combine(DataDirectory, "outbox");
+
+    public string ProtectionDescription => _protector.Description;
+
+    /// <summary>%ProgramData%\FleetLicense on Windows, ~/.local/share/fleetlicense elsewhere.</summary>
+    public static string DefaultDataDirectory() => OperatingSystem.IsWindows()
+        ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "FleetLicense")
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "fleetlicense");
+
+    public static AgentStore Open(string? dataDirectory) =>
+        new(dataDirectory ?? DefaultDataDirectory(), SecretProtectors.ForThisPlatform());
+
+    public void EnsureCreated() => AtomicFile.EnsureDirectory(DataDirectory);
+
+    public AgentConfig? LoadConfig() => Load(ConfigPath, AgentStateJsonContext.Default.AgentConfig);
+
+    public AgentStatus LoadStatus() => Load(StatusPath, AgentStateJsonContext.Default.AgentStatus) ?? new AgentStatus();
+
+    public void SaveStatus(AgentStatus status)
+    {
+        EnsureCreated();
+        AtomicFile.Write(StatusPath, JsonSerializer.SerializeToUtf8Bytes(status, AgentStateJsonContext.Default.AgentStatus));
+    }
+
+    public AgentStatus UpdateStatus(Func<AgentStatus, AgentStatus> update)
+    {
+        AgentStatus status = update(LoadStatus());
+        SaveStatus(status);
+        return status;
+    }
+
+    /// <summary>Stores a (re-)enrolment. Secrets first, so a crash never leaves a config that points at a missing token.</summary>
+    public void SaveEnrolment(AgentConfig config, string deviceToken, byte[] fingerprintSecret)
+    {
+        EnsureCreated();
+        AtomicFile.Write(TokenPath, _protector.Protect(Encoding.UTF8.GetBytes(deviceToken)));
+        AtomicFile.Write(FingerprintSecretPath, _protector.Protect(fingerprintSecret));
+        AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, AgentStateJsonContext.Default.AgentConfig));
+
+        // A fresh token clears an earlier rejection.
+        UpdateStatus(s => s with { NeedsReenrol = false, LastError = null, NextAttemptAt = null });
+    }
+
+    public string? LoadToken() => ReadProtected(TokenPath) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
+
+    public byte[]? LoadFingerprintSecret() => ReadProtected(FingerprintSecretPath);
+
+    private byte[]? ReadProtected(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return _protector.Unprotect(File.ReadAllBytes(path));
+        }
+        catch (CryptographicException ex)
+        {
+            throw new InvalidOperationException($"{path} cannot be decrypted on this machine (copied from another one?); enrol again", ex);
+        }
+    }
+
+    private static T? Load<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), type);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"{path} is damaged ({ex.Message.Split('\n')[0].Trim()}); enrol again to rewrite it", ex);
+        }
+    }
+}
