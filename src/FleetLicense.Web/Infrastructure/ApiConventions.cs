@@ -16,12 +16,17 @@ public static class ApiConventions
         });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        services.AddOpenApi(o =>
         {
-            doc.Info.Title = "FleetLicense API";
-            doc.Info.Description = "Agent enrolment and licence reports, fleet queries and system status. Errors are RFC 7807 problem details.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "FleetLicense API";
+                doc.Info.Description = "Agent enrolment and licence reports, fleet queries and system status. Errors are RFC 7807 problem details. "
+                    + "Agent endpoints take a device token, /api/v1/admin endpoints an admin token (Authorization: Bearer).";
+                return Task.CompletedTask;
+            });
+            o.AddOperationTransformer(OpenApiExamples.AddAsync);
+        });
         return services;
     }
 

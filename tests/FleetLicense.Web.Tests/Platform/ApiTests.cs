@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FleetLicense.Testing;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetLicense.Web.Tests.Platform;
 
@@ -34,6 +36,31 @@ public sealed class ApiTests(PostgresFixture postgres)
         Assert.Equal("FleetLicense API", document.RootElement.GetProperty("info").GetProperty("title").GetString());
         Assert.True(document.RootElement.GetProperty("paths").TryGetProperty("/api/v1/system", out _));
         Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_WhenRequested_DescribesEveryEndpointWithExamples()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(OpenApiDocument_WhenRequested_DescribesEveryEndpointWithExamples)));
+        using var client = app.CreateClient();
+        var routes = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
+            .Select(e => "/" + string.Join('/', e.RoutePattern.RawText!.Trim('/').Split('/').Select(s => s.Contains(':', StringComparison.Ordinal) ? s.Split(':')[0] + "}" : s)))
+            .Select(p => p.TrimEnd('/'))
+            .ToHashSet();
+
+        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken));
+        var paths = document.RootElement.GetProperty("paths");
+        var documented = paths.EnumerateObject().Select(p => p.Name.TrimEnd('/')).ToHashSet();
+        var operations = paths.EnumerateObject().SelectMany(p => p.Value.EnumerateObject()).ToList();
+        var withBodies = operations.Where(o => o.Value.TryGetProperty("requestBody", out _)).ToList();
+
+        Assert.Empty(routes.Except(documented));
+        Assert.All(operations, o => Assert.True(o.Value.TryGetProperty("summary", out _), $"{o.Value.GetProperty("operationId")} has a summary"));
+        Assert.NotEmpty(withBodies);
+        Assert.All(withBodies, o => Assert.True(
+            o.Value.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _),
+            $"{o.Value.GetProperty("operationId")} has a request example"));
     }
 
     [Fact]

@@ -52,9 +52,10 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
 
         var total = await flags.CountAsync(cancellationToken);
         var rows = await flags
-            .OrderByDescending(f => f.Severity == "Critical").ThenByDescending(f => f.Severity == "Warning").ThenByDescending(f => f.StatusChangedAt).ThenBy(f => f.Id)
-            .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))
             .Join(db.Machines, f => f.MachineId, m => m.Id, (f, m) => new { Flag = f, m.Hostname })
+            .OrderByDescending(r => r.Flag.Severity == "Critical").ThenByDescending(r => r.Flag.Severity == "Warning")
+            .ThenByDescending(r => r.Flag.StatusChangedAt).ThenBy(r => r.Flag.Id)
+            .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))
             .ToListAsync(cancellationToken);
         return new FlagPage(total, [.. rows.Select(r => View(r.Flag, r.Hostname))]);
     }
@@ -121,7 +122,7 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var expired = await db.Flags.AsNoTracking().Where(f => f.Status == FlagStatus.Waived && f.WaivedUntil != null && f.WaivedUntil <= now)
-            .Select(f => f.Id).Take(10_000).ToListAsync(cancellationToken);
+            .OrderBy(f => f.WaivedUntil).Select(f => f.Id).Take(10_000).ToListAsync(cancellationToken);
         if (expired.Count == 0)
         {
             return 0;

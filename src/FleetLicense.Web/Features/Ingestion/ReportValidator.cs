@@ -20,6 +20,20 @@ public static class ReportValidator
     /// <summary>Parses and validates one report element (from a single body or a batch).</summary>
     public static ValidReport? Validate(JsonElement element, string path, TimeProvider time, Dictionary<string, string[]> errors)
     {
+        try
+        {
+            return ValidateCore(element, path, time, errors);
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is System.Text.DecoderFallbackException)
+        {
+            // The reader checks structure, not the bytes inside strings; those surface when a string is read.
+            Add(errors, path, "The report contains text that is not valid UTF-8.");
+            return null;
+        }
+    }
+
+    private static ValidReport? ValidateCore(JsonElement element, string path, TimeProvider time, Dictionary<string, string[]> errors)
+    {
         if (element.ValueKind != JsonValueKind.Object)
         {
             Add(errors, path, "A report must be a JSON object.");
@@ -113,6 +127,7 @@ public static class ReportValidator
         }
         else
         {
+            Defined(errors, Join(machine, "joinType"), m.JoinType);
             Text(errors, Join(machine, "hostname"), m.Hostname, 255, required: true);
             Text(errors, Join(machine, "smbiosUuid"), m.SmbiosUuid, 64);
             Text(errors, Join(machine, "serialNumber"), m.SerialNumber, 128);
@@ -162,6 +177,9 @@ public static class ReportValidator
                 continue;
             }
 
+            Defined(errors, Join(at, "kind"), p.Kind);
+            Defined(errors, Join(at, "channel"), p.Channel);
+            Defined(errors, Join(at, "licenseStatus"), p.LicenseStatus);
             Text(errors, Join(at, "name"), p.Name, 300, required: true);
             Text(errors, Join(at, "description"), p.Description, 1000);
             Text(errors, Join(at, "applicationId"), p.ApplicationId, 64);
@@ -210,6 +228,16 @@ public static class ReportValidator
         else if (value.Any(char.IsControl))
         {
             Add(errors, path, "Control characters are not allowed.");
+        }
+    }
+
+    // The serializer accepts any number for an enum; only the named values mean something.
+    private static void Defined<TEnum>(Dictionary<string, string[]> errors, string path, TEnum value)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            Add(errors, path, $"One of: {string.Join(", ", Enum.GetNames<TEnum>())}.");
         }
     }
 
