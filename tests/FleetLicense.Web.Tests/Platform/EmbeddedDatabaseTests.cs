@@ -22,7 +22,7 @@ public sealed class EmbeddedDatabaseTests : IDisposable
         }
 
         Assert.True(File.Exists(Path.Combine(_dataDirectory, "PG_VERSION")), "the embedded cluster lives in the configured directory");
-        Assert.False(File.Exists(Path.Combine(_dataDirectory, "postmaster.pid")), "the server stops with the app");
+        await Eventually.UntilAsync(() => Task.FromResult(!File.Exists(Path.Combine(_dataDirectory, "postmaster.pid"))), what: "the server to stop with the app");
 
         await using var second = new FleetWebFactory(connectionString: null, nodeId: "second-run", environment: "Development", settings: settings);
         using var secondClient = second.CreateClient();
