@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Serves FleetLicense at http://127.0.0.1:5080 with an embedded PostgreSQL kept in .data/pg.
-# Ctrl+C stops the app and its database; data survives to the next run.
+# On the first start it fills the database with a simulated fleet of 2,000 machines and 90 days of
+# history (skip with --no-demo or FLEETLICENSE_NO_DEMO=1). Ctrl+C stops the app and its database;
+# data survives to the next run. Other arguments are passed to the app.
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
+
+demo=${FLEETLICENSE_NO_DEMO:+no}
+args=()
+for arg in "$@"; do
+  if [ "$arg" = "--no-demo" ]; then demo=no; else args+=("$arg"); fi
+done
 
 ensure_dotnet
 ensure_postgres
@@ -11,7 +19,32 @@ ensure_postgres
 say "Building ..."
 # Building the migrations project builds the app too and puts the migrations next to it.
 dotnet build migrations/FleetLicense.Migrations/FleetLicense.Migrations.csproj -nologo -v quiet -clp:ErrorsOnly
+dotnet build src/FleetLicense.Simulator/FleetLicense.Simulator.csproj -nologo -v quiet -clp:ErrorsOnly
+
+# The admin API token for this installation: made once, kept owner-only; the app is given only its hash.
+mkdir -p .data
+if [ ! -s .data/admin-token ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 | tr -d '=+/' > .data/admin-token)
+fi
+admin_token=$(cat .data/admin-token)
+export Security__AdminTokenHashes__0
+Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1)
+export PG_BIN="${PG_BIN:-$(postgres_bin)}"
 
 say "Starting FleetLicense on http://127.0.0.1:5080 (migrations are applied at start) ..."
-export PG_BIN="${PG_BIN:-$(postgres_bin)}"
-exec dotnet run --no-build --project src/FleetLicense.Web --launch-profile http "$@"
+dotnet run --no-build --project src/FleetLicense.Web --launch-profile http -- "${args[@]}" &
+app=$!
+trap 'kill -TERM "$app" 2>/dev/null; wait "$app"; exit 0' INT TERM
+
+# A fresh database (new .data/pg) gets the demo fleet once.
+[ -f .data/pg/PG_VERSION ] || rm -f .data/demo-seeded
+if [ "$demo" != "no" ] && [ ! -f .data/demo-seeded ]; then
+  if dotnet run --no-build --project src/FleetLicense.Simulator -- --demo --wait 120s --admin-token "$admin_token"; then
+    touch .data/demo-seeded
+  else
+    say "The demo fleet could not be loaded (see above); the dashboard works without it."
+  fi
+fi
+
+say "FleetLicense is running at http://127.0.0.1:5080 — admin API token in .data/admin-token. Ctrl+C stops it."
+wait "$app"

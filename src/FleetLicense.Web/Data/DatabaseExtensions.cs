@@ -1,6 +1,8 @@
 using FleetLicense.Web.Data.Postgres;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -97,7 +99,10 @@ public static partial class DatabaseExtensions
         }
 
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<FleetLicenseDbContext>>().CreateDbContextAsync(cancellationToken);
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        // On an empty database EF's own pending-migrations query logs a failed command; ask about the history table first.
+        var pending = await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken)
+            ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList()
+            : db.Database.GetMigrations().ToList();
         if (pending.Count > 0)
         {
             LogMigrating(logger, pending.Count, pending);
