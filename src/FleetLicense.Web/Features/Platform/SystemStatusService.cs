@@ -8,7 +8,11 @@ public sealed record SystemStatus(
     string Version,
     string NodeId,
     DatabaseStatus Database,
-    IReadOnlyList<ClusterNodeStatus> Nodes);
+    IReadOnlyList<ClusterNodeStatus> Nodes,
+    IngestionStatus Ingestion);
+
+/// <summary>How ingestion keeps up: reports waiting for a writer on this node, reports stored but not yet projected, projection lag.</summary>
+public sealed record IngestionStatus(int WriterBacklog, long ProjectionBacklog, long ProjectedByThisNode, double? LagP50Ms, double? LagP99Ms);
 
 public sealed record DatabaseStatus(bool Reachable, string? ServerVersion, string? Database, int AppliedMigrations, int PendingMigrations, string? Error);
 
@@ -19,13 +23,15 @@ public sealed class SystemStatusService(
     IDbContextFactory<FleetLicenseDbContext> dbFactory,
     NodeIdentity node,
     TimeProvider time,
-    IOptions<SystemOptions> options)
+    IOptions<SystemOptions> options,
+    IServiceProvider services)
 {
     public async Task<SystemStatus> GetAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         DatabaseStatus database;
         IReadOnlyList<ClusterNodeStatus> nodes = [];
+        long projectionBacklog = 0;
         try
         {
             var connection = db.Database.GetDbConnection();
@@ -39,12 +45,18 @@ public sealed class SystemStatusService(
                 .OrderBy(n => n.Id)
                 .Select(n => new ClusterNodeStatus(n.Id, n.HostName, n.Version, n.StartedAt, n.LastBeatAt, n.LastBeatAt >= offlineBefore, n.Id == node.Id))
                 .ToListAsync(cancellationToken);
+            projectionBacklog = await db.ProjectionQueue.LongCountAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
             database = new DatabaseStatus(false, null, null, 0, 0, ex.Message);
         }
 
-        return new SystemStatus(NodeIdentity.Version, node.Id, database, nodes);
+        // Ingestion services are optional here so the page also renders in component tests without them.
+        var writer = services.GetService<Ingestion.ReportWriter>();
+        var metrics = services.GetService<Ingestion.ProjectionMetrics>();
+        var ingestion = new IngestionStatus(writer?.Backlog ?? 0, projectionBacklog, metrics?.Projected ?? 0,
+            metrics?.RecentLagPercentile(50), metrics?.RecentLagPercentile(99));
+        return new SystemStatus(NodeIdentity.Version, node.Id, database, nodes, ingestion);
     }
 }
