@@ -43,7 +43,6 @@ public sealed class ShellTests : BunitContext
     [InlineData(typeof(Machines), "Machines", "No machines yet")]
     [InlineData(typeof(Flags), "Flags", "No open flags")]
     [InlineData(typeof(KmsHosts), "KMS hosts", "No KMS hosts seen")]
-    [InlineData(typeof(Alerts), "Alerts", "No alerts sent")]
     [InlineData(typeof(Exports), "Exports", "No exports yet")]
     [InlineData(typeof(NotFound), "Page not found", "There is nothing at this address")]
     public void SectionPage_WhenEmpty_ShowsItsTitleAndADesignedEmptyState(Type page, string title, string emptyTitle)
