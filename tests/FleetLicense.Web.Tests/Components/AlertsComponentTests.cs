@@ -65,9 +65,17 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         {
             var message = new AlertMessage
             {
-                DedupKey = "alert:1:0:Alert:1", Kind = AlertMessageKind.Alert, Rule = AlertRules.NotificationMode, Severity = "Critical",
-                Subject = "[FleetLicense] Critical: PC-7: Windows is in Notification mode", Detail = "d", TextBody = "t", HtmlBody = "h", Payload = "{}",
-                Link = "/machines/7", CreatedAt = BunitExtensions.Now.AddMinutes(-10),
+                DedupKey = "alert:1:0:Alert:1",
+                Kind = AlertMessageKind.Alert,
+                Rule = AlertRules.NotificationMode,
+                Severity = "Critical",
+                Subject = "[FleetLicense] Critical: PC-7: Windows is in Notification mode",
+                Detail = "d",
+                TextBody = "t",
+                HtmlBody = "h",
+                Payload = "{}",
+                Link = "/machines/7",
+                CreatedAt = BunitExtensions.Now.AddMinutes(-10),
             };
             db.AlertMessages.Add(message);
             await db.SaveChangesAsync(Xunit.TestContext.Current.CancellationToken);

@@ -2,8 +2,8 @@ using Bunit;
 using FleetLicense.Web.Components.Layout;
 using FleetLicense.Web.Components.Pages;
 using FleetLicense.Web.Features.Alerts;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetLicense.Web.Tests.Components;
 
