@@ -1,5 +1,7 @@
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Scheduling;
@@ -19,6 +21,8 @@ builder.AddFleetDatabase();
 builder.AddFleetScheduling();
 builder.AddSystemFeature();
 builder.AddIngestionFeature();
+builder.AddFleetFeature();
+builder.AddAlertsFeature();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -34,6 +38,7 @@ app.MapStaticAssets();
 app.MapFleetApiDocs();
 app.MapSystemEndpoints();
 app.MapIngestionEndpoints();
+app.MapAlertEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

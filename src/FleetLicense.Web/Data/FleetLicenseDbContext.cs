@@ -1,9 +1,12 @@
+using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Policy;
+using FleetLicense.Web.Features.Scheduling;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -36,6 +39,22 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
     public DbSet<FlagEvent> FlagEvents => Set<FlagEvent>();
 
     public DbSet<PolicyVersion> Policies => Set<PolicyVersion>();
+
+    public DbSet<AlertSettingsRow> AlertSettings => Set<AlertSettingsRow>();
+
+    public DbSet<AlertState> AlertStates => Set<AlertState>();
+
+    public DbSet<AlertMessage> AlertMessages => Set<AlertMessage>();
+
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+
+    public DbSet<InAppNotification> InAppNotifications => Set<InAppNotification>();
+
+    public DbSet<FleetSnapshot> FleetSnapshots => Set<FleetSnapshot>();
+
+    public DbSet<StaleAgent> StaleAgents => Set<StaleAgent>();
+
+    public DbSet<JobRun> JobRuns => Set<JobRun>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

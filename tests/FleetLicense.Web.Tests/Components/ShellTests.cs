@@ -1,13 +1,19 @@
 using Bunit;
 using FleetLicense.Web.Components.Layout;
 using FleetLicense.Web.Components.Pages;
+using FleetLicense.Web.Features.Alerts;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetLicense.Web.Tests.Components;
 
 public sealed class ShellTests : BunitContext
 {
-    public ShellTests() => this.AddTestServices(withPopoverProvider: false);
+    public ShellTests()
+    {
+        Services.AddSingleton<INotificationInbox>(new FakeInbox());
+        this.AddTestServices(withPopoverProvider: false);
+    }
 
     [Fact]
     public void MainLayout_WhenRendered_NavigatesToEverySection()
@@ -16,9 +22,11 @@ public sealed class ShellTests : BunitContext
 
         var links = layout.FindAll("a.mud-nav-link").Select(a => (Text: a.TextContent.Trim(), Href: a.GetAttribute("href"))).ToList();
         Assert.Equal(
-            ["Overview", "Machines", "Flags", "KMS hosts", "Alerts", "Exports", "System"],
+            ["Overview", "Machines", "Flags", "KMS hosts", "Alerts", "Exports", "Alert rules", "System"],
             links.Select(l => l.Text));
         Assert.Contains(("System", "settings/system"), links);
+        Assert.Contains(("Alert rules", "settings/alerts"), links);
+        Assert.NotNull(layout.Find("[data-testid=notification-bell]"));
         Assert.Contains("page body", layout.Markup, StringComparison.Ordinal);
     }
 
@@ -43,7 +51,6 @@ public sealed class ShellTests : BunitContext
     [InlineData(typeof(Machines), "Machines", "No machines yet")]
     [InlineData(typeof(Flags), "Flags", "No open flags")]
     [InlineData(typeof(KmsHosts), "KMS hosts", "No KMS hosts seen")]
-    [InlineData(typeof(Alerts), "Alerts", "No alerts sent")]
     [InlineData(typeof(Exports), "Exports", "No exports yet")]
     [InlineData(typeof(NotFound), "Page not found", "There is nothing at this address")]
     public void SectionPage_WhenEmpty_ShowsItsTitleAndADesignedEmptyState(Type page, string title, string emptyTitle)

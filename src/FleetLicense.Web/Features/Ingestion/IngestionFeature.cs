@@ -47,12 +47,12 @@ public static class IngestionFeature
 }
 
 /// <summary>The recurring jobs of this feature, shared by the whole cluster (each fires on one node).</summary>
-internal sealed class IngestionJobs : IScheduledJobSetup
+internal sealed class IngestionJobs(Microsoft.Extensions.Options.IOptions<JobsOptions> jobs) : IScheduledJobSetup
 {
     public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
         await Recurring<FleetRulesJob>(scheduler, FleetRulesJob.Key, TimeSpan.FromMinutes(1), cancellationToken);
-        await Recurring<RawReportPartitionsJob>(scheduler, RawReportPartitionsJob.Key, TimeSpan.FromHours(1), cancellationToken);
+        await Recurring<RawReportPartitionsJob>(scheduler, RawReportPartitionsJob.Key, TimeSpan.FromMinutes(jobs.Value.RawReportPartitionsMinutes), cancellationToken);
         // Fired on demand when the policy changes; stored durably so any node can trigger it.
         await scheduler.AddJob(JobBuilder.Create<ReevaluationJob>().WithIdentity(ReevaluationJob.Key).StoreDurably().RequestRecovery().Build(),
             AddJobOptions.Replacing, cancellationToken);

@@ -1,0 +1,73 @@
+using FleetLicense.Web.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Quartz;
+
+namespace FleetLicense.Web.Features.Alerts;
+
+public sealed record UpdateAlertSettingsRequest(AlertSettings Settings, string? By);
+
+public sealed record TestSendRequest(string? Recipient);
+
+public static class AlertEndpoints
+{
+    public static IEndpointRouteBuilder MapAlertEndpoints(this IEndpointRouteBuilder app)
+    {
+        var alerts = app.MapAdminGroup("/alerts", "Alerts");
+        alerts.MapGet("/settings", async (AlertSettingsService service, CancellationToken ct) => TypedResults.Ok(await service.GetAsync(ct)))
+            .WithName("GetAlertSettings").WithSummary("The alert rules (on/off, thresholds, recipients, channels), re-notify interval and digest.");
+        alerts.MapPut("/settings", UpdateSettingsAsync)
+            .WithName("UpdateAlertSettings").WithSummary("Replace the alert settings; rules left out take their defaults.")
+            .ProducesValidationProblem();
+        alerts.MapGet("/rules", () => TypedResults.Ok(AlertRules.All))
+            .WithName("ListAlertRules").WithSummary("The alert rules and the threshold each takes.");
+        alerts.MapGet("/channels", (AlertQueries queries) => TypedResults.Ok(queries.Channels()))
+            .WithName("ListAlertChannels").WithSummary("Each channel and whether it is configured (secrets show as configured / not configured).");
+        alerts.MapPost("/channels/{channel}/test", SendTestAsync)
+            .WithName("SendAlertTest").WithSummary("Send a test message on one channel now (Email needs a recipient); answers with the delivery result.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        alerts.MapGet("/open", async (AlertQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.OpenAsync(ct)))
+            .WithName("ListOpenAlerts").WithSummary("Alerts open now (notified) or pending (condition seen, delay not yet passed).");
+        alerts.MapGet("/history", async (AlertQueries queries, string? channel, string? status, string? rule, int? skip, int? take, CancellationToken ct) =>
+                TypedResults.Ok(await queries.HistoryAsync(new HistoryQuery(channel, status, rule, skip ?? 0, take ?? 100), ct)))
+            .WithName("AlertHistory").WithSummary("What was sent, to whom, when, and the delivery result; newest first.");
+        alerts.MapPost("/evaluate", async (ISchedulerFactory schedulers, CancellationToken ct) =>
+            {
+                await (await schedulers.GetScheduler(ct)).TriggerJob(AlertEvaluationJob.Key, ct);
+                return TypedResults.Accepted((string?)null);
+            })
+            .WithName("EvaluateAlerts").WithSummary("Run the alert evaluation now, on whichever node of the cluster is free.");
+
+        var notifications = app.MapAdminGroup("/notifications", "Alerts");
+        notifications.MapGet("/", async (INotificationInbox inbox, int? take, CancellationToken ct) =>
+                TypedResults.Ok(new { unread = await inbox.UnreadCountAsync(ct), items = await inbox.RecentAsync(take ?? 20, ct) }))
+            .WithName("ListNotifications").WithSummary("The in-app notifications, newest first, with the unread count.");
+        notifications.MapPost("/{id:long}/read", async Task<Results<NoContent, NotFound>> (long id, INotificationInbox inbox, CancellationToken ct) =>
+                await inbox.MarkReadAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .WithName("MarkNotificationRead").WithSummary("Mark one notification read.");
+        notifications.MapPost("/read-all", async (INotificationInbox inbox, CancellationToken ct) => TypedResults.Ok(new { marked = await inbox.MarkAllReadAsync(ct) }))
+            .WithName("MarkAllNotificationsRead").WithSummary("Mark every notification read.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<AlertSettingsSnapshot>, ValidationProblem>> UpdateSettingsAsync(UpdateAlertSettingsRequest request, AlertSettingsService service, CancellationToken ct)
+    {
+        if (request.Settings is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = ["Required."] });
+        }
+
+        var (saved, errors) = await service.SaveAsync(request.Settings, AdminApi.Actor(request.By), ct);
+        return errors is not null ? TypedResults.ValidationProblem(errors, title: "The alert settings are not valid.") : TypedResults.Ok(saved!);
+    }
+
+    private static async Task<Results<Ok<TestSendResult>, ProblemHttpResult>> SendTestAsync(string channel, TestSendRequest? request, AlertQueries queries, CancellationToken ct)
+    {
+        var name = AlertRulesChannels.FirstOrDefault(c => c.Equals(channel, StringComparison.OrdinalIgnoreCase)) ?? channel;
+        var (result, error) = await queries.SendTestAsync(name, request?.Recipient, ct);
+        return error is not null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The test message cannot be sent.", detail: error)
+            : TypedResults.Ok(result!);
+    }
+
+    private static readonly string[] AlertRulesChannels = [AlertChannelName.Email, AlertChannelName.Webhook, AlertChannelName.InApp];
+}

@@ -1,0 +1,63 @@
+using FleetLicense.Web.Features.Scheduling;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace FleetLicense.Web.Features.Alerts;
+
+public static class AlertsFeature
+{
+    /// <summary>Alert rules, their evaluation and delivery (email, webhook, in-app), and the pages and API for them.</summary>
+    public static WebApplicationBuilder AddAlertsFeature(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHttpClient(WebhookChannel.HttpClientName);
+        builder.Services.AddSingleton<AlertSettingsService>();
+        builder.Services.AddSingleton<AlertComposer>();
+        builder.Services.AddSingleton<AlertEvaluator>();
+        builder.Services.AddSingleton<AlertDispatcher>();
+        builder.Services.AddSingleton<AlertQueries>();
+        builder.Services.AddSingleton<IAlertChannel, EmailChannel>();
+        builder.Services.AddSingleton<IAlertChannel, WebhookChannel>();
+        builder.Services.AddSingleton<IAlertChannel, InAppChannel>();
+        builder.Services.AddSingleton<INotificationInbox, InAppNotificationStore>();
+        builder.Services.AddSingleton<IScheduledJobSetup, AlertJobs>();
+        return builder;
+    }
+}
+
+internal sealed class AlertJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
+{
+    public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        await RecurringJobs.EveryAsync<AlertEvaluationJob>(scheduler, AlertEvaluationJob.Key, TimeSpan.FromSeconds(jobs.Value.AlertEvaluationSeconds), cancellationToken);
+        await RecurringJobs.EveryAsync<AlertDeliveryJob>(scheduler, AlertDeliveryJob.Key, TimeSpan.FromSeconds(jobs.Value.AlertDeliverySeconds), cancellationToken);
+    }
+}
+
+/// <summary>Evaluates the alert rules, folds the daily digest when due, then sends what is queued.</summary>
+[DisallowConcurrentExecution]
+public sealed class AlertEvaluationJob(AlertEvaluator evaluator, AlertDispatcher dispatcher, JobRunServices services) : FleetJob(services)
+{
+    public static readonly JobKey Key = new("alert-evaluation", "alerts");
+
+    protected override string Name => Key.Name;
+
+    protected override async Task<string> RunAsync(CancellationToken cancellationToken)
+    {
+        var evaluation = await evaluator.EvaluateAsync(cancellationToken);
+        var digests = await evaluator.RunDigestAsync(cancellationToken);
+        var dispatch = await dispatcher.DispatchDueAsync(cancellationToken);
+        return $"{evaluation}; {digests} digest(s); deliveries: {dispatch}";
+    }
+}
+
+/// <summary>Sends due deliveries: new ones another node queued, and retries whose backoff has passed.</summary>
+[DisallowConcurrentExecution]
+public sealed class AlertDeliveryJob(AlertDispatcher dispatcher, JobRunServices services) : FleetJob(services)
+{
+    public static readonly JobKey Key = new("alert-delivery", "alerts");
+
+    protected override string Name => Key.Name;
+
+    protected override async Task<string> RunAsync(CancellationToken cancellationToken) => $"deliveries: {await dispatcher.DispatchDueAsync(cancellationToken)}";
+}

@@ -1,0 +1,130 @@
+using FleetLicense.Web.Features.Platform;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Npgsql;
+using Quartz;
+
+namespace FleetLicense.Web.Features.Scheduling;
+
+/// <summary>One execution of a scheduled job on one node: the cluster's record that a firing happened once, and how it ended.</summary>
+public sealed class JobRun
+{
+    public long Id { get; set; }
+
+    public required string Job { get; set; }
+
+    /// <summary>The trigger's scheduled fire time: two rows with the same job and time would be a double fire.</summary>
+    public DateTimeOffset? ScheduledAt { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset FinishedAt { get; set; }
+
+    public required string Node { get; set; }
+
+    /// <summary><c>Succeeded</c> or <c>Failed</c>.</summary>
+    public required string Outcome { get; set; }
+
+    public string? Detail { get; set; }
+}
+
+internal sealed class JobRunConfiguration : IEntityTypeConfiguration<JobRun>
+{
+    public void Configure(EntityTypeBuilder<JobRun> builder)
+    {
+        builder.Property(r => r.Job).HasMaxLength(200);
+        builder.Property(r => r.Node).HasMaxLength(200);
+        builder.Property(r => r.Outcome).HasMaxLength(20);
+        builder.Property(r => r.Detail).HasMaxLength(2000);
+        builder.HasIndex(r => new { r.Job, r.StartedAt });
+    }
+}
+
+/// <summary>
+/// The boundary of every FleetLicense job: runs the feature's work, logs the outcome, records it in <c>job_runs</c>,
+/// and keeps a failure from escaping into Quartz (the next firing retries). Subclasses stay thin: one service call.
+/// Subclasses carry <see cref="DisallowConcurrentExecutionAttribute"/>, so a job never overlaps itself in the cluster.
+/// </summary>
+public abstract partial class FleetJob(JobRunServices services) : IJob
+{
+    protected abstract string Name { get; }
+
+    /// <summary>The job's work; returns a one-line outcome for the log and the run record.</summary>
+    protected abstract Task<string> RunAsync(CancellationToken cancellationToken);
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    {
+        var started = services.Time.GetUtcNow();
+        string outcome;
+        string detail;
+        try
+        {
+            detail = await RunAsync(cancellationToken);
+            outcome = "Succeeded";
+            LogSucceeded(services.Logger, Name, detail);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Logged with the exception; the record keeps only its type and message.
+            outcome = "Failed";
+            detail = $"{ex.GetType().Name}: {ex.Message}";
+            LogFailed(services.Logger, Name, ex);
+        }
+
+        try
+        {
+            await services.RecordAsync(new JobRun
+            {
+                Job = Name,
+                ScheduledAt = context.ScheduledFireTimeUtc,
+                StartedAt = started,
+                FinishedAt = services.Time.GetUtcNow(),
+                Node = services.Node.Id,
+                Outcome = outcome,
+                Detail = detail.Length > 2000 ? detail[..2000] : detail,
+            }, cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            LogRecordFailed(services.Logger, Name, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} succeeded: {Detail}")]
+    private static partial void LogSucceeded(ILogger logger, string job, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} failed; the next firing retries")]
+    private static partial void LogFailed(ILogger logger, string job, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} ran but its run record could not be stored")]
+    private static partial void LogRecordFailed(ILogger logger, string job, Exception exception);
+}
+
+/// <summary>What <see cref="FleetJob"/> needs: the clock, this node's id, a logger and the database.</summary>
+public sealed class JobRunServices(NpgsqlDataSource dataSource, TimeProvider time, NodeIdentity node, ILogger<FleetJob> logger)
+{
+    public TimeProvider Time { get; } = time;
+
+    public NodeIdentity Node { get; } = node;
+
+    public ILogger Logger { get; } = logger;
+
+    public async Task RecordAsync(JobRun run, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO job_runs (job, scheduled_at, started_at, finished_at, node, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = run.Job });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)run.ScheduledAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = run.StartedAt });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = run.FinishedAt });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = run.Node });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = run.Outcome });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)run.Detail ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,163 @@
+using Bunit;
+using FleetLicense.Testing;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Alerts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+using Npgsql;
+
+namespace FleetLicense.Web.Tests.Components;
+
+public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContext
+{
+    [Fact]
+    public void NotificationBell_WhenThereAreUnreadNotifications_ShowsTheCountListsThemAndMarksAllRead()
+    {
+        var inbox = new FakeInbox();
+        inbox.Items.AddRange(
+        [
+            new NotificationView(1, "Critical: PC-1: Windows is in Notification mode", "…", "/machines/1", "Critical", BunitExtensions.Now.AddMinutes(-5), false),
+            new NotificationView(2, "Warning: PC-2: agent silent", "…", "/machines/2", "Warning", BunitExtensions.Now.AddHours(-3), false),
+            new NotificationView(3, "Resolved: PC-3: grace period ends", "…", "/machines/3", "Info", BunitExtensions.Now.AddDays(-2), true),
+        ]);
+        Services.AddSingleton<INotificationInbox>(inbox);
+        this.AddTestServices(withPopoverProvider: false);
+        var popovers = Render<MudPopoverProvider>();
+
+        var bell = Render<NotificationBell>();
+        Assert.Equal("2", bell.Find("[data-testid=unread-count]").TextContent);
+        Assert.Equal("Notifications, 2 unread", bell.Find("[data-testid=notification-bell] button").GetAttribute("aria-label"));
+        bell.Find("[data-testid=notification-bell] button").Click();
+
+        popovers.WaitForAssertion(() => Assert.Equal(3, popovers.FindAll("[data-testid=notification-item]").Count));
+        var items = popovers.FindAll("[data-testid=notification-item]");
+        Assert.Contains("PC-1: Windows is in Notification mode", items[0].TextContent, StringComparison.Ordinal);
+        Assert.Contains("5 min ago", items[0].TextContent, StringComparison.Ordinal);
+        Assert.Equal(["false", "false", "true"], items.Select(i => i.GetAttribute("data-read")));
+        popovers.Find("[data-testid=mark-all-read]").Click();
+
+        bell.WaitForAssertion(() => Assert.Equal("0", bell.Find("[data-testid=unread-count]").TextContent));
+        Assert.All(inbox.Items, n => Assert.True(n.Read));
+    }
+
+    [Fact]
+    public async Task NotificationBell_WhenANewNotificationArrives_ShowsItAtTheNextPoll()
+    {
+        var inbox = new FakeInbox();
+        Services.AddSingleton<INotificationInbox>(inbox);
+        var time = this.AddTestServices();
+        var bell = Render<NotificationBell>(p => p.Add(b => b.PollEvery, TimeSpan.FromSeconds(10)));
+        Assert.Equal("0", bell.Find("[data-testid=unread-count]").TextContent);
+
+        inbox.Items.Add(new NotificationView(7, "Critical: PC-9: Windows is not activated", "…", null, "Critical", BunitExtensions.Now, false));
+        await bell.InvokeAsync(() => time.Advance(TimeSpan.FromSeconds(10)));
+
+        bell.WaitForAssertion(() => Assert.Equal("1", bell.Find("[data-testid=unread-count]").TextContent));
+    }
+
+    [Fact]
+    public async Task AlertHistoryPage_WhenDeliveriesExist_ListsWhatWentToWhomAndTheResult()
+    {
+        var connectionString = await AddDatabaseServicesAsync(nameof(AlertHistoryPage_WhenDeliveriesExist_ListsWhatWentToWhomAndTheResult));
+        await using (var db = Db(connectionString))
+        {
+            var message = new AlertMessage
+            {
+                DedupKey = "alert:1:0:Alert:1",
+                Kind = AlertMessageKind.Alert,
+                Rule = AlertRules.NotificationMode,
+                Severity = "Critical",
+                Subject = "[FleetLicense] Critical: PC-7: Windows is in Notification mode",
+                Detail = "d",
+                TextBody = "t",
+                HtmlBody = "h",
+                Payload = "{}",
+                Link = "/machines/7",
+                CreatedAt = BunitExtensions.Now.AddMinutes(-10),
+            };
+            db.AlertMessages.Add(message);
+            await db.SaveChangesAsync(Xunit.TestContext.Current.CancellationToken);
+            db.AlertDeliveries.AddRange(
+                new AlertDelivery { MessageId = message.Id, Channel = AlertChannelName.Email, Recipient = "it@corp.example", Status = DeliveryStatus.Sent, Attempts = 1, CreatedAt = message.CreatedAt, SentAt = message.CreatedAt, NextAttemptAt = message.CreatedAt },
+                new AlertDelivery { MessageId = message.Id, Channel = AlertChannelName.Webhook, Recipient = "https://hooks.corp.example/…", Status = DeliveryStatus.Retrying, Attempts = 2, LastError = "The receiver answered 503 Service Unavailable.", CreatedAt = message.CreatedAt, NextAttemptAt = BunitExtensions.Now.AddMinutes(1) });
+            await db.SaveChangesAsync(Xunit.TestContext.Current.CancellationToken);
+        }
+
+        this.AddTestServices();
+        var page = Render<AlertHistoryPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=history-row]").Count), TimeSpan.FromSeconds(10));
+        var rows = page.FindAll("[data-testid=history-row]").ToDictionary(r => r.GetAttribute("data-status")!, r => r.TextContent);
+        Assert.Contains("it@corp.example", rows["Sent"], StringComparison.Ordinal);
+        Assert.Contains("PC-7: Windows is in Notification mode", rows["Sent"], StringComparison.Ordinal);
+        Assert.Contains("503 Service Unavailable", rows["Retrying"], StringComparison.Ordinal);
+        Assert.Contains("next try", rows["Retrying"], StringComparison.Ordinal);
+        Assert.Equal("Alerts", page.Find("h1").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task AlertHistoryPage_WhenNothingWasSent_ShowsTheEmptyState()
+    {
+        await AddDatabaseServicesAsync(nameof(AlertHistoryPage_WhenNothingWasSent_ShowsTheEmptyState));
+        this.AddTestServices();
+
+        var page = Render<AlertHistoryPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("No alerts sent", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task AlertSettingsPage_WhenSaved_RejectsAnInvalidThresholdThenStoresTheChange()
+    {
+        var connectionString = await AddDatabaseServicesAsync(nameof(AlertSettingsPage_WhenSaved_RejectsAnInvalidThresholdThenStoresTheChange));
+        this.AddTestServices();
+        var page = Render<AlertSettingsPage>();
+        page.WaitForAssertion(() => Assert.Equal(AlertRules.All.Count, page.FindAll("[data-testid=rule]").Count), TimeSpan.FromSeconds(10));
+        var threshold = () => page.Find($"[data-rule={AlertRules.GraceEnding}] [data-testid=threshold] input");
+        var recipients = () => page.Find($"[data-rule={AlertRules.GraceEnding}] [data-testid=recipients] input");
+
+        threshold().Change("0");
+        page.Find("[data-testid=save]").Click();
+        page.WaitForAssertion(() => Assert.Contains("must be 1–180 days", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal));
+
+        threshold().Change("3");
+        recipients().Change("it@corp.example, boss@corp.example");
+        page.Find("[data-testid=save]").Click();
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=errors]")));
+        var saved = (await Services.GetRequiredService<AlertSettingsService>().GetAsync(Xunit.TestContext.Current.CancellationToken)).Settings.For(AlertRules.GraceEnding);
+        Assert.Equal(3, saved.Threshold);
+        Assert.Equal(["it@corp.example", "boss@corp.example"], saved.Recipients);
+        Assert.Equal("not configured", page.Find($"[data-channel=Email] [data-testid=channel-password]").TextContent);
+        Assert.NotNull(connectionString);
+    }
+
+    private async Task<string> AddDatabaseServicesAsync(string name)
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(name);
+        Services.AddDbContextFactory<FleetLicenseDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
+        Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
+        Services.AddSingleton<IOptionsMonitor<AlertsOptions>>(new StaticMonitor(new AlertsOptions()));
+        Services.AddSingleton(Options.Create(new AlertsOptions()));
+        Services.AddSingleton<AlertComposer>();
+        Services.AddSingleton<AlertDispatcher>();
+        Services.AddSingleton<AlertQueries>();
+        Services.AddSingleton<AlertSettingsService>();
+        Services.AddLogging();
+        return connectionString;
+    }
+
+    private static FleetLicenseDbContext Db(string connectionString) =>
+        new(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options);
+
+    private sealed class StaticMonitor(AlertsOptions value) : IOptionsMonitor<AlertsOptions>
+    {
+        public AlertsOptions CurrentValue => value;
+
+        public AlertsOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<AlertsOptions, string?> listener) => null;
+    }
+}
