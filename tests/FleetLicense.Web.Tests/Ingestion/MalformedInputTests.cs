@@ -70,77 +70,77 @@ public sealed class MalformedInputTests(PostgresFixture postgres)
         switch (i % 10)
         {
             case 0:
-            {
-                var target = RequiredPaths[random.Next(RequiredPaths.Length)];
-                var node = JsonNode.Parse(valid)!;
-                Remove(node, target);
-                return (path, Json(Wrap(node.ToJsonString())), $"missing {target}");
-            }
+                {
+                    var target = RequiredPaths[random.Next(RequiredPaths.Length)];
+                    var node = JsonNode.Parse(valid)!;
+                    Remove(node, target);
+                    return (path, Json(Wrap(node.ToJsonString())), $"missing {target}");
+                }
 
             case 1:
             case 2:
-            {
-                var target = TypedPaths[random.Next(TypedPaths.Length)];
-                var node = JsonNode.Parse(valid)!;
-                JsonNode?[] wrong = [JsonValue.Create(random.Next()), JsonValue.Create("x" + random.Next()), new JsonArray(1, 2), new JsonObject { ["a"] = 1 }, JsonValue.Create(true)];
-                Replace(node, target, wrong[random.Next(wrong.Length)], mustDiffer: true);
-                return (path, Json(Wrap(node.ToJsonString())), $"wrong type at {target}");
-            }
+                {
+                    var target = TypedPaths[random.Next(TypedPaths.Length)];
+                    var node = JsonNode.Parse(valid)!;
+                    JsonNode?[] wrong = [JsonValue.Create(random.Next()), JsonValue.Create("x" + random.Next()), new JsonArray(1, 2), new JsonObject { ["a"] = 1 }, JsonValue.Create(true)];
+                    Replace(node, target, wrong[random.Next(wrong.Length)], mustDiffer: true);
+                    return (path, Json(Wrap(node.ToJsonString())), $"wrong type at {target}");
+                }
 
             case 3:
-            {
-                var node = JsonNode.Parse(valid)!;
-                var field = random.Next(3) switch { 0 => "machine.hostname", 1 => "agentVersion", _ => "products.0.name" };
-                Replace(node, field, JsonValue.Create(new string('W', random.Next(1_000, 400_000))), mustDiffer: false);
-                return (path, Json(Wrap(node.ToJsonString())), $"huge string at {field}");
-            }
+                {
+                    var node = JsonNode.Parse(valid)!;
+                    var field = random.Next(3) switch { 0 => "machine.hostname", 1 => "agentVersion", _ => "products.0.name" };
+                    Replace(node, field, JsonValue.Create(new string('W', random.Next(1_000, 400_000))), mustDiffer: false);
+                    return (path, Json(Wrap(node.ToJsonString())), $"huge string at {field}");
+                }
 
             case 4:
-            {
-                var depth = random.Next(40, 2_000);
-                var nested = new string('[', depth) + new string(']', depth);
-                var node = JsonNode.Parse(valid)!;
-                return (path, Json(Wrap(node.ToJsonString().Replace("\"agentVersion\":\"0.1.0\"", "\"agentVersion\":" + nested, StringComparison.Ordinal))), $"nesting {depth}");
-            }
+                {
+                    var depth = random.Next(40, 2_000);
+                    var nested = new string('[', depth) + new string(']', depth);
+                    var node = JsonNode.Parse(valid)!;
+                    return (path, Json(Wrap(node.ToJsonString().Replace("\"agentVersion\":\"0.1.0\"", "\"agentVersion\":" + nested, StringComparison.Ordinal))), $"nesting {depth}");
+                }
 
             case 5:
-            {
-                var bytes = Encoding.UTF8.GetBytes(Wrap(valid)).ToList();
-                var at = random.Next(1, bytes.Count - 1);
-                bytes.InsertRange(at, random.Next(2) == 0 ? [0xC3, 0x28] : [0xFF, 0xFE, 0x80]);
-                var content = new ByteArrayContent([.. bytes]);
-                content.Headers.ContentType = new("application/json");
-                return (path, content, $"invalid UTF-8 at {at}");
-            }
+                {
+                    var bytes = Encoding.UTF8.GetBytes(Wrap(valid)).ToList();
+                    var at = random.Next(1, bytes.Count - 1);
+                    bytes.InsertRange(at, random.Next(2) == 0 ? [0xC3, 0x28] : [0xFF, 0xFE, 0x80]);
+                    var content = new ByteArrayContent([.. bytes]);
+                    content.Headers.ContentType = new("application/json");
+                    return (path, content, $"invalid UTF-8 at {at}");
+                }
 
             case 6:
                 return (path, Json(Wrap(valid)[..random.Next(0, Wrap(valid).Length - 1)]), "truncated");
 
             case 7:
-            {
-                string[] types = ["text/plain", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded"];
-                var type = types[random.Next(types.Length)];
-                return (path, new StringContent(Wrap(valid), Encoding.UTF8, type), "content type " + type);
-            }
+                {
+                    string[] types = ["text/plain", "application/xml", "multipart/form-data", "application/x-www-form-urlencoded"];
+                    var type = types[random.Next(types.Length)];
+                    return (path, new StringContent(Wrap(valid), Encoding.UTF8, type), "content type " + type);
+                }
 
             case 8:
-            {
-                var bytes = new byte[random.Next(1, 4096)];
-                random.NextBytes(bytes);
-                var content = new ByteArrayContent(bytes);
-                content.Headers.ContentType = new("application/json");
-                return (path, content, "random bytes");
-            }
+                {
+                    var bytes = new byte[random.Next(1, 4096)];
+                    random.NextBytes(bytes);
+                    var content = new ByteArrayContent(bytes);
+                    content.Headers.ContentType = new("application/json");
+                    return (path, content, "random bytes");
+                }
 
             default:
-            {
-                string[] odd = ["null", "[]", "\"report\"", "42", "{}", "{\"schemaVersion\":1e400}", "{\"schemaVersion\":-1}", "{\"schemaVersion\":\"1\"}",
+                {
+                    string[] odd = ["null", "[]", "\"report\"", "42", "{}", "{\"schemaVersion\":1e400}", "{\"schemaVersion\":-1}", "{\"schemaVersion\":\"1\"}",
                     valid.Replace("\"licenseStatusCode\":1", "\"licenseStatusCode\":99999999999", StringComparison.Ordinal),
                     valid.Replace("\"channel\":\"KMS\"", "\"channel\":\"Pirated\"", StringComparison.Ordinal),
                     valid.Replace("\"partialKey\":\"3V66T\"", "\"partialKey\":\"<script>\"", StringComparison.Ordinal)];
-                var body = odd[random.Next(odd.Length)];
-                return (path, Json(batch && random.Next(2) == 0 ? body : Wrap(body)), "odd document " + body[..Math.Min(30, body.Length)]);
-            }
+                    var body = odd[random.Next(odd.Length)];
+                    return (path, Json(batch && random.Next(2) == 0 ? body : Wrap(body)), "odd document " + body[..Math.Min(30, body.Length)]);
+                }
         }
     }
 
