@@ -78,6 +78,8 @@ internal static class OpenApiExamples
         ["WaiveFlag"] = (new FlagActionRequest("bob@corp.example", "Lab machine, reimaged next week", At.AddDays(7)), null),
         ["ReopenFlag"] = (new FlagActionRequest("alice@corp.example", "Waived by mistake", null), null),
         ["BulkFlagAction"] = (new BulkFlagActionRequest([Guid.Parse("01a224fa-9b4b-7c3e-a0e6-9f867d2b3221")], "acknowledge", "alice@corp.example", "Reviewed in the weekly audit", null), null),
+        ["UpdateAlertSettings"] = (new Features.Alerts.UpdateAlertSettingsRequest(Features.Alerts.AlertSettings.Default, "erin@corp.example"), null),
+        ["SendAlertTest"] = (new Features.Alerts.TestSendRequest("it-licensing@corp.example"), null),
         ["UpdatePolicy"] = (new UpdatePolicyRequest(new FleetPolicy { Detection = new Domain.Rules.DetectionPolicy { KmsAllowlist = ["kms01.corp.example", "*.kms.corp.example"] } }, "erin@corp.example", "Our two KMS hosts"), null),
     };
 
