@@ -3,6 +3,7 @@ using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Overview;
 using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Infrastructure;
@@ -21,6 +22,7 @@ builder.AddFleetDatabase();
 builder.AddFleetScheduling();
 builder.AddSystemFeature();
 builder.AddIngestionFeature();
+builder.AddDashboardFeature();
 builder.AddFleetFeature();
 builder.AddAlertsFeature();
 

@@ -20,6 +20,7 @@ namespace FleetLicense.Migrations.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("FleetLicense.Web.Features.Alerts.AlertDelivery", b =>
@@ -546,9 +547,15 @@ namespace FleetLicense.Migrations.Migrations
                     b.HasKey("Id")
                         .HasName("pk_flags");
 
+                    b.HasIndex("FirstSeenAt")
+                        .HasDatabaseName("ix_flags_first_seen_at");
+
                     b.HasIndex("MachineId", "Rule", "Subject")
                         .IsUnique()
                         .HasDatabaseName("ix_flags_machine_id_rule_subject");
+
+                    b.HasIndex("Rule", "Status", "MachineId")
+                        .HasDatabaseName("ix_flags_rule_status_machine_id");
 
                     b.HasIndex("Status", "Severity", "Rule")
                         .HasDatabaseName("ix_flags_status_severity_rule");
@@ -859,12 +866,45 @@ namespace FleetLicense.Migrations.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_machines_identity_key");
 
+                    b.HasIndex("KmsHost")
+                        .HasDatabaseName("ix_machines_kms_host");
+
+                    b.HasIndex("LastCollectedAt")
+                        .HasDatabaseName("ix_machines_last_collected_at");
+
                     b.HasIndex("LastSeenAt")
                         .HasDatabaseName("ix_machines_last_seen_at");
 
                     b.HasIndex("TokenHash")
                         .IsUnique()
                         .HasDatabaseName("ix_machines_token_hash");
+
+                    b.HasIndex("WindowsPartialKey")
+                        .HasDatabaseName("ix_machines_windows_partial_key");
+
+                    b.HasIndex("EditionId", "Hostname")
+                        .HasDatabaseName("ix_machines_edition_id_hostname");
+
+                    b.HasIndex("Manufacturer", "Model")
+                        .HasDatabaseName("ix_machines_manufacturer_model");
+
+                    b.HasIndex("WindowsChannel", "Hostname")
+                        .HasDatabaseName("ix_machines_windows_channel_hostname");
+
+                    b.HasIndex("WindowsStatus", "Hostname")
+                        .HasDatabaseName("ix_machines_windows_status_hostname");
+
+                    b.HasIndex(new[] { "Hostname" }, "ix_machines_hostname_trgm")
+                        .HasDatabaseName("ix_machines_hostname");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Hostname" }, "ix_machines_hostname_trgm"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Hostname" }, "ix_machines_hostname_trgm"), new[] { "gin_trgm_ops" });
+
+                    b.HasIndex(new[] { "SerialNumber" }, "ix_machines_serial_number_trgm")
+                        .HasDatabaseName("ix_machines_serial_number");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "SerialNumber" }, "ix_machines_serial_number_trgm"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SerialNumber" }, "ix_machines_serial_number_trgm"), new[] { "gin_trgm_ops" });
 
                     b.ToTable("machines", (string)null);
                 });

@@ -58,6 +58,7 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        modelBuilder.HasPostgresExtension("pg_trgm");
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetLicenseDbContext).Assembly);
     }
 

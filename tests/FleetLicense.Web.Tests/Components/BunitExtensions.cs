@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MudBlazor;
+using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
 
 namespace FleetLicense.Web.Tests.Components;
@@ -10,6 +11,21 @@ namespace FleetLicense.Web.Tests.Components;
 internal static class BunitExtensions
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The real data services of the dashboard pages, on a test database; call before <see cref="AddTestServices"/>.</summary>
+    public static void AddDataServices(this BunitContext context, string connectionString)
+    {
+        var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+        context.Services.AddSingleton(dataSource);
+        context.Services.AddDbContextFactory<FleetLicense.Web.Data.FleetLicenseDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
+        context.Services.AddSingleton<FleetLicense.Web.Features.Policy.PolicyService>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Overview.OverviewService>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Machines.MachineGrid>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Machines.MachineQueries>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Flags.FlagService>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Live.FleetChanges>();
+        context.Services.AddLogging();
+    }
 
     /// <summary>Registers MudBlazor, loose JS interop and a fake clock; call after the test's own services.</summary>
     /// <param name="context">The bUnit context of the test.</param>

@@ -47,8 +47,6 @@ public sealed class ShellTests : BunitContext
     }
 
     [Theory]
-    [InlineData(typeof(Home), "Fleet overview", "No machines have reported yet")]
-    [InlineData(typeof(Machines), "Machines", "No machines yet")]
     [InlineData(typeof(Flags), "Flags", "No open flags")]
     [InlineData(typeof(KmsHosts), "KMS hosts", "No KMS hosts seen")]
     [InlineData(typeof(Exports), "Exports", "No exports yet")]

@@ -92,6 +92,8 @@ internal sealed class FlagConfiguration : IEntityTypeConfiguration<Flag>
         builder.Property(f => f.StatusReason).HasMaxLength(2000);
         builder.HasIndex(f => new { f.MachineId, f.Rule, f.Subject }).IsUnique();
         builder.HasIndex(f => new { f.Status, f.Severity, f.Rule });
+        builder.HasIndex(f => new { f.Rule, f.Status, f.MachineId });
+        builder.HasIndex(f => f.FirstSeenAt);
         builder.HasOne<Machines.Machine>().WithMany().HasForeignKey(f => f.MachineId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -139,6 +139,7 @@ public sealed partial class ReportProjector(
             AddProductWrites(batch, productWrites, now);
             AddHistory(batch, history);
             FlagStore.AddWrites(batch, flagChanges);
+            Live.FleetChanges.AddNotify(batch, machineIds);
             if (batch.BatchCommands.Count > 0)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken);

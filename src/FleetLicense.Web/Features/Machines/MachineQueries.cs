@@ -74,6 +74,18 @@ public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFa
         return new MachineAsOf(asOf, edition, products);
     }
 
+    /// <summary>The machine's latest raw report, indented for reading; null when none is kept.</summary>
+    public async Task<string?> LastRawReportAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var body = await db.Database.SqlQuery<string>($"""
+            SELECT body::text AS "Value" FROM raw_reports WHERE machine_id = {id} ORDER BY received_at DESC LIMIT 1
+            """).ToListAsync(cancellationToken);
+        return body.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(System.Text.Json.JsonDocument.Parse(body[0]).RootElement, Indented);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public async Task<IReadOnlyList<KmsHostView>> KmsHostsAsync(CancellationToken cancellationToken)
     {
         var policy = (await policies.GetCurrentAsync(cancellationToken)).Policy.Detection;

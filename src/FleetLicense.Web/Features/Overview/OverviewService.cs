@@ -1,0 +1,253 @@
+using FleetLicense.Contracts;
+using Npgsql;
+
+namespace FleetLicense.Web.Features.Overview;
+
+public sealed record Segment(string Key, string Label, long Count);
+
+public sealed record TrendPoint(DateOnly Day, double Value);
+
+public sealed record FleetOverview(
+    DateTimeOffset ComputedAt,
+    long Machines,
+    long Activated,
+    long InGrace,
+    long NotActivated,
+    long NotReported,
+    long SilentAgents,
+    long SeenLast24Hours,
+    IReadOnlyList<Segment> Statuses,
+    IReadOnlyList<Segment> Channels,
+    IReadOnlyList<Segment> Editions,
+    IReadOnlyList<Segment> OpenFlagsBySeverity,
+    IReadOnlyList<(DateOnly Day, long Critical, long Warning, long Info)> FlagsOpenedPerDay,
+    IReadOnlyList<TrendPoint> ActivatedPercentPerDay)
+{
+    public double ActivatedPercent => Machines == 0 ? 0 : 100.0 * Activated / Machines;
+
+    public long OpenFlags => OpenFlagsBySeverity.Sum(s => s.Count);
+}
+
+/// <summary>
+/// The fleet overview. Computing it scans the fleet (about 0.3 s at a million machines), so each node keeps
+/// the latest result and recomputes it when it is older than <see cref="MaxAge"/> or when asked to; pages read
+/// the kept result, and refresh it live when the fleet changes.
+/// </summary>
+public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider time) : IDisposable
+{
+    private static readonly string[] Severities = ["Critical", "Warning", "Info"];
+
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
+    /// <summary>Agents that have not sent a fresh report for this long count as silent.</summary>
+    public static readonly TimeSpan SilentAfter = TimeSpan.FromDays(7);
+
+    private readonly SemaphoreSlim _computing = new(1, 1);
+    private FleetOverview? _latest;
+
+    public async Task<FleetOverview> GetAsync(CancellationToken cancellationToken, bool fresh = false)
+    {
+        if (!fresh && _latest is { } latest && time.GetUtcNow() - latest.ComputedAt < MaxAge)
+        {
+            return latest;
+        }
+
+        await _computing.WaitAsync(cancellationToken);
+        try
+        {
+            // Whoever waited behind a computation takes its result instead of computing again.
+            if (_latest is { } justComputed && time.GetUtcNow() - justComputed.ComputedAt < TimeSpan.FromSeconds(1))
+            {
+                return justComputed;
+            }
+
+            return _latest = await ComputeAsync(cancellationToken);
+        }
+        finally
+        {
+            _computing.Release();
+        }
+    }
+
+    public async Task<FleetOverview> ComputeAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                // One pass over the machines' summary columns for every per-machine count.
+                Command("""
+                    SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
+                           windows_status, windows_channel, edition_id, count(*),
+                           count(*) FILTER (WHERE coalesce(last_collected_at, enrolled_at) < $1),
+                           count(*) FILTER (WHERE last_seen_at >= $2)
+                    FROM machines
+                    GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
+                    """, now - SilentAfter, now.AddHours(-24)),
+                Command("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity"),
+                Command("""
+                    SELECT (first_seen_at AT TIME ZONE 'UTC')::date, severity, count(*) FROM flags
+                    WHERE first_seen_at >= $1 GROUP BY 1, 2 ORDER BY 1
+                    """, now.AddDays(-90)),
+            },
+        };
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var statuses = new List<Segment>();
+        var channels = new List<Segment>();
+        var editions = new List<Segment>();
+        long total = 0, silent = 0, seen = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var count = reader.GetInt64(4);
+            switch (reader.GetInt32(0))
+            {
+                case 3: // grouped by status
+                    var code = reader.IsDBNull(1) ? (int?)null : reader.GetInt32(1);
+                    statuses.Add(new Segment(code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none", StatusLabel(code), count));
+                    break;
+                case 5: // by channel
+                    channels.Add(new Segment(reader.IsDBNull(2) ? "none" : reader.GetString(2), reader.IsDBNull(2) ? "Not reported" : ChannelLabel(reader.GetString(2)), count));
+                    break;
+                case 6: // by edition
+                    editions.Add(new Segment(reader.IsDBNull(3) ? "none" : reader.GetString(3), reader.IsDBNull(3) ? "Not reported" : reader.GetString(3), count));
+                    break;
+                case 7: // the whole fleet
+                    total = count;
+                    silent = reader.GetInt64(5);
+                    seen = reader.GetInt64(6);
+                    break;
+            }
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var severities = new Dictionary<string, long>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            severities[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var opened = new SortedDictionary<DateOnly, long[]>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var day = reader.GetFieldValue<DateOnly>(0);
+            var counts = opened.TryGetValue(day, out var c) ? c : opened[day] = new long[3];
+            counts[reader.GetString(1) switch { "Critical" => 0, "Warning" => 1, _ => 2 }] += reader.GetInt64(2);
+        }
+
+        await reader.DisposeAsync();
+        var trend = await ActivationTrendAsync(connection, now, cancellationToken);
+
+        long Count(Func<int?, bool> match) => statuses.Where(s => match(s.Key == "none" ? null : int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture))).Sum(s => s.Count);
+        return new FleetOverview(
+            now,
+            total,
+            Count(s => s == 1),
+            Count(s => s is 2 or 3 or 4 or 6),
+            Count(s => s is 0 or 5),
+            Count(s => s is null),
+            silent,
+            seen,
+            [.. statuses.OrderByDescending(s => s.Count)],
+            [.. channels.OrderByDescending(s => s.Count)],
+            [.. editions.OrderByDescending(s => s.Count)],
+            [.. Severities.Select(s => new Segment(s, s, severities.GetValueOrDefault(s)))],
+            [.. opened.Select(o => (o.Key, o.Value[0], o.Value[1], o.Value[2]))],
+            trend);
+    }
+
+    /// <summary>
+    /// Activated share of the fleet per day for 90 days: from the daily fleet snapshots once there are a week of
+    /// them, before that (a new installation, or the demo's back-dated history) rebuilt from the status history of
+    /// Windows products, kept for ten minutes because that is a scan of the history.
+    /// </summary>
+    private async Task<IReadOnlyList<TrendPoint>> ActivationTrendAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var since = DateOnly.FromDateTime(now.UtcDateTime.AddDays(-90));
+        var fromSnapshots = await ReadTrendAsync(connection, """
+            SELECT day, sum(machines) FILTER (WHERE value = 'Licensed'), sum(machines)
+            FROM fleet_snapshots WHERE dimension = 'status' AND day >= $1 GROUP BY day ORDER BY day
+            """, since, cancellationToken);
+        if (fromSnapshots.Count >= 7)
+        {
+            return fromSnapshots;
+        }
+
+        if (_historyTrend is { } cached && now - cached.At < TimeSpan.FromMinutes(10))
+        {
+            return cached.Points;
+        }
+
+        var fromHistory = await ReadTrendAsync(connection, """
+            WITH per_day AS (
+                SELECT (at AT TIME ZONE 'UTC')::date AS day,
+                       sum((new_value = 'Licensed (1)')::int - (coalesce(old_value, '') = 'Licensed (1)')::int) AS licensed,
+                       sum((old_value IS NULL)::int) AS appeared
+                FROM machine_history
+                WHERE field = 'status' AND product_name LIKE 'Windows%' AND product_name NOT ILIKE '%add-on%' AND product_name NOT ILIKE '%ESU%'
+                GROUP BY 1)
+            SELECT day, sum(licensed) OVER (ORDER BY day), sum(appeared) OVER (ORDER BY day) FROM per_day ORDER BY day
+            """, null, cancellationToken);
+        var points = fromHistory.Where(p => p.Day >= since).ToList();
+        _historyTrend = (now, points);
+        return points;
+    }
+
+    private (DateTimeOffset At, IReadOnlyList<TrendPoint> Points)? _historyTrend;
+
+    private static async Task<List<TrendPoint>> ReadTrendAsync(NpgsqlConnection connection, string sql, DateOnly? since, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        if (since is { } day)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day });
+        }
+
+        var points = new List<TrendPoint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var licensed = reader.IsDBNull(1) ? 0 : Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+            var machines = reader.IsDBNull(2) ? 0 : Convert.ToInt64(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture);
+            points.Add(new TrendPoint(reader.GetFieldValue<DateOnly>(0), machines == 0 ? 0 : Math.Clamp(100.0 * licensed / machines, 0, 100)));
+        }
+
+        return points;
+    }
+
+    public static string StatusLabel(int? code) => code switch
+    {
+        null => "Not reported",
+        0 => "Unlicensed",
+        1 => "Licensed",
+        2 => "Initial grace",
+        3 => "Additional grace",
+        4 => "Non-genuine grace",
+        5 => "Notification",
+        6 => "Extended grace",
+        _ => $"Unknown ({code})",
+    };
+
+    public static string ChannelLabel(string channel) => channel switch
+    {
+        nameof(LicenseChannel.KMS) => "KMS (GVLK)",
+        nameof(LicenseChannel.CSVLK) => "CSVLK (KMS host key)",
+        _ => channel,
+    };
+
+    public void Dispose() => _computing.Dispose();
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = p });
+        }
+
+        return command;
+    }
+}
