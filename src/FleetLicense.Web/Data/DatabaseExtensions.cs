@@ -39,11 +39,11 @@ public static partial class DatabaseExtensions
             connectionString = embedded.Cluster.ConnectionString(EmbeddedDatabaseName);
         }
 
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "fleetlicense" }.Build();
-        builder.Services.AddSingleton(dataSource);
+        // Created by the container so that it is disposed with the app: its pooled connections close with it.
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = "fleetlicense" }.Build());
         var migrationsAssembly = MigrationsAssemblyLocator.Find();
-        builder.Services.AddDbContextFactory<FleetLicenseDbContext>(options => options
-            .UseNpgsql(dataSource, npgsql =>
+        builder.Services.AddDbContextFactory<FleetLicenseDbContext>((services, options) => options
+            .UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
             {
                 if (migrationsAssembly is not null)
                 {

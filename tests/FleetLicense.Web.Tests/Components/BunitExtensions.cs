@@ -1,8 +1,8 @@
 using Bunit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MudBlazor;
-using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
 
 namespace FleetLicense.Web.Tests.Components;

@@ -80,8 +80,14 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
         {
             db.MachineProducts.Add(new MachineProduct
             {
-                MachineId = id, ProductKey = "act-1", Name = "Windows(R), Professional edition", Kind = "Windows", Channel = "Retail", PartialKey = "3V66T",
-                LicenseStatus = 5, CollectedAt = Now,
+                MachineId = id,
+                ProductKey = "act-1",
+                Name = "Windows(R), Professional edition",
+                Kind = "Windows",
+                Channel = "Retail",
+                PartialKey = "3V66T",
+                LicenseStatus = 5,
+                CollectedAt = Now,
                 Details = """{"name":"Windows(R), Professional edition","kind":"Windows","channel":"Retail","partialKey":"3V66T","licenseStatusCode":5,"licenseStatus":"Notification"}""",
             });
             db.MachineHistory.Add(new MachineHistoryEntry { MachineId = id, At = Now.AddDays(-1), ProductKey = "act-1", ProductName = "Windows(R), Professional edition", Field = "status", OldValue = "Licensed (1)", NewValue = "Notification (5)", ReportId = Guid.NewGuid() });
@@ -113,16 +119,36 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
             ids.Add(id);
             db.Machines.Add(new Machine
             {
-                Id = id, IdentityKey = "host:" + i, Hostname = $"PC-{i:00}", TokenHash = [(byte)i], EnrolledAt = Now.AddDays(-30), TokenIssuedAt = Now.AddDays(-30),
-                LastSeenAt = Now.AddHours(-1), LastCollectedAt = Now.AddHours(-1), WindowsStatus = m.Status, WindowsChannel = "Retail", EditionId = m.Edition, Manufacturer = "Dell Inc.",
+                Id = id,
+                IdentityKey = "host:" + i,
+                Hostname = $"PC-{i:00}",
+                TokenHash = [(byte)i],
+                EnrolledAt = Now.AddDays(-30),
+                TokenIssuedAt = Now.AddDays(-30),
+                LastSeenAt = Now.AddHours(-1),
+                LastCollectedAt = Now.AddHours(-1),
+                WindowsStatus = m.Status,
+                WindowsChannel = "Retail",
+                EditionId = m.Edition,
+                Manufacturer = "Dell Inc.",
             });
             if (m.Status == 5)
             {
                 db.Flags.Add(new Flag
                 {
-                    Id = Guid.NewGuid(), MachineId = id, Rule = "not-activated", Subject = "act-1", Severity = "Critical", Title = "Windows is not activated",
-                    Message = "Notification mode.", Advice = "Activate it.", Evidence = "{}", Status = FlagStatus.Open,
-                    FirstSeenAt = Now.AddDays(-1), LastSeenAt = Now, StatusChangedAt = Now,
+                    Id = Guid.NewGuid(),
+                    MachineId = id,
+                    Rule = "not-activated",
+                    Subject = "act-1",
+                    Severity = "Critical",
+                    Title = "Windows is not activated",
+                    Message = "Notification mode.",
+                    Advice = "Activate it.",
+                    Evidence = "{}",
+                    Status = FlagStatus.Open,
+                    FirstSeenAt = Now.AddDays(-1),
+                    LastSeenAt = Now,
+                    StatusChangedAt = Now,
                 });
             }
         }

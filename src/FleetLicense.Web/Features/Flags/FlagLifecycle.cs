@@ -37,16 +37,18 @@ public static class FlagLifecycle
 
     /// <summary>
     /// Reconciles the stored flags of one scope (some machines and rules) with what fires now. Only flags that
-    /// change are returned (new ones included), each with its event.
+    /// change are returned (new ones included), each with its event. Transitions happen <paramref name="now"/>;
+    /// first/last seen record when the machine saw the condition (<paramref name="seenAt"/>, default now).
     /// </summary>
-    public static FlagChanges Sync(IEnumerable<Flag> existing, IEnumerable<FlagCandidate> firing, DateTimeOffset now)
+    public static FlagChanges Sync(IEnumerable<Flag> existing, IEnumerable<FlagCandidate> firing, DateTimeOffset now, DateTimeOffset? seenAt = null)
     {
+        var seen = seenAt ?? now;
         var changes = FlagChanges.Empty();
         var current = existing.ToDictionary(f => (f.MachineId, f.Rule, f.Subject));
-        var seen = new HashSet<(Guid, string, string)>();
+        var firingKeys = new HashSet<(Guid, string, string)>();
         foreach (var candidate in firing)
         {
-            if (!seen.Add(candidate.Key))
+            if (!firingKeys.Add(candidate.Key))
             {
                 continue;
             }
@@ -66,8 +68,8 @@ public static class FlagLifecycle
                     Product = candidate.Product,
                     Evidence = candidate.Evidence,
                     Status = FlagStatus.Open,
-                    FirstSeenAt = now,
-                    LastSeenAt = now,
+                    FirstSeenAt = seen,
+                    LastSeenAt = seen,
                     StatusChangedAt = now,
                     StatusBy = System,
                 };
@@ -76,9 +78,10 @@ public static class FlagLifecycle
                 continue;
             }
 
-            var changed = Refresh(flag, candidate, now);
+            var changed = Refresh(flag, candidate, seen);
             if (flag.Status == FlagStatus.Resolved)
             {
+                flag.LastSeenAt = seen;
                 Transition(flag, FlagStatus.Open, System, "The condition came back.", null, now, changes);
             }
             else if (flag.Status == FlagStatus.Waived && flag.WaivedUntil is { } until && until <= now)
@@ -93,7 +96,7 @@ public static class FlagLifecycle
 
         foreach (var flag in current.Values)
         {
-            if (!seen.Contains((flag.MachineId, flag.Rule, flag.Subject)) && flag.Status != FlagStatus.Resolved)
+            if (!firingKeys.Contains((flag.MachineId, flag.Rule, flag.Subject)) && flag.Status != FlagStatus.Resolved)
             {
                 Transition(flag, FlagStatus.Resolved, System, "The condition cleared.", null, now, changes);
             }
@@ -122,7 +125,7 @@ public static class FlagLifecycle
         return changes.Events[0];
     }
 
-    private static bool Refresh(Flag flag, FlagCandidate candidate, DateTimeOffset now)
+    private static bool Refresh(Flag flag, FlagCandidate candidate, DateTimeOffset seen)
     {
         var changed = flag.Severity != candidate.Severity || flag.Title != candidate.Title || flag.Message != candidate.Message
             || flag.Advice != candidate.Advice || flag.Product != candidate.Product || flag.Evidence != candidate.Evidence;
@@ -133,9 +136,9 @@ public static class FlagLifecycle
         flag.Product = candidate.Product;
         flag.Evidence = candidate.Evidence;
         // Last-seen is refreshed at most hourly, so a steady stream of identical reports writes nothing.
-        if (changed || now - flag.LastSeenAt >= TimeSpan.FromHours(1))
+        if (changed || seen - flag.LastSeenAt >= TimeSpan.FromHours(1))
         {
-            flag.LastSeenAt = now;
+            flag.LastSeenAt = seen > flag.LastSeenAt ? seen : flag.LastSeenAt;
             return true;
         }
 
@@ -150,11 +153,6 @@ public static class FlagLifecycle
         flag.StatusBy = actor;
         flag.StatusReason = reason;
         flag.WaivedUntil = to == FlagStatus.Waived ? until : null;
-        if (to == FlagStatus.Open && from == FlagStatus.Resolved)
-        {
-            flag.LastSeenAt = now;
-        }
-
         changes.Flags.Add(flag);
         changes.Events.Add(Event(flag, from, to, actor, reason, now, until));
     }

@@ -83,8 +83,7 @@ public sealed partial class ReportProjector(
         var machineUpdates = new List<MachineUpdate>();
         var history = new List<HistoryChange>();
         var productWrites = new Dictionary<Guid, IReadOnlyCollection<ProductSnapshot>>();
-        var candidates = new List<FlagCandidate>();
-        var evaluated = new HashSet<Guid>();
+        var flagChanges = FlagChanges.Empty();
         foreach (var group in reports.GroupBy(r => r.MachineId))
         {
             if (!machines.TryGetValue(group.Key, out var machine))
@@ -128,11 +127,15 @@ public sealed partial class ReportProjector(
 
             var state = MachineLicensingState.FromReport(latest);
             machineUpdates.Add(MachineUpdate.From(group.Key, latest, state, now));
-            evaluated.Add(group.Key);
-            candidates.AddRange(RuleEngine.Evaluate(state, policy.Detection).Select(f => FlagCandidate.From(group.Key, f)));
+            // A finding is seen when the machine saw it (the report's time, never later than now), which is what
+            // the flags' first/last seen and the flags-per-day chart mean, also for reports sent late.
+            var seenAt = latest.CollectedAt < now ? latest.CollectedAt : now;
+            var machineChanges = FlagLifecycle.Sync(flags.Where(f => f.MachineId == group.Key),
+                RuleEngine.Evaluate(state, policy.Detection).Select(f => FlagCandidate.From(group.Key, f)), now, seenAt);
+            flagChanges.Flags.AddRange(machineChanges.Flags);
+            flagChanges.Events.AddRange(machineChanges.Events);
         }
 
-        var flagChanges = FlagLifecycle.Sync(flags.Where(f => evaluated.Contains(f.MachineId)), candidates, now);
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
             AddMachineUpdates(batch, machineUpdates);

@@ -3,16 +3,15 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using FleetLicense.Contracts;
-using FleetLicense.Testing;
 using FleetLicense.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace FleetLicense.Web.Tests.Ingestion;
+namespace FleetLicense.Testing;
 
 /// <summary>The real app on its own database, with an admin token and helpers to enrol machines and send reports.</summary>
-internal sealed class IngestionApp : IAsyncDisposable
+public sealed class IngestionApp : IAsyncDisposable
 {
     public const string AdminToken = "test-admin-token-0123456789";
 
@@ -34,7 +33,7 @@ internal sealed class IngestionApp : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null)
+    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing")
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
         var all = new Dictionary<string, string?>
@@ -46,7 +45,7 @@ internal sealed class IngestionApp : IAsyncDisposable
             all[key] = value;
         }
 
-        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, settings: all), connectionString);
+        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, environment: environment, settings: all), connectionString);
     }
 
     public T Service<T>() where T : notnull => Factory.Services.GetRequiredService<T>();
@@ -85,7 +84,11 @@ internal sealed class IngestionApp : IAsyncDisposable
     public async Task<ReportAckV1> SendAsync(string token, LicenseReportV1 report)
     {
         using var response = await PostReportAsync(token, report);
-        Assert.True(response.IsSuccessStatusCode, $"report answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"report answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
         return (await response.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.ReportAckV1))!;
     }
 
@@ -126,7 +129,7 @@ internal sealed class IngestionApp : IAsyncDisposable
 }
 
 /// <summary>Reports for tests: a Windows product with the facts a test cares about.</summary>
-internal static class TestReports
+public static class TestReports
 {
     public const string WindowsAppId = "55c92734-d682-4d71-983e-d6ec3f16059f";
 
