@@ -15,16 +15,21 @@ public sealed class IngestionApp : IAsyncDisposable
 {
     public const string AdminToken = "test-admin-token-0123456789";
 
-    private IngestionApp(FleetWebFactory factory, string connectionString)
+    private IngestionApp(FleetWebFactory factory, string connectionString, bool kestrel)
     {
         Factory = factory;
         ConnectionString = connectionString;
+        // A browser needs a real socket; API-only tests are faster on the in-memory test server.
+        BaseAddress = kestrel ? factory.StartKestrel() : null;
         Client = factory.CreateClient();
         Admin = factory.CreateClient();
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
     public FleetWebFactory Factory { get; }
+
+    /// <summary>Where Kestrel listens, when started for a browser.</summary>
+    public Uri? BaseAddress { get; }
 
     public string ConnectionString { get; }
 
@@ -33,7 +38,7 @@ public sealed class IngestionApp : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing")
+    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing", bool kestrel = false)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
         var all = new Dictionary<string, string?>
@@ -45,7 +50,7 @@ public sealed class IngestionApp : IAsyncDisposable
             all[key] = value;
         }
 
-        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, environment: environment, settings: all), connectionString);
+        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, environment: environment, settings: all), connectionString, kestrel);
     }
 
     public T Service<T>() where T : notnull => Factory.Services.GetRequiredService<T>();
