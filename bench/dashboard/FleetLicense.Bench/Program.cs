@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Features.Overview;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+// Server-side time of what the Overview and Machines pages run, against a bulk-generated fleet:
+// the same services the pages call, on the same database, timed over many iterations.
+var connectionString = args.Length > 0 ? args[0] : throw new ArgumentException("usage: FleetLicense.Bench <connection string> [iterations]");
+var iterations = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 50;
+
+await using var dataSource = NpgsqlDataSource.Create(connectionString);
+var options = new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options;
+var dbFactory = new Factory(options);
+using var overview = new OverviewService(dataSource, TimeProvider.System);
+var grid = new MachineGrid(dbFactory, TimeProvider.System);
+
+var cases = new (string Name, Func<Task> Run)[]
+{
+    ("overview (page read, kept result)", () => overview.GetAsync(CancellationToken.None)),
+    ("overview (recomputed from the database)", () => overview.ComputeAsync(CancellationToken.None)),
+    ("grid: no filter, sorted by host name, page 1", () => grid.QueryAsync(new MachineFilter(), CancellationToken.None)),
+    ("grid: not activated (0,5), sorted by last seen desc", () => grid.QueryAsync(new MachineFilter { Statuses = [0, 5], Sort = "lastSeen", Descending = true }, CancellationToken.None)),
+    ("grid: edition Enterprise + channel KMS, sorted by host, page 3", () => grid.QueryAsync(new MachineFilter { Edition = "Enterprise", Channel = "KMS", Page = 2 }, CancellationToken.None)),
+    ("grid: rule kms-public-emulator, sorted by host", () => grid.QueryAsync(new MachineFilter { Rule = "kms-public-emulator" }, CancellationToken.None)),
+    ("grid: KMS host kms02.corp.example, sorted by status", () => grid.QueryAsync(new MachineFilter { KmsHost = "kms02.corp.example", Sort = "status" }, CancellationToken.None)),
+    ("grid: free text 'LAPTOP-3F', sorted by host", () => grid.QueryAsync(new MachineFilter { Search = "LAPTOP-3F" }, CancellationToken.None)),
+    ("grid: silent agents, sorted by manufacturer", () => grid.QueryAsync(new MachineFilter { Seen = "silent", Sort = "manufacturer" }, CancellationToken.None)),
+};
+
+Console.WriteLine($"| case | p50 ms | p95 ms | max ms | n |");
+Console.WriteLine($"|---|---:|---:|---:|---:|");
+foreach (var (name, run) in cases)
+{
+    await run(); // warm-up: plans, pool, caches
+    var samples = new List<double>(iterations);
+    for (var i = 0; i < iterations; i++)
+    {
+        var clock = Stopwatch.StartNew();
+        await run();
+        samples.Add(clock.Elapsed.TotalMilliseconds);
+    }
+
+    samples.Sort();
+    double P(double p) => samples[Math.Clamp((int)Math.Ceiling(p / 100 * samples.Count) - 1, 0, samples.Count - 1)];
+    Console.WriteLine($"| {name} | {P(50):0.0} | {P(95):0.0} | {samples[^1]:0.0} | {samples.Count} |");
+}
+
+internal sealed class Factory(DbContextOptions<FleetLicenseDbContext> options) : IDbContextFactory<FleetLicenseDbContext>
+{
+    public FleetLicenseDbContext CreateDbContext() => new(options);
+}
