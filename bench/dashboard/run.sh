@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Dashboard benchmark: 1M machines and 30M history rows (bulk-generated), then the server-side time of the
 # Overview and the machine grid's queries, and the plans of the key queries. About 10 minutes on 2 cores.
-# Usage: bench/dashboard/run.sh   (MACHINES=1000000 by default)
+# Usage: bench/dashboard/run.sh   (MACHINES=1000000 by default; DATA_DIR=/somewhere keeps the generated
+# cluster there, and a later run with the same DATA_DIR reuses it and skips the generation)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/prerequisites.sh
@@ -13,11 +14,13 @@ out=bench/results/dashboard-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 work=$(mktemp -d /tmp/fl-dash.XXXXXX)
 chmod 755 "$work"
+data=${DATA_DIR:-$work/pg}
+reuse=; [ -f "$data/PG_VERSION" ] && reuse=1
 bin=$(postgres_bin)
 port=55433
 cs="Host=127.0.0.1;Port=$port;Database=fleetlicense;Username=postgres"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() { [ -n "${app:-}" ] && kill "$app" 2>/dev/null || true; as_pg "$bin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() { [ -n "${app:-}" ] && kill "$app" 2>/dev/null || true; as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 say "Building (Release) ..."
@@ -25,9 +28,12 @@ dotnet build migrations/FleetLicense.Migrations/FleetLicense.Migrations.csproj -
 dotnet build bench/dashboard/FleetLicense.Bench/FleetLicense.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 
 [ "$(id -u)" = 0 ] && chown postgres "$work"
-as_pg "$bin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg "$bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c shared_buffers=2GB -c effective_cache_size=12GB -c work_mem=64MB -c max_wal_size=8GB -c synchronous_commit=off" start >/dev/null
-psql -h 127.0.0.1 -p $port -U postgres -qAt -c "CREATE DATABASE fleetlicense"
+if [ -z "$reuse" ]; then
+  mkdir -p "$data"; [ "$(id -u)" = 0 ] && chown postgres "$data"
+  as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+fi
+as_pg "$bin/pg_ctl" -D "$data" -l "$work/pg.log" -w -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c shared_buffers=2GB -c effective_cache_size=12GB -c work_mem=64MB -c max_wal_size=8GB -c synchronous_commit=off" start >/dev/null
+[ -n "$reuse" ] || psql -h 127.0.0.1 -p $port -U postgres -qAt -c "CREATE DATABASE fleetlicense"
 
 say "Schema: the app applies its migrations ..."
 ConnectionStrings__FleetLicense="$cs" ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:5091 Scheduling__Enabled=false \
@@ -36,10 +42,12 @@ app=$!
 for _ in $(seq 120); do curl -fs http://127.0.0.1:5091/health/ready >/dev/null 2>&1 && break; sleep 0.5; done
 kill "$app"; wait "$app" 2>/dev/null || true; app=
 
-say "Generating $MACHINES machines and $((MACHINES * 30)) history rows ..."
-start=$(date +%s)
-psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -q -v machines="$MACHINES" -f bench/dashboard/generate.sql > "$out/generate.txt" 2>&1
-echo "generation took $(( $(date +%s) - start )) s" | tee -a "$out/generate.txt"
+if [ -z "$reuse" ]; then
+  say "Generating $MACHINES machines and $((MACHINES * 30)) history rows ..."
+  start=$(date +%s)
+  psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -q -v machines="$MACHINES" -f bench/dashboard/generate.sql > "$out/generate.txt" 2>&1
+  echo "generation took $(( $(date +%s) - start )) s" | tee -a "$out/generate.txt"
+fi
 psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -c "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_stat_user_tables WHERE n_live_tup > 0 ORDER BY n_live_tup DESC" >> "$out/generate.txt"
 
 say "Timing the pages' queries ..."

@@ -102,8 +102,8 @@ public sealed record MachinePage(IReadOnlyList<MachineRow> Rows, int Total, bool
 /// <summary>The machine grid's query: server-side filtering, sorting and paging that stays fast at a million machines.</summary>
 public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time)
 {
-    /// <summary>Counting every match of a broad filter over a million machines costs more than it tells; past this it says "100,000+".</summary>
-    public const int CountCap = 100_000;
+    /// <summary>Counting every match of a broad filter over a million machines costs more than it tells; past this it says "more than 10,000".</summary>
+    public const int CountCap = 10_000;
 
     public static readonly string[] SortColumns = ["hostname", "status", "channel", "edition", "manufacturer", "kmsHost", "lastSeen"];
 
@@ -111,6 +111,17 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var machines = Apply(db, filter);
+        if (!string.IsNullOrWhiteSpace(filter.Search))
+        {
+            // A rare search term: walking the host-name index in sort order would visit most of the fleet before
+            // finding a page of matches, so fetch the few matching ids through the trigram indexes first.
+            var matches = await Search(db.Machines, filter.Search).Select(m => m.Id).Take(CountCap + 1).ToListAsync(cancellationToken);
+            if (matches.Count <= CountCap)
+            {
+                machines = Apply(db, filter with { Search = null }).Where(m => matches.Contains(m.Id));
+            }
+        }
+
         var total = await machines.Take(CountCap + 1).CountAsync(cancellationToken);
         var ordered = (filter.Sort, filter.Descending) switch
         {
@@ -180,7 +191,8 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
 
         if (filter.KmsHost is { } host)
         {
-            machines = machines.Where(m => m.KmsHost == host || db.MachineProducts.Any(p => p.MachineId == m.Id && p.KmsHost == host));
+            // Every product's effective KMS host is kept per product (Windows and Office alike).
+            machines = machines.Where(m => db.MachineProducts.Any(p => p.MachineId == m.Id && p.KmsHost == host));
         }
 
         if (filter.Manufacturer is { } manufacturer)
@@ -205,14 +217,15 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
             machines = machines.Where(m => (m.LastCollectedAt ?? m.EnrolledAt) < before);
         }
 
-        if (!string.IsNullOrWhiteSpace(filter.Search))
-        {
-            var text = filter.Search.Trim();
-            var pattern = "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
-            var partial = text.ToUpperInvariant();
-            machines = machines.Where(m => EF.Functions.ILike(m.Hostname, pattern) || EF.Functions.ILike(m.SerialNumber!, pattern) || m.WindowsPartialKey == partial);
-        }
+        return string.IsNullOrWhiteSpace(filter.Search) ? machines : Search(machines, filter.Search);
+    }
 
-        return machines;
+    /// <summary>Part of the host name or serial (trigram indexes), or exactly the last five characters of the key.</summary>
+    private static IQueryable<Machine> Search(IQueryable<Machine> machines, string search)
+    {
+        var text = search.Trim();
+        var pattern = "%" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+        var partial = text.ToUpperInvariant();
+        return machines.Where(m => EF.Functions.ILike(m.Hostname, pattern) || EF.Functions.ILike(m.SerialNumber!, pattern) || m.WindowsPartialKey == partial);
     }
 }
