@@ -39,11 +39,11 @@ public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFact
     public async Task<IReadOnlyList<AgentVersionCount>> VersionsAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Machines.AsNoTracking()
+        var counts = await db.Machines.AsNoTracking()
             .GroupBy(m => m.AgentVersion)
-            .Select(g => new AgentVersionCount(g.Key, g.Count()))
-            .OrderByDescending(v => v.Agents).ThenBy(v => v.Version)
+            .Select(g => new { Version = g.Key, Agents = g.Count() })
             .ToListAsync(cancellationToken);
+        return [.. counts.OrderByDescending(v => v.Agents).ThenBy(v => v.Version, StringComparer.Ordinal).Select(v => new AgentVersionCount(v.Version, v.Agents))];
     }
 
     public static bool IsSilent(AgentView agent, DateTimeOffset now) => agent.LastSeenAt is not { } seen || now - seen > SilentAfter;
