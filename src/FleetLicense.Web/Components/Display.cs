@@ -12,6 +12,9 @@ public static class Display
 
     public static string Utc(DateTimeOffset? at) => at is { } value ? Utc(value) : "—";
 
+    /// <summary>UTC without the zone, for columns whose header says UTC.</summary>
+    public static string UtcShort(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
     public static string Date(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>"just now", "5 min ago", "3 h ago", "12 days ago".</summary>
@@ -43,7 +46,11 @@ public static class Display
 
     private static readonly Dictionary<string, string> Acronyms = new(StringComparer.Ordinal)
     {
-        ["kms"] = "KMS", ["kms38"] = "KMS38", ["mak"] = "MAK", ["esu"] = "ESU", ["bios"] = "BIOS",
+        ["kms"] = "KMS",
+        ["kms38"] = "KMS38",
+        ["mak"] = "MAK",
+        ["esu"] = "ESU",
+        ["bios"] = "BIOS",
     };
 
     /// <summary>A rule id as words: <c>kms-public-emulator</c> → "KMS public emulator".</summary>
