@@ -28,6 +28,7 @@ builder.AddAlertsFeature();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.Services.AddScoped<FleetLicense.Web.Components.SessionActor>();
 
 var app = builder.Build();
 

@@ -22,10 +22,13 @@ public sealed class ShellTests : BunitContext
 
         var links = layout.FindAll("a.mud-nav-link").Select(a => (Text: a.TextContent.Trim(), Href: a.GetAttribute("href"))).ToList();
         Assert.Equal(
-            ["Overview", "Machines", "Flags", "KMS hosts", "Alerts", "Exports", "Alert rules", "System"],
+            ["Overview", "Machines", "Flags", "KMS hosts", "Alerts", "Exports", "Policy", "Enrolment", "Agents", "Alert rules", "System"],
             links.Select(l => l.Text));
         Assert.Contains(("System", "settings/system"), links);
         Assert.Contains(("Alert rules", "settings/alerts"), links);
+        Assert.Contains(("Policy", "settings/policy"), links);
+        Assert.Contains(("Enrolment", "settings/enrollment"), links);
+        Assert.Contains(("Agents", "settings/agents"), links);
         Assert.NotNull(layout.Find("[data-testid=notification-bell]"));
         Assert.Contains("page body", layout.Markup, StringComparison.Ordinal);
     }
@@ -47,8 +50,6 @@ public sealed class ShellTests : BunitContext
     }
 
     [Theory]
-    [InlineData(typeof(Flags), "Flags", "No open flags")]
-    [InlineData(typeof(KmsHosts), "KMS hosts", "No KMS hosts seen")]
     [InlineData(typeof(Exports), "Exports", "No exports yet")]
     [InlineData(typeof(NotFound), "Page not found", "There is nothing at this address")]
     public void SectionPage_WhenEmpty_ShowsItsTitleAndADesignedEmptyState(Type page, string title, string emptyTitle)

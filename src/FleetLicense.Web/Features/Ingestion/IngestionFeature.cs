@@ -18,6 +18,7 @@ public static class IngestionFeature
         builder.Services.AddSingleton<AdminTokenFilter>();
 
         builder.Services.AddSingleton<PolicyService>();
+        builder.Services.AddSingleton<PolicyEditor>();
         builder.Services.AddSingleton<DeviceAuthenticator>();
         builder.Services.AddSingleton<DeviceRateLimiter>();
         builder.Services.AddSingleton<EnrollmentService>();
@@ -30,9 +31,11 @@ public static class IngestionFeature
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportProjector>());
 
         builder.Services.AddSingleton<FlagService>();
+        builder.Services.AddSingleton<FlagBoard>();
         builder.Services.AddSingleton<FleetRules>();
         builder.Services.AddSingleton<Reevaluation>();
         builder.Services.AddSingleton<MachineQueries>();
+        builder.Services.AddSingleton<AgentQueries>();
         builder.Services.AddSingleton<RawReportPartitions>();
         builder.Services.AddSingleton<IScheduledJobSetup, IngestionJobs>();
         return builder;

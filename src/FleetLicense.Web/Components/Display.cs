@@ -1,0 +1,74 @@
+using System.Globalization;
+using MudBlazor;
+
+namespace FleetLicense.Web.Components;
+
+/// <summary>How the dashboard writes times, severities and rule ids, so every page says them the same way.</summary>
+public static class Display
+{
+    public static readonly string[] Severities = ["Critical", "Warning", "Info"];
+
+    public static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    public static string Utc(DateTimeOffset? at) => at is { } value ? Utc(value) : "—";
+
+    /// <summary>UTC without the zone, for columns whose header says UTC.</summary>
+    public static string UtcShort(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+    public static string Date(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>"just now", "5 min ago", "3 h ago", "12 days ago".</summary>
+    public static string Ago(DateTimeOffset now, DateTimeOffset at)
+    {
+        var span = now - at;
+        return span.TotalMinutes < 1 ? "just now"
+            : span.TotalHours < 1 ? $"{(int)span.TotalMinutes} min ago"
+            : span.TotalDays < 1 ? $"{(int)span.TotalHours} h ago"
+            : span.TotalDays < 2 ? "1 day ago"
+            : $"{(int)span.TotalDays} days ago";
+    }
+
+    public static Color SeverityColor(string severity) => severity switch
+    {
+        "Critical" => Color.Error,
+        "Warning" => Color.Warning,
+        _ => Color.Info,
+    };
+
+    /// <summary>Most severe first.</summary>
+    public static int SeverityRank(string severity) => severity switch
+    {
+        "Critical" => 0,
+        "Warning" => 1,
+        "Info" => 2,
+        _ => 3,
+    };
+
+    private static readonly Dictionary<string, string> Acronyms = new(StringComparer.Ordinal)
+    {
+        ["kms"] = "KMS",
+        ["kms38"] = "KMS38",
+        ["mak"] = "MAK",
+        ["esu"] = "ESU",
+        ["bios"] = "BIOS",
+    };
+
+    /// <summary>A rule id as words: <c>kms-public-emulator</c> → "KMS public emulator".</summary>
+    public static string RuleName(string rule)
+    {
+        var words = rule.Split('-', StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => Acronyms.TryGetValue(w, out var acronym) ? acronym : w)
+            .ToArray();
+        if (words.Length == 0)
+        {
+            return rule;
+        }
+
+        if (!Acronyms.ContainsValue(words[0]))
+        {
+            words[0] = char.ToUpperInvariant(words[0][0]) + words[0][1..];
+        }
+
+        return string.Join(' ', words);
+    }
+}

@@ -1,0 +1,53 @@
+using FleetLicense.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace FleetLicense.Web.Features.Machines;
+
+public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt);
+
+public sealed record AgentPage(int Total, IReadOnlyList<AgentView> Items);
+
+/// <summary>How many agents run one version (null: the agent has not said).</summary>
+public sealed record AgentVersionCount(string? Version, int Agents);
+
+/// <summary>Read models over the enrolled agents for Settings → Agents.</summary>
+public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFactory)
+{
+    /// <summary>An agent silent this long is shown as silent (stale marking itself is the StaleAgents job's, with its own setting).</summary>
+    public static readonly TimeSpan SilentAfter = TimeSpan.FromDays(7);
+
+    /// <summary>Agents by host name; <paramref name="search"/> matches anywhere in the host name, ignoring case.</summary>
+    public async Task<AgentPage> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var machines = db.Machines.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = "%" + EscapeLike(search.Trim()) + "%";
+            machines = machines.Where(m => EF.Functions.ILike(m.Hostname, pattern, "\\"));
+        }
+
+        var total = await machines.CountAsync(cancellationToken);
+        var items = await machines.OrderBy(m => m.Hostname).ThenBy(m => m.Id)
+            .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500))
+            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.LastSeenAt))
+            .ToListAsync(cancellationToken);
+        return new AgentPage(total, items);
+    }
+
+    /// <summary>Agents per version, most common first.</summary>
+    public async Task<IReadOnlyList<AgentVersionCount>> VersionsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var counts = await db.Machines.AsNoTracking()
+            .GroupBy(m => m.AgentVersion)
+            .Select(g => new { Version = g.Key, Agents = g.Count() })
+            .ToListAsync(cancellationToken);
+        return [.. counts.OrderByDescending(v => v.Agents).ThenBy(v => v.Version, StringComparer.Ordinal).Select(v => new AgentVersionCount(v.Version, v.Agents))];
+    }
+
+    public static bool IsSilent(AgentView agent, DateTimeOffset now) => agent.LastSeenAt is not { } seen || now - seen > SilentAfter;
+
+    private static string EscapeLike(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

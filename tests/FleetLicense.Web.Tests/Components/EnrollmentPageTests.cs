@@ -1,0 +1,87 @@
+using Bunit;
+using FleetLicense.Testing;
+using FleetLicense.Web.Features.Enrollment;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FleetLicense.Web.Tests.Components;
+
+public sealed class EnrollmentPageTests(PostgresFixture postgres) : BunitContext
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task EnrollmentPage_WhenThereAreNoSecrets_ShowsTheEmptyState()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(EnrollmentPage_WhenThereAreNoSecrets_ShowsTheEmptyState));
+
+        var page = Render<EnrollmentPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("No enrolment secrets", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), Wait);
+    }
+
+    [Fact]
+    public async Task CreateSecret_WhenNamed_ShowsTheSecretOnceWithTheInstallCommand()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(CreateSecret_WhenNamed_ShowsTheSecretOnceWithTheInstallCommand));
+        var page = Render<EnrollmentPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-state]")), Wait);
+
+        page.Find("[data-testid=name]").Change("Head office rollout");
+        page.Find("[data-testid=max-uses]").Change("25");
+        page.Find("[data-testid=create]").Click();
+
+        pages.Dialogs.WaitForAssertion(() => Assert.NotNull(pages.Dialogs.Find("[data-testid=secret-dialog]")), Wait);
+        var secret = pages.Dialogs.Find("[data-testid=secret]").TextContent;
+        Assert.StartsWith(EnrollmentService.SecretPrefix, secret, StringComparison.Ordinal);
+        Assert.Equal($".\\install-agent.ps1 -Server http://localhost -Secret '{secret}'", pages.Dialogs.Find("[data-testid=install-command]").TextContent);
+        Assert.Equal($"fleetlicense-agent enroll --server http://localhost --secret {secret}", pages.Dialogs.Find("[data-testid=manual-command]").TextContent);
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=secret-row]")), Wait);
+        var row = page.Find("[data-testid=secret-row]");
+        Assert.Contains("Head office rollout", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains(secret[..10], row.TextContent, StringComparison.Ordinal);
+        Assert.Contains("0 / 25", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains("usable", row.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, page.Markup, StringComparison.Ordinal);
+
+        pages.Dialogs.Find("[data-testid=done]").Click();
+
+        pages.Dialogs.WaitForAssertion(() => Assert.DoesNotContain(secret, pages.Dialogs.Markup, StringComparison.Ordinal), Wait);
+        var stored = Assert.Single(await Services.GetRequiredService<EnrollmentService>().ListSecretsAsync(Xunit.TestContext.Current.CancellationToken));
+        Assert.Equal(25, stored.MaxUses);
+    }
+
+    [Fact]
+    public async Task CreateSecret_WithoutAName_IsRefused()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(CreateSecret_WithoutAName_IsRefused));
+        var page = Render<EnrollmentPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-state]")), Wait);
+
+        page.Find("[data-testid=max-uses]").Change("0");
+        page.Find("[data-testid=create]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Give the secret a name", page.Find("[data-testid=create-form]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Contains("At least 1", page.Find("[data-testid=create-form]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(await Services.GetRequiredService<EnrollmentService>().ListSecretsAsync(Xunit.TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Revoke_WhenConfirmed_MarksTheSecretRevoked()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(Revoke_WhenConfirmed_MarksTheSecretRevoked));
+        var service = Services.GetRequiredService<EnrollmentService>();
+        await service.CreateSecretAsync(new CreateEnrollmentSecretRequest("Branch office", null, null), Xunit.TestContext.Current.CancellationToken);
+        var page = Render<EnrollmentPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=secret-row]")), Wait);
+
+        page.Find("[data-testid=revoke]").Click();
+        pages.Dialogs.WaitForAssertion(() => Assert.Contains("Machines already enrolled with it keep reporting", pages.Dialogs.Markup, StringComparison.Ordinal), Wait);
+        pages.Dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Revoke").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("revoked", page.Find("[data-testid=secret-state]").TextContent.Trim()), Wait);
+        Assert.Empty(page.FindAll("[data-testid=revoke]"));
+        var stored = Assert.Single(await service.ListSecretsAsync(Xunit.TestContext.Current.CancellationToken));
+        Assert.NotNull(stored.RevokedAt);
+        Assert.False(stored.Usable);
+    }
+}

@@ -1,0 +1,101 @@
+using Bunit;
+using FleetLicense.Testing;
+using FleetLicense.Web.Features.Policy;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FleetLicense.Web.Tests.Components;
+
+public sealed class PolicyPageTests(PostgresFixture postgres) : BunitContext
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task PolicyPage_WhenNothingWasSaved_ShowsTheDefaultsAndAnEmptyHistory()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(PolicyPage_WhenNothingWasSaved_ShowsTheDefaultsAndAnEmptyHistory));
+
+        var page = Render<PolicyPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("built-in defaults", page.Find("[data-testid=current-version]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Contains("No version saved yet", page.Find("[data-testid=history]").TextContent, StringComparison.Ordinal);
+        Assert.Contains(page.FindAll("[data-testid=emulator-chip]"), c => c.TextContent.Contains("kms.digiboy.ir", StringComparison.Ordinal));
+        Assert.Empty(page.FindAll("[data-testid=allowlist-chip]"));
+        Assert.Equal("14", page.Find("[data-testid=grace-days]").GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task AddingAnAllowlistHost_WhenItIsNotAHostName_ShowsTheErrorAndKeepsItOff()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(AddingAnAllowlistHost_WhenItIsNotAHostName_ShowsTheErrorAndKeepsItOff));
+        var page = Render<PolicyPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=allowlist-input]")), Wait);
+
+        page.Find("[data-testid=allowlist-input]").Input("kms host!");
+        page.Find("[data-testid=allowlist-add]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("'kms host!' is not a host name", page.Find("[data-testid=allowlist]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Empty(page.FindAll("[data-testid=allowlist-chip]"));
+    }
+
+    [Fact]
+    public async Task Save_WhenAnInvalidValueIsGiven_ShowsThePolicyErrorsAndSavesNothing()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(Save_WhenAnInvalidValueIsGiven_ShowsThePolicyErrorsAndSavesNothing));
+        var page = Render<PolicyPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=grace-days]")), Wait);
+
+        page.Find("[data-testid=grace-days]").Change("400");
+        page.Find("[data-testid=by]").Change("Alex Admin");
+        page.Find("[data-testid=save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Grace warning days must be between 0 and 365.", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Contains("Grace warning days must be between 0 and 365.", page.Find("[data-testid=thresholds]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(await Services.GetRequiredService<PolicyService>().GetHistoryAsync(Xunit.TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Save_WhenValid_StoresANewVersionListsItAndRequestsReevaluation()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(Save_WhenValid_StoresANewVersionListsItAndRequestsReevaluation));
+        var page = Render<PolicyPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=allowlist-input]")), Wait);
+
+        page.Find("[data-testid=allowlist-input]").Input("kms01.corp.example");
+        page.Find("[data-testid=allowlist-add]").Click();
+        page.Find("[data-testid=allowlist-input]").Input("*.branch.corp.example");
+        page.Find("[data-testid=allowlist-add]").Click();
+        page.Find("[data-testid=emulator-chip] .mud-chip-close-button").Click();
+        page.Find("[data-testid=unjoined]").Change(false);
+        page.Find("[data-testid=mak-limit]").Change("250");
+        page.Find("[data-testid=by]").Change("Alex Admin");
+        page.Find("[data-testid=comment]").Change("Our KMS hosts");
+        page.Find("[data-testid=save]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=history-row]")), Wait);
+        var saved = (await Services.GetRequiredService<PolicyService>().GetCurrentAsync(Xunit.TestContext.Current.CancellationToken));
+        Assert.Equal(1, saved.Version);
+        Assert.Equal(["kms01.corp.example", "*.branch.corp.example"], saved.Policy.Detection.KmsAllowlist);
+        Assert.DoesNotContain("kms.msguides.com", saved.Policy.Detection.PublicKmsEmulatorHosts);
+        Assert.False(saved.Policy.Detection.ConsumerDevice.UnjoinedMeansConsumer);
+        Assert.True(saved.Policy.Detection.ConsumerDevice.HomeFirmwareKeyMeansConsumer);
+        Assert.Equal(250, saved.Policy.MakMachineLimit);
+        Assert.Equal("Alex Admin", saved.CreatedBy);
+        Assert.Equal("Our KMS hosts", saved.Comment);
+        Assert.Equal(1, await pages.ReevaluationRequestsAsync());
+        Assert.Contains("Our KMS hosts", page.Find("[data-testid=history-row]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("version 1", page.Find("[data-testid=current-version]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Save_WithoutAName_AsksWhoIsSaving()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(Save_WithoutAName_AsksWhoIsSaving));
+        var page = Render<PolicyPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=current-version]")), Wait);
+
+        page.Find("[data-testid=save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("Say who you are", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Empty(await Services.GetRequiredService<PolicyService>().GetHistoryAsync(Xunit.TestContext.Current.CancellationToken));
+    }
+}
