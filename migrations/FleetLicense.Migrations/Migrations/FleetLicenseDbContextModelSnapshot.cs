@@ -894,17 +894,17 @@ namespace FleetLicense.Migrations.Migrations
                     b.HasIndex("WindowsStatus", "Hostname")
                         .HasDatabaseName("ix_machines_windows_status_hostname");
 
-                    b.HasIndex(new[] { "Hostname" }, "ix_machines_hostname_trgm")
-                        .HasDatabaseName("ix_machines_hostname");
+                    b.HasIndex(new[] { "Hostname" }, "HostnameTrigram")
+                        .HasDatabaseName("ix_machines_hostname_trgm");
 
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Hostname" }, "ix_machines_hostname_trgm"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Hostname" }, "ix_machines_hostname_trgm"), new[] { "gin_trgm_ops" });
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "Hostname" }, "HostnameTrigram"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Hostname" }, "HostnameTrigram"), new[] { "gin_trgm_ops" });
 
-                    b.HasIndex(new[] { "SerialNumber" }, "ix_machines_serial_number_trgm")
-                        .HasDatabaseName("ix_machines_serial_number");
+                    b.HasIndex(new[] { "SerialNumber" }, "SerialNumberTrigram")
+                        .HasDatabaseName("ix_machines_serial_number_trgm");
 
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "SerialNumber" }, "ix_machines_serial_number_trgm"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SerialNumber" }, "ix_machines_serial_number_trgm"), new[] { "gin_trgm_ops" });
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex(new[] { "SerialNumber" }, "SerialNumberTrigram"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SerialNumber" }, "SerialNumberTrigram"), new[] { "gin_trgm_ops" });
 
                     b.ToTable("machines", (string)null);
                 });

@@ -106,8 +106,9 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
         builder.HasIndex(m => m.KmsHost);
         builder.HasIndex(m => m.WindowsPartialKey);
         builder.HasIndex(m => m.LastCollectedAt);
-        // Free-text search on any part of a host name or serial.
-        builder.HasIndex(m => m.Hostname, "ix_machines_hostname_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
-        builder.HasIndex(m => m.SerialNumber, "ix_machines_serial_number_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
+        // Free-text search on any part of a host name or serial. Database names are explicit: by convention the
+        // host-name one would share its name with the b-tree above and be dropped from the model.
+        builder.HasIndex(m => m.Hostname, "HostnameTrigram").HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_machines_hostname_trgm");
+        builder.HasIndex(m => m.SerialNumber, "SerialNumberTrigram").HasMethod("gin").HasOperators("gin_trgm_ops").HasDatabaseName("ix_machines_serial_number_trgm");
     }
 }

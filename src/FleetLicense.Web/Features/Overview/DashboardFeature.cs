@@ -12,6 +12,7 @@ public static class DashboardFeature
         builder.Services.AddSingleton<MachineGrid>();
         builder.Services.AddSingleton<FleetChanges>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetChanges>());
+        builder.Services.AddHostedService<OverviewRefresher>();
         return builder;
     }
 }
