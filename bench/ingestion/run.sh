@@ -37,18 +37,34 @@ say "PostgreSQL (durable: fsync and synchronous_commit on, as in production) ...
 [ "$(id -u)" = 0 ] && chown postgres "$work"
 as_pg "$bin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 as_pg "$bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
-psql_() { psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
-psql_ -c "CREATE DATABASE fleetlicense"
+psql -h 127.0.0.1 -p $pg_port -U postgres -qAt -c "CREATE DATABASE fleetlicense"
 
+start_app() {
 say "App (Production, Release) on $app_url ..."
 ConnectionStrings__FleetLicense="Host=127.0.0.1;Port=$pg_port;Database=fleetlicense;Username=postgres;Maximum Pool Size=100" \
 Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
 ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$app_url Logging__LogLevel__Default=Warning \
 Ingestion__DeviceRequestsPerMinute=600 Ingestion__DeviceBurst=100 \
-  dotnet src/FleetLicense.Web/bin/Release/net10.0/FleetLicense.Web.dll > "$out/app.log" 2>&1 &
+  dotnet src/FleetLicense.Web/bin/Release/net10.0/FleetLicense.Web.dll >> "$out/app.log" 2>&1 &
 app=$!
 for _ in $(seq 120); do curl -fs "$app_url/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fs "$app_url/health/ready" >/dev/null || { say "the app did not become ready"; cat "$out/app.log"; exit 1; }
+}
+start_app
+# The OpenAPI example report (~1.3 KB) stands in for a real one in pgbench.
+curl -fs "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(sys.stdin)['paths']; r=p.get('/api/v1/reports/') or p['/api/v1/reports']; print(json.dumps(r['post']['requestBody']['content']['application/json']['example']))" > "$work/example.json"
+
+# pgbench first, with the app stopped: its rows must not reach the app's projector.
+kill "$app"; wait "$app" 2>/dev/null || true
+psql_() { psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+mark "pgbench ceiling"
+body=$(sed "s/'/''/g" "$work/example.json")
+for n in 1 100; do
+  sed "s|BODY_JSON|$body|" bench/ingestion/pgbench-$n.sql > "$work/pgbench-$n.sql"
+  pgbench -h 127.0.0.1 -p $pg_port -U postgres -n -c 32 -j 2 -T 30 -f "$work/pgbench-$n.sql" fleetlicense > "$out/pgbench-$n.txt" 2>&1
+  psql_ -d fleetlicense -c "TRUNCATE report_receipts, projection_queue; TRUNCATE raw_reports"
+done
+start_app
 
 # Projection backlog and lag, once a second, for the whole session.
 ( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
@@ -57,15 +73,6 @@ sampler=$!
 sim() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" \
   dotnet src/FleetLicense.Simulator/bin/Release/net10.0/fleetlicense-simulator.dll --server "$app_url" --admin-token "$admin_token" "$@"; }
 mark() { echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
-
-mark "pgbench ceiling"
-# The OpenAPI example report (~1.3 KB) stands in for a real one.
-body=$(curl -fs "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(sys.stdin)['paths']; r=p.get('/api/v1/reports/') or p['/api/v1/reports']; print(json.dumps(r['post']['requestBody']['content']['application/json']['example']))" | sed "s/'/''/g")
-for n in 1 100; do
-  sed "s|BODY_JSON|$body|" bench/ingestion/pgbench-$n.sql > "$work/pgbench-$n.sql"
-  pgbench -h 127.0.0.1 -p $pg_port -U postgres -n -c 32 -j 2 -T 30 -f "$work/pgbench-$n.sql" fleetlicense > "$out/pgbench-$n.txt" 2>&1
-  psql_ -d fleetlicense -c "TRUNCATE report_receipts, projection_queue; TRUNCATE raw_reports"
-done
 
 mark "simulator single 10000/s"
 sim --load --machines "$MACHINES" --rate 10000 --duration "$DURATION" > "$out/sim-single-10k.txt" 2>&1 || true
