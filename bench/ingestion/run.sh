@@ -57,6 +57,7 @@ curl -fs "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(s
 # pgbench first, with the app stopped: its rows must not reach the app's projector.
 kill "$app"; wait "$app" 2>/dev/null || true
 psql_() { psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+mark() { echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
 mark "pgbench ceiling"
 body=$(sed "s/'/''/g" "$work/example.json")
 for n in 1 100; do
@@ -72,7 +73,6 @@ sampler=$!
 
 sim() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" \
   dotnet src/FleetLicense.Simulator/bin/Release/net10.0/fleetlicense-simulator.dll --server "$app_url" --admin-token "$admin_token" "$@"; }
-mark() { echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
 
 mark "simulator single 10000/s"
 sim --load --machines "$MACHINES" --rate 10000 --duration "$DURATION" > "$out/sim-single-10k.txt" 2>&1 || true
