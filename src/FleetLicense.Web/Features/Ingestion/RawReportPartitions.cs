@@ -8,11 +8,12 @@ namespace FleetLicense.Web.Features.Ingestion;
 /// <summary>
 /// Keeps <c>raw_reports</c> partitioned by day: creates the partitions for the coming days ahead of time and
 /// drops those past the policy's retention (dropping a partition is instant, unlike deleting rows). Receipts
-/// older than the retention go too: a retry that late is treated as a new report.
+/// older than the retention go too: a retry that late is treated as a new report. The job-run log is pruned here.
 /// </summary>
 public sealed class RawReportPartitions(NpgsqlDataSource dataSource, PolicyService policies, TimeProvider time)
 {
     private const int DaysAhead = 3;
+    private const int JobRunRetentionDays = 30;
 
     public async Task<(int Created, int Dropped)> MaintainAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +63,13 @@ public sealed class RawReportPartitions(NpgsqlDataSource dataSource, PolicyServi
         {
             receipts.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoffTime });
             await receipts.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // The job-run log (a row per firing of every job) is for recent troubleshooting: a month is enough.
+        await using (var runs = new NpgsqlCommand("DELETE FROM job_runs WHERE started_at < $1", connection))
+        {
+            runs.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow().AddDays(-JobRunRetentionDays) });
+            await runs.ExecuteNonQueryAsync(cancellationToken);
         }
 
         return (created, dropped);
