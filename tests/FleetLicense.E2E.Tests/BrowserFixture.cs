@@ -23,6 +23,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"No Chromium at {executable}: install it with 'apt-get install -y chromium' or set FLEETLICENSE_CHROMIUM.");
         }
 
+        // CI runs every test project at once on 2 cores; pages can take longer than Playwright's 5 s default.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -19,9 +19,12 @@ public sealed class DashboardTests(PostgresFixture postgres, BrowserFixture brow
         var page = await NewPageAsync();
 
         await page.GotoAsync(app.BaseAddress!.ToString());
+        // The overview is kept per node and may be seconds old; ask for the current one, as a user would.
+        await Expect(page.Locator("[data-interactive=true]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Refresh now" }).ClickAsync();
         var machines = await app.ScalarAsync<long>("SELECT count(*) FROM machines");
         var notActivated = await app.ScalarAsync<long>("SELECT count(*) FROM machines WHERE windows_status IN (0, 5)");
-        await Expect(page.Locator("[data-testid=kpi-machines] .kpi-value")).ToHaveTextAsync(machines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(page.Locator("[data-testid=kpi-machines] .kpi-value")).ToHaveTextAsync(machines.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 15_000 });
         await Expect(page.Locator("[data-testid=kpi-not-activated] .kpi-value")).ToHaveTextAsync(notActivated.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Expect(page.Locator("[data-testid=kpi-activated] .kpi-value")).ToHaveTextAsync("60.0 %");
         await page.ScreenshotAsync(new() { Path = Screenshot("overview-fleet"), FullPage = true });
