@@ -85,7 +85,7 @@ internal sealed class AgentStore
     public static AgentStore Open(string? dataDirectory) =>
         new(dataDirectory ?? DefaultDataDirectory(), SecretProtectors.ForThisPlatform());
 
-    public void EnsureCreated() => AtomicFile.EnsureDirectory(DataDirectory);
+    public void EnsureDataDirectory() => AtomicFile.EnsureDirectory(DataDirectory);
 
     public AgentConfig? LoadConfig() => Load(ConfigPath, AgentStateJsonContext.Default.AgentConfig);
 
@@ -93,7 +93,7 @@ internal sealed class AgentStore
 
     public void SaveStatus(AgentStatus status)
     {
-        EnsureCreated();
+        EnsureDataDirectory();
         AtomicFile.Write(StatusPath, JsonSerializer.SerializeToUtf8Bytes(status, AgentStateJsonContext.Default.AgentStatus));
     }
 
@@ -107,7 +107,7 @@ internal sealed class AgentStore
     /// <summary>Stores a (re-)enrolment. Secrets first, so a crash never leaves a config that points at a missing token.</summary>
     public void SaveEnrolment(AgentConfig config, string deviceToken, byte[] fingerprintSecret)
     {
-        EnsureCreated();
+        EnsureDataDirectory();
         AtomicFile.Write(TokenPath, _protector.Protect(Encoding.UTF8.GetBytes(deviceToken)));
         AtomicFile.Write(FingerprintSecretPath, _protector.Protect(fingerprintSecret));
         AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, AgentStateJsonContext.Default.AgentConfig));
