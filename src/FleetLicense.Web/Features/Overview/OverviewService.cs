@@ -196,7 +196,12 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
             SELECT day, sum(licensed) OVER (ORDER BY day), sum(appeared) OVER (ORDER BY day) FROM per_day ORDER BY day
             """, null, cancellationToken);
         var points = fromHistory.Where(p => p.Day >= since).ToList();
-        _historyTrend = (now, points);
+        // Kept only once there is a trend to keep: a new installation's first minutes must not hide its history.
+        if (points.Count >= 2)
+        {
+            _historyTrend = (now, points);
+        }
+
         return points;
     }
 
