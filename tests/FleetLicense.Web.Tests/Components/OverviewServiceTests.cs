@@ -1,0 +1,31 @@
+using FleetLicense.Testing;
+using FleetLicense.Web.Features.Overview;
+using Npgsql;
+
+namespace FleetLicense.Web.Tests.Components;
+
+public sealed class OverviewServiceTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Trend_WhenHistoryArrivesAfterAnEmptyStart_IsRebuiltFromIt()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("overview_trend"));
+        using var overview = new OverviewService(dataSource, TimeProvider.System);
+        var empty = await overview.ComputeAsync(TestContext.Current.CancellationToken);
+        var machine = Guid.NewGuid();
+        await using (var insert = dataSource.CreateCommand($"""
+            INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at) VALUES ('{machine}', 'host:a', 'A', '\x01', now(), now());
+            INSERT INTO machine_history (machine_id, at, product_key, product_name, field, old_value, new_value, report_id) VALUES
+              ('{machine}', now() - interval '3 days', 'w', 'Windows(R), Professional edition', 'status', NULL, 'OOBGrace (2)', gen_random_uuid()),
+              ('{machine}', now() - interval '1 day', 'w', 'Windows(R), Professional edition', 'status', 'OOBGrace (2)', 'Licensed (1)', gen_random_uuid());
+            """))
+        {
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var later = await overview.ComputeAsync(TestContext.Current.CancellationToken);
+
+        Assert.Empty(empty.ActivatedPercentPerDay);
+        Assert.Equal([0.0, 100.0], later.ActivatedPercentPerDay.Select(p => p.Value));
+    }
+}
