@@ -103,14 +103,7 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
             }
         }
 
-        await using (var batch = new NpgsqlBatch(connection, transaction))
-        {
-            FlagStore.AddWrites(batch, changes);
-            if (batch.BatchCommands.Count > 0)
-            {
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
+        await FlagStore.WriteAsync(connection, transaction, changes, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return outcomes;

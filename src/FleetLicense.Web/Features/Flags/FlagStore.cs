@@ -21,6 +21,17 @@ public static class FlagStore
         ReadAsync(connection, $"SELECT {Columns} FROM flags WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             [new NpgsqlParameter<Guid[]> { TypedValue = ids }], cancellationToken);
 
+    /// <summary>Stores <paramref name="changes"/> in the caller's transaction, in one round trip.</summary>
+    public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, FlagChanges changes, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        AddWrites(batch, changes);
+        if (batch.BatchCommands.Count > 0)
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Adds the commands that store <paramref name="changes"/> to <paramref name="batch"/> (one round trip with the rest).</summary>
     public static void AddWrites(NpgsqlBatch batch, FlagChanges changes)
     {

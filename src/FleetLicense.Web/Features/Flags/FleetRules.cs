@@ -65,14 +65,7 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
         }
 
         var changes = FlagLifecycle.Sync(existing, firing, now);
-        await using (var batch = new NpgsqlBatch(connection, transaction))
-        {
-            FlagStore.AddWrites(batch, changes);
-            if (batch.BatchCommands.Count > 0)
-            {
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
+        await FlagStore.WriteAsync(connection, transaction, changes, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return changes.Flags.Count;

@@ -52,14 +52,7 @@ public sealed class Reevaluation(NpgsqlDataSource dataSource, PolicyService poli
                 RuleEngine.Evaluate(MachineChanges.State(m.Value, products.GetValueOrDefault(m.Key) ?? []), policy.Detection)
                     .Select(f => FlagCandidate.From(m.Key, f)));
             var changes = FlagLifecycle.Sync(existing, firing, time.GetUtcNow());
-            await using (var batch = new NpgsqlBatch(connection, transaction))
-            {
-                FlagStore.AddWrites(batch, changes);
-                if (batch.BatchCommands.Count > 0)
-                {
-                    await batch.ExecuteNonQueryAsync(cancellationToken);
-                }
-            }
+            await FlagStore.WriteAsync(connection, transaction, changes, cancellationToken);
 
             await transaction.CommitAsync(cancellationToken);
             changed += changes.Flags.Count;

@@ -17,26 +17,25 @@ public static class ReportEndpoints
             .WithDescription("Bearer device token. 200 means the report is durably stored; sending the same reportId again answers 200 with duplicate=true and stores nothing twice. 429 and 503 carry Retry-After.")
             .Accepts<LicenseReportV1>("application/json")
             .Produces<ReportAckV1>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesReportErrors();
         reports.MapPost("/batch", PostBatchAsync)
             .WithName("PostReportBatch")
             .WithSummary("Store several reports from one agent's outbox in one request.")
             .WithDescription("All reports are validated first; one invalid report rejects the batch (400, errors keyed reports[i].field). 200 means every report is durably stored.")
             .Accepts<ReportBatchV1>("application/json")
             .Produces<ReportBatchAckV1>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesReportErrors();
         return app;
     }
+
+    // Both endpoints fail the same ways: invalid body, token, size, content type, rate limit, backpressure.
+    private static RouteHandlerBuilder ProducesReportErrors(this RouteHandlerBuilder endpoint) => endpoint
+        .ProducesValidationProblem()
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .ProducesProblem(StatusCodes.Status429TooManyRequests)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<IResult> PostReportAsync(HttpContext http, ReportIntake intake, CancellationToken cancellationToken)
     {
