@@ -29,20 +29,29 @@ public static class HttpBodies
         }
 
         var buffer = new ArrayBufferWriter<byte>(Math.Min(limit, (int)(request.ContentLength ?? 16 * 1024)) + 1);
-        while (true)
+        try
         {
-            var memory = buffer.GetMemory(8192);
-            var read = await request.Body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
+            while (true)
             {
-                break;
-            }
+                var memory = buffer.GetMemory(8192);
+                var read = await request.Body.ReadAsync(memory, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
 
-            buffer.Advance(read);
-            if (buffer.WrittenCount > limit)
-            {
-                return (default, TooLarge(limit));
+                buffer.Advance(read);
+                if (buffer.WrittenCount > limit)
+                {
+                    return (default, TooLarge(limit));
+                }
             }
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // The client sent less than it announced or gave up mid-body (a load tool timing out, a dropped
+            // connection): its fault, answered in problem details rather than logged as a server error.
+            return (default, TypedResults.Problem(statusCode: ex.StatusCode, title: "The request body could not be read.", detail: ex.Message));
         }
 
         return (buffer.WrittenMemory, null);
