@@ -2,6 +2,8 @@
 # Ingestion benchmark on this machine: app, PostgreSQL and load generator on the same box over loopback.
 # Records the pgbench ceiling, the simulator's open-loop runs and wrk runs into bench/results/<stamp>/.
 # Usage: bench/ingestion/run.sh   (DURATION=60s by default; about 8 minutes in all)
+#        PHASES="wrk wrk-batch" bench/ingestion/run.sh   runs only some phases
+#        (pgbench sim-10k sim-2k sim-batch wrk wrk-batch; all by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/prerequisites.sh
@@ -10,6 +12,8 @@ ensure_postgres
 command -v wrk >/dev/null || install_packages wrk || { say "wrk is needed: apt-get install wrk"; exit 1; }
 
 DURATION=${DURATION:-60s}
+PHASES=${PHASES:-pgbench sim-10k sim-2k sim-batch wrk wrk-batch}
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
 MACHINES=${MACHINES:-5000}
 out=bench/results/ingestion-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
@@ -36,8 +40,9 @@ dotnet build src/FleetLicense.Simulator/FleetLicense.Simulator.csproj -c Release
 say "PostgreSQL (durable: fsync and synchronous_commit on, as in production) ..."
 [ "$(id -u)" = 0 ] && chown postgres "$work"
 as_pg "$bin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg "$bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
+as_pg "$bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o "-p $pg_port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c shared_preload_libraries=pg_stat_statements" start >/dev/null
 psql -h 127.0.0.1 -p $pg_port -U postgres -qAt -c "CREATE DATABASE fleetlicense"
+psql -h 127.0.0.1 -p $pg_port -U postgres -qAt -d fleetlicense -c "CREATE EXTENSION pg_stat_statements"
 
 start_app() {
 say "App (Production, Release) on $app_url ..."
@@ -55,17 +60,22 @@ start_app
 curl -fs "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(sys.stdin)['paths']; r=p.get('/api/v1/reports/') or p['/api/v1/reports']; print(json.dumps(r['post']['requestBody']['content']['application/json']['example']))" > "$work/example.json"
 
 # pgbench first, with the app stopped: its rows must not reach the app's projector.
-kill "$app"; wait "$app" 2>/dev/null || true
 psql_() { psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
-mark() { echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
-mark "pgbench ceiling"
-body=$(sed "s/'/''/g" "$work/example.json")
-for n in 1 100; do
-  sed "s|BODY_JSON|$body|" bench/ingestion/pgbench-$n.sql > "$work/pgbench-$n.sql"
-  pgbench -h 127.0.0.1 -p $pg_port -U postgres -n -c 32 -j 2 -T 30 -f "$work/pgbench-$n.sql" fleetlicense > "$out/pgbench-$n.txt" 2>&1
-  psql_ -d fleetlicense -c "TRUNCATE report_receipts, projection_queue; TRUNCATE raw_reports"
-done
-start_app
+# CPU seconds (user + system) used so far by the app and by all PostgreSQL processes, from /proc.
+cpu_of() { awk '{ s += $14 + $15 } END { printf "%.1f", s / 100 }' $(for p in "$@"; do echo /proc/$p/stat; done) 2>/dev/null || echo 0; }
+cpu_mark() { echo "$(date -u +%s) $1 app=$(cpu_of "$app") postgres=$(cpu_of $(pgrep -u postgres postgres))" >> "$out/cpu.txt"; }
+mark() { [ -n "${app:-}" ] && cpu_mark "$1"; echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
+if phase pgbench; then
+  kill "$app"; wait "$app" 2>/dev/null || true; app=
+  mark "pgbench ceiling"
+  body=$(sed "s/'/''/g" "$work/example.json")
+  for n in 1 100; do
+    sed "s|BODY_JSON|$body|" bench/ingestion/pgbench-$n.sql > "$work/pgbench-$n.sql"
+    pgbench -h 127.0.0.1 -p $pg_port -U postgres -n -c 32 -j 2 -T 30 -f "$work/pgbench-$n.sql" fleetlicense > "$out/pgbench-$n.txt" 2>&1
+    psql_ -d fleetlicense -c "TRUNCATE report_receipts, projection_queue; TRUNCATE raw_reports"
+  done
+  start_app
+fi
 
 # Projection backlog and lag, once a second, for the whole session.
 ( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
@@ -73,20 +83,39 @@ sampler=$!
 
 sim() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" \
   dotnet src/FleetLicense.Simulator/bin/Release/net10.0/fleetlicense-simulator.dll --server "$app_url" --admin-token "$admin_token" "$@"; }
+wrk_() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" wrk -t2 -c256 -d"$DURATION" --latency "$@" "$app_url"; }
+# Waits (up to 5 minutes) until the projector has applied everything, so phases do not overlap.
+drain() { for _ in $(seq 300); do curl -fs "$app_url/api/v1/system" | grep -q '"projectionBacklog":0[,}]' && break; sleep 1; done; mark "drained"; }
 
-mark "simulator single 10000/s"
-sim --load --machines "$MACHINES" --rate 10000 --duration "$DURATION" > "$out/sim-single-10k.txt" 2>&1 || true
-sleep 10
-mark "simulator single 2000/s"
-sim --load --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k.txt" 2>&1 || true
-sleep 10
-mark "simulator batch 100 x 200/s"
-sim --load --machines "$MACHINES" --rate 200 --batch-size 100 --duration "$DURATION" > "$out/sim-batch-20k.txt" 2>&1 || true
-sleep 10
-mark "wrk single"
-sim --emit-wrk "$work/wrk" --machines "$MACHINES" > "$out/wrk-emit.txt" 2>&1
-/usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" \
-  wrk -t2 -c256 -d"$DURATION" --latency -s "$work/wrk/report.lua" "$app_url" > "$out/wrk-single.txt" 2>&1 || true
-sleep 10
+if phase sim-10k; then
+  mark "simulator single 10000/s"
+  sim --load --machines "$MACHINES" --rate 10000 --duration "$DURATION" > "$out/sim-single-10k.txt" 2>&1 || true
+  drain
+fi
+if phase sim-2k; then
+  mark "simulator single 2000/s"
+  sim --load --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k.txt" 2>&1 || true
+  drain
+fi
+if phase sim-batch; then
+  mark "simulator batch 100 x 200/s"
+  sim --load --machines "$MACHINES" --rate 200 --batch-size 100 --duration "$DURATION" > "$out/sim-batch-20k.txt" 2>&1 || true
+  drain
+fi
+if phase wrk || phase wrk-batch; then
+  sim --emit-wrk "$work/wrk" --machines "$MACHINES" > "$out/wrk-emit.txt" 2>&1
+fi
+if phase wrk; then
+  mark "wrk single"
+  wrk_ -s "$work/wrk/report.lua" > "$out/wrk-single.txt" 2>&1 || true
+  drain
+fi
+if phase wrk-batch; then
+  mark "wrk batch"
+  wrk_ -s "$work/wrk/batch.lua" > "$out/wrk-batch.txt" 2>&1 || true
+  drain
+fi
 mark "end"
+# Where PostgreSQL spent its time, statement by statement (the app's share is in cpu.txt).
+psql_ -d fleetlicense -P pager=off -F ' | ' -c "SELECT round(total_exec_time)::bigint AS total_ms, calls, rows, round(mean_exec_time::numeric, 2) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 140) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" > "$out/statements.txt"
 say "Results in $out"

@@ -204,6 +204,11 @@ public sealed class DriverTests
             Assert.Contains("/api/v1/reports", script, StringComparison.Ordinal);
             Assert.Contains("00000000%-0000%-0000%-0000%-000000000000", script, StringComparison.Ordinal);
             Assert.Contains("1970%-01%-01T00:00:00%+00:00", script, StringComparison.Ordinal);
+            Assert.Contains("local size = 1\n", script, StringComparison.Ordinal);
+
+            string batch = await File.ReadAllTextAsync(Path.Combine(directory, WrkEmitter.BatchScriptFile), Token);
+            Assert.Contains("/api/v1/reports/batch", batch, StringComparison.Ordinal);
+            Assert.Contains("local size = 100\n", batch, StringComparison.Ordinal);
         }
         finally
         {
