@@ -34,6 +34,23 @@ public sealed class ReportTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Report_WhenNotInThisNodesMemory_IsProjectedFromTheRawLog()
+    {
+        // Capacity 0 stands for a report stored by another node (or dropped from memory under a long backlog).
+        await using var app = await IngestionApp.StartAsync(postgres, "report_from_raw_log",
+            new Dictionary<string, string?> { ["Ingestion:RecentReportsCapacity"] = "0" });
+        var machine = await app.EnrollAsync("PC-1");
+        var report = TestReports.Windows(T0, channel: LicenseChannel.Retail, partialKey: "XYWVT");
+
+        await app.SendAsync(machine.DeviceToken, report);
+        await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
+
+        Assert.Equal(0, app.Service<Features.Ingestion.RecentReports>().Count);
+        Assert.Equal(("Retail", "XYWVT"), (await app.ScalarAsync<string>("SELECT windows_channel FROM machines WHERE id = $1", machine.MachineId),
+            await app.ScalarAsync<string>("SELECT windows_partial_key FROM machines WHERE id = $1", machine.MachineId)));
+    }
+
+    [Fact]
     public async Task Report_WhenReplayed_AnswersTheSameSuccessAndStoresNothingTwice()
     {
         await using var app = await IngestionApp.StartAsync(postgres, "report_replay");

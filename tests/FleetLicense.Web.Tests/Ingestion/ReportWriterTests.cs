@@ -14,10 +14,11 @@ public sealed class ReportWriterTests(PostgresFixture postgres)
         var connectionString = await postgres.CreateDatabaseAsync("writer_backpressure");
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         using var signal = new ProjectionSignal();
-        using var writer = new ReportWriter(dataSource, TimeProvider.System, signal,
-            Options.Create(new IngestionOptions { QueueCapacity = 100, Writers = 1, WriterBatchSize = 30 }), NullLogger<ReportWriter>.Instance);
+        var options = Options.Create(new IngestionOptions { QueueCapacity = 100, Writers = 1, WriterBatchSize = 30 });
+        var recent = new RecentReports(options);
+        using var writer = new ReportWriter(dataSource, TimeProvider.System, signal, recent, options, NullLogger<ReportWriter>.Instance);
         var machineId = Guid.NewGuid();
-        PendingReport Report() => new(Guid.NewGuid(), machineId, DateTimeOffset.UtcNow, "{}");
+        PendingReport Report() => new(machineId, TestReports.Windows(DateTimeOffset.UtcNow), "{}");
         var queued = Enumerable.Range(0, 100).Select(_ => Report()).ToList();
 
         Assert.True(writer.TryEnqueue(queued));
@@ -31,5 +32,38 @@ public sealed class ReportWriterTests(PostgresFixture postgres)
         Assert.All(duplicates, Assert.False);
         await using var count = dataSource.CreateCommand("SELECT count(*) FROM raw_reports");
         Assert.Equal(100L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        // Every committed report is handed to this node's projector, none of the refused one.
+        Assert.Equal(100, recent.Count);
+        Assert.All(queued, p => Assert.True(recent.TryTake(p.ReportId, out var stored) && stored.MachineId == machineId));
+    }
+
+    [Fact]
+    public void RecentReports_KeepsAtMostItsCapacityDroppingTheOldest()
+    {
+        var recent = new RecentReports(Options.Create(new IngestionOptions { RecentReportsCapacity = 3 }));
+        var machineId = Guid.NewGuid();
+        var reports = Enumerable.Range(0, 5).Select(i => TestReports.Windows(DateTimeOffset.UtcNow.AddMinutes(i))).ToList();
+
+        reports.ForEach(r => recent.Add(machineId, r));
+
+        Assert.Equal(3, recent.Count);
+        Assert.False(recent.TryTake(reports[0].ReportId, out _));
+        Assert.False(recent.TryTake(reports[1].ReportId, out _));
+        Assert.True(recent.TryTake(reports[4].ReportId, out var newest));
+        Assert.Same(reports[4], newest.Report);
+        Assert.False(recent.TryTake(reports[4].ReportId, out _));
+        Assert.Equal(2, recent.Count);
+    }
+
+    [Fact]
+    public void RecentReports_WithCapacityZero_KeepsNothing()
+    {
+        var recent = new RecentReports(Options.Create(new IngestionOptions { RecentReportsCapacity = 0 }));
+        var report = TestReports.Windows(DateTimeOffset.UtcNow);
+
+        recent.Add(Guid.NewGuid(), report);
+
+        Assert.Equal(0, recent.Count);
+        Assert.False(recent.TryTake(report.ReportId, out _));
     }
 }

@@ -24,6 +24,7 @@ public static class IngestionFeature
         builder.Services.AddSingleton<EnrollmentService>();
         builder.Services.AddSingleton<ProjectionSignal>();
         builder.Services.AddSingleton<ProjectionMetrics>();
+        builder.Services.AddSingleton<RecentReports>();
         builder.Services.AddSingleton<ReportWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportWriter>());
         builder.Services.AddSingleton<ReportIntake>();

@@ -42,6 +42,13 @@ public sealed class IngestionOptions
     [Range(1, 100_000)]
     public int ProjectorBatchSize { get; set; } = 2_000;
 
+    /// <summary>
+    /// Reports this node just stored that its projector takes from memory instead of reading and parsing them back
+    /// (0: always read from the raw log). Beyond this many the oldest are dropped and read back when their turn comes.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int RecentReportsCapacity { get; set; } = 50_000;
+
     /// <summary>Seconds a device token stays cached after a lookup (a revoked token may work this long on other nodes).</summary>
     [Range(0, 3600)]
     public int TokenCacheSeconds { get; set; } = 60;

@@ -135,7 +135,7 @@ public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter 
 
     public async Task<(IReadOnlyList<ReportAckV1>? Results, IResult? Error)> StoreAsync(HttpContext http, Guid device, IReadOnlyList<ValidReport> reports, CancellationToken cancellationToken)
     {
-        var pending = reports.Select(r => new PendingReport(r.Report.ReportId, device, r.Report.CollectedAt, r.Json)).ToList();
+        var pending = reports.Select(r => new PendingReport(device, r.Report, r.Json)).ToList();
         if (!writer.TryEnqueue(pending))
         {
             return (null, HttpBodies.RetryLater(http, TimeSpan.FromSeconds(1), StatusCodes.Status503ServiceUnavailable, "The server is busy storing reports."));

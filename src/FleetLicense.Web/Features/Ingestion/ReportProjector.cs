@@ -20,6 +20,7 @@ public sealed partial class ReportProjector(
     NpgsqlDataSource dataSource,
     PolicyService policies,
     ProjectionSignal signal,
+    RecentReports recent,
     ProjectionMetrics metrics,
     TimeProvider time,
     IOptions<IngestionOptions> options,
@@ -75,7 +76,7 @@ public sealed partial class ReportProjector(
 
         var machineIds = work.Select(w => w.MachineId).Distinct().Order().ToArray();
         var machines = await LockMachinesAsync(connection, machineIds, cancellationToken);
-        var reports = await LoadReportsAsync(connection, work, machineIds, cancellationToken);
+        var reports = await LoadReportsAsync(connection, work, cancellationToken);
         var products = await LoadProductsAsync(connection, machineIds, cancellationToken);
         var flags = await FlagStore.LoadForMachinesAsync(connection, machineIds, FleetRules.RuleIds, includeRules: false, cancellationToken);
         var now = time.GetUtcNow();
@@ -193,20 +194,37 @@ public sealed partial class ReportProjector(
         return machines;
     }
 
-    private sealed record StoredReport(Guid MachineId, LicenseReportV1 Report);
-
-    private static async Task<List<StoredReport>> LoadReportsAsync(NpgsqlConnection connection, List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)> work, Guid[] machineIds, CancellationToken cancellationToken)
+    private async Task<List<StoredReport>> LoadReportsAsync(NpgsqlConnection connection, List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)> work, CancellationToken cancellationToken)
     {
-        // The received-at range prunes raw_reports to the partitions these reports are in.
+        var reports = new List<StoredReport>(work.Count);
+        var missing = new List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)>();
+        foreach (var item in work)
+        {
+            if (recent.TryTake(item.ReportId, out var report))
+            {
+                reports.Add(report);
+            }
+            else
+            {
+                missing.Add(item);
+            }
+        }
+
+        if (missing.Count == 0)
+        {
+            return reports;
+        }
+
+        // Stored by another node, or dropped from memory: read back from the raw log. The received-at range
+        // prunes raw_reports to the partitions these reports are in.
         await using var command = new NpgsqlCommand("""
             SELECT machine_id, body::text FROM raw_reports
             WHERE machine_id = ANY($1) AND received_at BETWEEN $2 AND $3 AND report_id = ANY($4)
             """, connection);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = machineIds });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = work.Min(w => w.ReceivedAt) });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = work.Max(w => w.ReceivedAt) });
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. work.Select(w => w.ReportId)] });
-        var reports = new List<StoredReport>(work.Count);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. missing.Select(w => w.MachineId).Distinct()] });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = missing.Min(w => w.ReceivedAt) });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = missing.Max(w => w.ReceivedAt) });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. missing.Select(w => w.ReportId)] });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

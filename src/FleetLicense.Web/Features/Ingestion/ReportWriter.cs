@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using FleetLicense.Contracts;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,15 +7,15 @@ using NpgsqlTypes;
 namespace FleetLicense.Web.Features.Ingestion;
 
 /// <summary>A validated report waiting to be committed; completed with true when it was already stored.</summary>
-public sealed class PendingReport(Guid reportId, Guid machineId, DateTimeOffset collectedAt, string json)
+public sealed class PendingReport(Guid machineId, LicenseReportV1 report, string json)
 {
     private readonly TaskCompletionSource<bool> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Guid ReportId { get; } = reportId;
+    public Guid ReportId => Report.ReportId;
 
     public Guid MachineId { get; } = machineId;
 
-    public DateTimeOffset CollectedAt { get; } = collectedAt;
+    public LicenseReportV1 Report { get; } = report;
 
     public string Json { get; } = json;
 
@@ -56,14 +57,16 @@ public sealed partial class ReportWriter : BackgroundService
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
     private readonly ProjectionSignal _signal;
+    private readonly RecentReports _recent;
     private readonly IngestionOptions _options;
     private readonly ILogger<ReportWriter> _logger;
 
-    public ReportWriter(NpgsqlDataSource dataSource, TimeProvider time, ProjectionSignal signal, IOptions<IngestionOptions> options, ILogger<ReportWriter> logger)
+    public ReportWriter(NpgsqlDataSource dataSource, TimeProvider time, ProjectionSignal signal, RecentReports recent, IOptions<IngestionOptions> options, ILogger<ReportWriter> logger)
     {
         _dataSource = dataSource;
         _time = time;
         _signal = signal;
+        _recent = recent;
         _options = options.Value;
         _logger = logger;
         _queue = Channel.CreateBounded<PendingReport>(new BoundedChannelOptions(_options.QueueCapacity)
@@ -135,7 +138,7 @@ public sealed partial class ReportWriter : BackgroundService
             await using var command = _dataSource.CreateCommand(Sql);
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.ReportId)] });
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.MachineId)] });
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. unique.Select(r => r.CollectedAt)] });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. unique.Select(r => r.Report.CollectedAt)] });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. unique.Select(r => r.Json)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _time.GetUtcNow() });
             var fresh = new HashSet<Guid>();
@@ -151,7 +154,13 @@ public sealed partial class ReportWriter : BackgroundService
             foreach (var report in batch)
             {
                 // Only the first request carrying a fresh id stored it; any other is a duplicate.
-                report.Complete(duplicate: !(fresh.Contains(report.ReportId) && first.Add(report.ReportId)));
+                var stored = fresh.Contains(report.ReportId) && first.Add(report.ReportId);
+                if (stored)
+                {
+                    _recent.Add(report.MachineId, report.Report);
+                }
+
+                report.Complete(duplicate: !stored);
             }
 
             if (fresh.Count > 0)
