@@ -869,12 +869,6 @@ namespace FleetLicense.Migrations.Migrations
                     b.HasIndex("KmsHost")
                         .HasDatabaseName("ix_machines_kms_host");
 
-                    b.HasIndex("LastCollectedAt")
-                        .HasDatabaseName("ix_machines_last_collected_at");
-
-                    b.HasIndex("LastSeenAt")
-                        .HasDatabaseName("ix_machines_last_seen_at");
-
                     b.HasIndex("TokenHash")
                         .IsUnique()
                         .HasDatabaseName("ix_machines_token_hash");
@@ -907,6 +901,8 @@ namespace FleetLicense.Migrations.Migrations
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SerialNumber" }, "SerialNumberTrigram"), new[] { "gin_trgm_ops" });
 
                     b.ToTable("machines", (string)null);
+
+                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineHistoryEntry", b =>

@@ -102,12 +102,14 @@ public sealed class ReportTests(PostgresFixture postgres)
         await app.SendAsync(machine.DeviceToken, same);
         await app.WaitProjectedAsync(machine.MachineId, same.ReportId);
         var afterSame = await HistoryRows();
+        var collectedAfterSame = await app.ScalarAsync<DateTime>("SELECT last_collected_at FROM machines WHERE id = $1", machine.MachineId);
         var activated = TestReports.Windows(T0.AddDays(2), status: LicenseStatus.Licensed);
         await app.SendAsync(machine.DeviceToken, activated);
         await app.WaitProjectedAsync(machine.MachineId, activated.ReportId);
 
         Assert.True(initial > 0, "the first report records the initial state");
         Assert.Equal(initial, afterSame);
+        Assert.Equal(T0.AddDays(1).UtcDateTime, collectedAfterSame);
         await using var db = await app.DbAsync();
         var change = await db.MachineHistory.Where(h => h.MachineId == machine.MachineId && h.ReportId == activated.ReportId).SingleAsync(TestContext.Current.CancellationToken);
         Assert.Equal(("status", "OOBGrace (2)", "Licensed (1)", T0.AddDays(2)), (change.Field, change.OldValue, change.NewValue, change.At));
@@ -130,6 +132,9 @@ public sealed class ReportTests(PostgresFixture postgres)
 
         Assert.Equal("XY234", await app.ScalarAsync<string>("SELECT windows_partial_key FROM machines WHERE id = $1", machine.MachineId));
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports WHERE report_id = $1", late.ReportId));
+        // It still counts as the agent being alive, but the newest report stays the one shown.
+        Assert.Equal(newer.ReportId, await app.ScalarAsync<Guid>("SELECT last_report_id FROM machines WHERE id = $1", machine.MachineId));
+        Assert.Equal(T0.AddDays(1).UtcDateTime, await app.ScalarAsync<DateTime>("SELECT last_collected_at FROM machines WHERE id = $1", machine.MachineId));
     }
 
     [Fact]

@@ -261,43 +261,53 @@ public sealed partial class ReportProjector(
 
     private static void AddMachineUpdates(NpgsqlBatch batch, List<MachineUpdate> updates)
     {
-        var seen = updates.Where(u => u.Report is null).ToList();
-        if (seen.Count > 0)
-        {
-            var touch = new NpgsqlBatchCommand("UPDATE machines m SET last_seen_at = GREATEST(m.last_seen_at, u.at) FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, at) WHERE m.id = u.id");
-            touch.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. seen.Select(u => u.Id)] });
-            touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. seen.Select(u => u.SeenAt)] });
-            batch.BatchCommands.Add(touch);
-        }
-
+        // Licensing state first, and only where it differs: most reports repeat what the machine already shows,
+        // and rewriting its row then would write all of its indexes for nothing.
         var full = updates.Where(u => u.Report is not null).ToList();
-        if (full.Count == 0)
+        if (full.Count > 0)
         {
-            return;
+            batch.BatchCommands.Add(StateUpdate(full));
         }
 
+        // Liveness for every machine in the batch: these columns carry no index, so the update stays HOT.
+        var touch = new NpgsqlBatchCommand("""
+            UPDATE machines m SET last_seen_at = GREATEST(m.last_seen_at, u.seen_at),
+                last_collected_at = COALESCE(u.collected_at, m.last_collected_at), last_report_id = COALESCE(u.report_id, m.last_report_id)
+            FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[]) AS u(id, seen_at, collected_at, report_id)
+            WHERE m.id = u.id
+            """);
+        touch.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. updates.Select(u => u.Id)] });
+        touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. updates.Select(u => u.SeenAt)] });
+        touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = [.. updates.Select(u => u.Report?.CollectedAt)] });
+        touch.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. updates.Select(u => u.Report?.ReportId)] });
+        batch.BatchCommands.Add(touch);
+    }
+
+    private static NpgsqlBatchCommand StateUpdate(List<MachineUpdate> full)
+    {
         var command = new NpgsqlBatchCommand("""
             UPDATE machines m SET
-                last_seen_at = GREATEST(m.last_seen_at, u.seen_at), last_collected_at = u.collected_at, last_report_id = u.report_id,
                 agent_version = u.agent_version, hostname = COALESCE(u.hostname, m.hostname), manufacturer = u.manufacturer, model = u.model,
                 pc_system_type = u.pc_system_type, join_type = u.join_type, domain_name = u.domain_name, os_name = u.os_name,
                 edition_id = u.edition_id, os_build = u.os_build, firmware_edition = u.firmware_edition,
                 firmware_partial_key = u.firmware_partial_key, firmware_key_fingerprint = u.firmware_fingerprint,
                 windows_status = u.windows_status, windows_channel = u.windows_channel, windows_partial_key = u.windows_partial_key,
                 windows_grace_minutes = u.windows_grace, kms_host = u.kms_host, facts = u.facts
-            FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
-                        $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-                        $18::int[], $19::text[], $20::text[], $21::bigint[], $22::text[], $23::jsonb[])
-                AS u(id, seen_at, collected_at, report_id, agent_version, hostname, manufacturer, model, pc_system_type, join_type,
-                     domain_name, os_name, edition_id, os_build, firmware_edition, firmware_partial_key, firmware_fingerprint,
-                     windows_status, windows_channel, windows_partial_key, windows_grace, kms_host, facts)
-            WHERE m.id = u.id
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::text[], $17::text[],
+                        $18::bigint[], $19::text[], $20::jsonb[])
+                AS u(id, agent_version, hostname, manufacturer, model, pc_system_type, join_type, domain_name, os_name, edition_id,
+                     os_build, firmware_edition, firmware_partial_key, firmware_fingerprint, windows_status, windows_channel,
+                     windows_partial_key, windows_grace, kms_host, facts)
+            WHERE m.id = u.id AND (m.agent_version, m.hostname, m.manufacturer, m.model, m.pc_system_type, m.join_type, m.domain_name,
+                    m.os_name, m.edition_id, m.os_build, m.firmware_edition, m.firmware_partial_key, m.firmware_key_fingerprint,
+                    m.windows_status, m.windows_channel, m.windows_partial_key, m.windows_grace_minutes, m.kms_host, m.facts)
+                IS DISTINCT FROM (u.agent_version, COALESCE(u.hostname, m.hostname), u.manufacturer, u.model, u.pc_system_type, u.join_type,
+                    u.domain_name, u.os_name, u.edition_id, u.os_build, u.firmware_edition, u.firmware_partial_key, u.firmware_fingerprint,
+                    u.windows_status, u.windows_channel, u.windows_partial_key, u.windows_grace, u.kms_host, u.facts)
             """);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. full.Select(u => u.Id)] });
-        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. full.Select(u => u.SeenAt)] });
-        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. full.Select(u => u.Report!.CollectedAt)] });
-        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. full.Select(u => u.Report!.ReportId)] });
         p.Add(Text(full.Select(u => u.Report!.AgentVersion)));
         p.Add(Text(full.Select(u => u.Report!.Machine.Hostname)));
         p.Add(Text(full.Select(u => u.Report!.Machine.Manufacturer)));
@@ -317,7 +327,7 @@ public sealed partial class ReportProjector(
         p.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. full.Select(u => u.Windows?.GraceMinutes)] });
         p.Add(Text(full.Select(u => u.Windows is null ? null : ProductSnapshot.EffectiveKmsHost(u.Windows, u.Report!.Machine))));
         p.Add(Text(full.Select(u => u.Facts)));
-        batch.BatchCommands.Add(command);
+        return command;
     }
 
     private static void AddProductWrites(NpgsqlBatch batch, Dictionary<Guid, IReadOnlyCollection<ProductSnapshot>> writes, DateTimeOffset now)
