@@ -4,6 +4,7 @@
 # Usage: bench/ingestion/run.sh   (DURATION=60s by default; about 8 minutes in all)
 #        PHASES="wrk wrk-batch" bench/ingestion/run.sh   runs only some phases
 #        (pgbench sim-10k sim-2k sim-batch wrk wrk-batch; all by default)
+#        PROFILE=1 ... also samples the app with perf for 15 s of each wrk phase (perf-*.txt: hottest methods)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/prerequisites.sh
@@ -48,7 +49,7 @@ start_app() {
 say "App (Production, Release) on $app_url ..."
 ConnectionStrings__FleetLicense="Host=127.0.0.1;Port=$pg_port;Database=fleetlicense;Username=postgres;Maximum Pool Size=100" \
 Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
-ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$app_url Logging__LogLevel__Default=Warning \
+DOTNET_PerfMapEnabled=${PROFILE:-0} DOTNET_ReadyToRun=$((1 - ${PROFILE:-0})) DOTNET_EnableWriteXorExecute=$((1 - ${PROFILE:-0})) ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$app_url Logging__LogLevel__Default=Warning \
 Ingestion__DeviceRequestsPerMinute=600 Ingestion__DeviceBurst=100 \
   dotnet src/FleetLicense.Web/bin/Release/net10.0/FleetLicense.Web.dll >> "$out/app.log" 2>&1 &
 app=$!
@@ -84,6 +85,13 @@ sampler=$!
 sim() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" \
   dotnet src/FleetLicense.Simulator/bin/Release/net10.0/fleetlicense-simulator.dll --server "$app_url" --admin-token "$admin_token" "$@"; }
 wrk_() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" wrk -t2 -d"$DURATION" --timeout 10s --latency "$@" "$app_url"; }
+# With PROFILE=1: where the app spends its CPU during a phase (perf reads the JIT's /tmp/perf-PID.map).
+profile() {
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  (sleep 3; perf record -q -F 499 -g -p "$app" -o "$work/perf-$1.data" -- sleep 15 >/dev/null 2>&1
+   perf report -q -i "$work/perf-$1.data" --no-children --sort dso --stdio > "$out/perf-$1-dso.txt" 2>/dev/null
+   perf report -q -i "$work/perf-$1.data" --no-children --sort dso,symbol --percent-limit 0.3 --stdio -g none > "$out/perf-$1.txt" 2>/dev/null) &
+}
 # Waits (up to 5 minutes) until the projector has applied everything, so phases do not overlap.
 drain() {
   for _ in $(seq 300); do
@@ -115,11 +123,13 @@ if phase wrk || phase wrk-batch; then
 fi
 if phase wrk; then
   mark "wrk single"
+  profile single
   wrk_ -c256 -s "$work/wrk/report.lua" > "$out/wrk-single.txt" 2>&1 || true
   drain
 fi
 if phase wrk-batch; then
   mark "wrk batch"
+  profile batch
   wrk_ -c32 -s "$work/wrk/batch.lua" > "$out/wrk-batch.txt" 2>&1 || true
   drain
 fi

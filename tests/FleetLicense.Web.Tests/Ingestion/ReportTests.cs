@@ -178,6 +178,9 @@ public sealed class ReportTests(PostgresFixture postgres)
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":""},"products":[]}""", "machine.hostname", "Required")]
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[{"name":"W","partialKey":"BCDFG","licenseStatusCode":9,"licenseStatus":"Licensed"}]}""", "products[0].licenseStatusCode", "0–6")]
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x","serialNumber":"W269N-WFGWX-YVC9B-4J6C9-T83GX"},"products":[]}""", "", "full product key")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"PC\u0085X"},"products":[]}""", "machine.hostname", "Control characters")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[{"name":"W","keyFingerprint":"0123456789abcdef012!","licenseStatusCode":1,"licenseStatus":"Licensed"}]}""", "products[0].keyFingerprint", "16–64")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x","firmwareKey":{"partialKey":"AAAAA"}},"products":[]}""", "machine.firmwareKey.partialKey", "last five characters")]
     public async Task Report_WhenInvalid_Returns400WithTheFieldAndStoresNothing(string body, string field, string message)
     {
         await using var app = await IngestionApp.StartAsync(postgres, "report_invalid");

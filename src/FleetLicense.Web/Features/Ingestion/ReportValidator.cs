@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
@@ -16,6 +17,9 @@ public static class ReportValidator
     public static readonly int[] SupportedSchemaVersions = [ContractInfo.CurrentSchemaVersion];
     private const int MaxProducts = 200;
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
+    // char.IsControl's ranges, searched vectorised.
+    private static readonly SearchValues<char> ControlCharacters = SearchValues.Create([.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c)]);
+    private static readonly SearchValues<char> FingerprintCharacters = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_");
 
     /// <summary>Parses and validates one report element (from a single body or a batch).</summary>
     public static ValidReport? Validate(JsonElement element, string path, TimeProvider time, Dictionary<string, string[]> errors)
@@ -118,7 +122,7 @@ public static class ReportValidator
             Add(errors, Join(path, "collectedAt"), "collectedAt is missing or implausibly old.");
         }
 
-        Text(errors, Join(path, "agentVersion"), r.AgentVersion, 50, required: true);
+        Text(errors, new Field(path, "agentVersion"), r.AgentVersion, 50, required: true);
         var m = r.Machine;
         var machine = Join(path, "machine");
         if (m is null)
@@ -127,18 +131,18 @@ public static class ReportValidator
         }
         else
         {
-            Defined(errors, Join(machine, "joinType"), m.JoinType);
-            Text(errors, Join(machine, "hostname"), m.Hostname, 255, required: true);
-            Text(errors, Join(machine, "smbiosUuid"), m.SmbiosUuid, 64);
-            Text(errors, Join(machine, "serialNumber"), m.SerialNumber, 128);
-            Text(errors, Join(machine, "manufacturer"), m.Manufacturer, 200);
-            Text(errors, Join(machine, "model"), m.Model, 200);
-            Text(errors, Join(machine, "domainName"), m.DomainName, 255);
-            Text(errors, Join(machine, "osName"), m.OsName, 200);
-            Text(errors, Join(machine, "editionId"), m.EditionId, 100);
-            Text(errors, Join(machine, "osBuild"), m.OsBuild, 20);
-            Text(errors, Join(machine, "kmsHost"), m.KmsHost, 255);
-            Port(errors, Join(machine, "kmsPort"), m.KmsPort);
+            Defined(errors, new Field(machine, "joinType"), m.JoinType);
+            Text(errors, new Field(machine, "hostname"), m.Hostname, 255, required: true);
+            Text(errors, new Field(machine, "smbiosUuid"), m.SmbiosUuid, 64);
+            Text(errors, new Field(machine, "serialNumber"), m.SerialNumber, 128);
+            Text(errors, new Field(machine, "manufacturer"), m.Manufacturer, 200);
+            Text(errors, new Field(machine, "model"), m.Model, 200);
+            Text(errors, new Field(machine, "domainName"), m.DomainName, 255);
+            Text(errors, new Field(machine, "osName"), m.OsName, 200);
+            Text(errors, new Field(machine, "editionId"), m.EditionId, 100);
+            Text(errors, new Field(machine, "osBuild"), m.OsBuild, 20);
+            Text(errors, new Field(machine, "kmsHost"), m.KmsHost, 255);
+            Port(errors, new Field(machine, "kmsPort"), m.KmsPort);
             if (m.ChassisTypes is { Count: > 32 })
             {
                 Add(errors, Join(machine, "chassisTypes"), "At most 32 chassis types.");
@@ -147,10 +151,10 @@ public static class ReportValidator
             if (m.FirmwareKey is { } firmware)
             {
                 var fw = Join(machine, "firmwareKey");
-                Text(errors, Join(fw, "edition"), firmware.Edition, 100);
-                Text(errors, Join(fw, "description"), firmware.Description, 300);
-                Partial(errors, Join(fw, "partialKey"), firmware.PartialKey);
-                Fingerprint(errors, Join(fw, "fingerprint"), firmware.Fingerprint);
+                Text(errors, new Field(fw, "edition"), firmware.Edition, 100);
+                Text(errors, new Field(fw, "description"), firmware.Description, 300);
+                Partial(errors, new Field(fw, "partialKey"), firmware.PartialKey);
+                Fingerprint(errors, new Field(fw, "fingerprint"), firmware.Fingerprint);
             }
         }
 
@@ -177,25 +181,25 @@ public static class ReportValidator
                 continue;
             }
 
-            Defined(errors, Join(at, "kind"), p.Kind);
-            Defined(errors, Join(at, "channel"), p.Channel);
-            Defined(errors, Join(at, "licenseStatus"), p.LicenseStatus);
-            Text(errors, Join(at, "name"), p.Name, 300, required: true);
-            Text(errors, Join(at, "description"), p.Description, 1000);
-            Text(errors, Join(at, "applicationId"), p.ApplicationId, 64);
-            Text(errors, Join(at, "activationId"), p.ActivationId, 64);
-            Text(errors, Join(at, "licenseFamily"), p.LicenseFamily, 100);
-            Text(errors, Join(at, "channelDetail"), p.ChannelDetail, 50);
-            Text(errors, Join(at, "channelRaw"), p.ChannelRaw, 200);
-            Text(errors, Join(at, "productKeyId"), p.ProductKeyId, 100);
-            Text(errors, Join(at, "licenseStatusReason"), p.LicenseStatusReason, 20);
-            Text(errors, Join(at, "kmsHost"), p.KmsHost, 255);
-            Text(errors, Join(at, "discoveredKmsHost"), p.DiscoveredKmsHost, 255);
-            Text(errors, Join(at, "discoveredKmsIpAddress"), p.DiscoveredKmsIpAddress, 64);
-            Port(errors, Join(at, "kmsPort"), p.KmsPort);
-            Port(errors, Join(at, "discoveredKmsPort"), p.DiscoveredKmsPort);
-            Partial(errors, Join(at, "partialKey"), p.PartialKey);
-            Fingerprint(errors, Join(at, "keyFingerprint"), p.KeyFingerprint);
+            Defined(errors, new Field(at, "kind"), p.Kind);
+            Defined(errors, new Field(at, "channel"), p.Channel);
+            Defined(errors, new Field(at, "licenseStatus"), p.LicenseStatus);
+            Text(errors, new Field(at, "name"), p.Name, 300, required: true);
+            Text(errors, new Field(at, "description"), p.Description, 1000);
+            Text(errors, new Field(at, "applicationId"), p.ApplicationId, 64);
+            Text(errors, new Field(at, "activationId"), p.ActivationId, 64);
+            Text(errors, new Field(at, "licenseFamily"), p.LicenseFamily, 100);
+            Text(errors, new Field(at, "channelDetail"), p.ChannelDetail, 50);
+            Text(errors, new Field(at, "channelRaw"), p.ChannelRaw, 200);
+            Text(errors, new Field(at, "productKeyId"), p.ProductKeyId, 100);
+            Text(errors, new Field(at, "licenseStatusReason"), p.LicenseStatusReason, 20);
+            Text(errors, new Field(at, "kmsHost"), p.KmsHost, 255);
+            Text(errors, new Field(at, "discoveredKmsHost"), p.DiscoveredKmsHost, 255);
+            Text(errors, new Field(at, "discoveredKmsIpAddress"), p.DiscoveredKmsIpAddress, 64);
+            Port(errors, new Field(at, "kmsPort"), p.KmsPort);
+            Port(errors, new Field(at, "discoveredKmsPort"), p.DiscoveredKmsPort);
+            Partial(errors, new Field(at, "partialKey"), p.PartialKey);
+            Fingerprint(errors, new Field(at, "keyFingerprint"), p.KeyFingerprint);
             if (p.LicenseStatusCode is < 0 or > 6)
             {
                 Add(errors, Join(at, "licenseStatusCode"), "licenseStatusCode must be 0–6 (SoftwareLicensingProduct.LicenseStatus).");
@@ -212,7 +216,7 @@ public static class ReportValidator
         }
     }
 
-    private static void Text(Dictionary<string, string[]> errors, string path, string? value, int max, bool required = false)
+    private static void Text(Dictionary<string, string[]> errors, Field path, string? value, int max, bool required = false)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -225,14 +229,14 @@ public static class ReportValidator
         {
             Add(errors, path, $"At most {max} characters.");
         }
-        else if (value.Any(char.IsControl))
+        else if (value.AsSpan().ContainsAny(ControlCharacters))
         {
             Add(errors, path, "Control characters are not allowed.");
         }
     }
 
     // The serializer accepts any number for an enum; only the named values mean something.
-    private static void Defined<TEnum>(Dictionary<string, string[]> errors, string path, TEnum value)
+    private static void Defined<TEnum>(Dictionary<string, string[]> errors, Field path, TEnum value)
         where TEnum : struct, Enum
     {
         if (!Enum.IsDefined(value))
@@ -241,7 +245,7 @@ public static class ReportValidator
         }
     }
 
-    private static void Partial(Dictionary<string, string[]> errors, string path, string? value)
+    private static void Partial(Dictionary<string, string[]> errors, Field path, string? value)
     {
         if (value is not null && PartialKey.Normalize(value) is null)
         {
@@ -249,15 +253,15 @@ public static class ReportValidator
         }
     }
 
-    private static void Fingerprint(Dictionary<string, string[]> errors, string path, string? value)
+    private static void Fingerprint(Dictionary<string, string[]> errors, Field path, string? value)
     {
-        if (value is not null && (value.Length is < 16 or > 64 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        if (value is not null && (value.Length is < 16 or > 64 || value.AsSpan().ContainsAnyExcept(FingerprintCharacters)))
         {
             Add(errors, path, "A key fingerprint is 16–64 characters of hex or base64url.");
         }
     }
 
-    private static void Port(Dictionary<string, string[]> errors, string path, int? port)
+    private static void Port(Dictionary<string, string[]> errors, Field path, int? port)
     {
         if (port is < 0 or > 65535)
         {
@@ -274,4 +278,12 @@ public static class ReportValidator
 
     private static void Add(Dictionary<string, string[]> errors, string key, string message) =>
         errors[key] = errors.TryGetValue(key, out var existing) ? [.. existing, message] : [message];
+
+    private static void Add(Dictionary<string, string[]> errors, Field field, string message) => Add(errors, field.ToString(), message);
+
+    /// <summary>A member's path, joined only when there is an error to report (a valid report names ~40 fields).</summary>
+    private readonly record struct Field(string Parent, string Member)
+    {
+        public override string ToString() => Join(Parent, Member);
+    }
 }
