@@ -60,6 +60,8 @@ EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines WHERE windows_statu
 EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM (SELECT 1 FROM machines WHERE windows_status IN (0, 5) LIMIT 100001) s;
 \echo == grid: no filter, by host name
 EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines ORDER BY hostname, id LIMIT 50;
+\echo == grid: no filter, by last seen (no index on last_seen_at: decision 0004)
+EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines ORDER BY last_seen_at DESC, hostname LIMIT 50;
 \echo == grid: free text
 EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines WHERE hostname ILIKE '%LAPTOP-3F%' OR serial_number ILIKE '%LAPTOP-3F%' OR windows_partial_key = 'LAPTOP-3F' ORDER BY hostname LIMIT 50;
 \echo == grid: rule filter

@@ -62,9 +62,12 @@ curl -fs "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(s
 
 # pgbench first, with the app stopped: its rows must not reach the app's projector.
 psql_() { psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
-# CPU seconds (user + system) used so far by the app and by all PostgreSQL processes, from /proc.
-cpu_of() { awk '{ s += $14 + $15 } END { printf "%.1f", s / 100 }' $(for p in "$@"; do echo /proc/$p/stat; done) 2>/dev/null || echo 0; }
-cpu_mark() { echo "$(date -u +%s) $1 app=$(cpu_of "$app") postgres=$(cpu_of $(pgrep -u postgres postgres))" >> "$out/cpu.txt"; }
+# CPU seconds used so far by the app (user + system, /proc/PID/stat) and by the whole machine (/proc/stat, all
+# but idle and iowait); PostgreSQL + generator = machine - app. The app's peak resident memory rides along.
+cpu_app() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/$app/stat; }
+cpu_all() { awk '/^cpu / { printf "%.1f", ($2 + $3 + $4 + $7 + $8) / 100 }' /proc/stat; }
+rss_app() { awk '/VmHWM/ { printf "%dMB", $2 / 1024 }' /proc/$app/status; }
+cpu_mark() { echo "$(date -u +%s) $1 app=$(cpu_app) machine=$(cpu_all) app-peak-rss=$(rss_app)" >> "$out/cpu.txt"; }
 mark() { [ -n "${app:-}" ] && cpu_mark "$1"; echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
 if phase pgbench; then
   kill "$app"; wait "$app" 2>/dev/null || true; app=

@@ -27,6 +27,9 @@ var cases = new (string Name, Func<Task> Run)[]
     ("grid: KMS host kms02.corp.example, sorted by status", () => grid.QueryAsync(new MachineFilter { KmsHost = "kms02.corp.example", Sort = "status" }, CancellationToken.None)),
     ("grid: free text 'LAPTOP-3F', sorted by host", () => grid.QueryAsync(new MachineFilter { Search = "LAPTOP-3F" }, CancellationToken.None)),
     ("grid: silent agents, sorted by manufacturer", () => grid.QueryAsync(new MachineFilter { Seen = "silent", Sort = "manufacturer" }, CancellationToken.None)),
+    // last_seen_at carries no index (docs/decisions/0004): these two are what that costs.
+    ("grid: no filter, sorted by last seen desc", () => grid.QueryAsync(new MachineFilter { Sort = "lastSeen", Descending = true }, CancellationToken.None)),
+    ("grid: seen in the last 24 h, sorted by host", () => grid.QueryAsync(new MachineFilter { Seen = "24h" }, CancellationToken.None)),
 };
 
 Console.WriteLine($"| case | p50 ms | p95 ms | max ms | n |");
