@@ -17,7 +17,7 @@ public sealed class HttpBodiesTests
 
         var (body, error) = await HttpBodies.ReadJsonAsync(context.Request, 4096, TestContext.Current.CancellationToken);
 
-        Assert.True(body.IsEmpty);
+        Assert.Null(body);
         var problem = Assert.IsType<ProblemHttpResult>(error);
         Assert.Equal(StatusCodes.Status400BadRequest, problem.StatusCode);
         Assert.Equal("Unexpected end of request content.", problem.ProblemDetails.Detail);
@@ -33,7 +33,43 @@ public sealed class HttpBodiesTests
         var (body, error) = await HttpBodies.ReadJsonAsync(context.Request, 4096, TestContext.Current.CancellationToken);
 
         Assert.Null(error);
-        Assert.Equal("{\"a\":1}"u8.ToArray(), body.ToArray());
+        using (body)
+        {
+            Assert.Equal("{\"a\":1}"u8.ToArray(), body!.Memory.ToArray());
+        }
+
+        Assert.Throws<ObjectDisposedException>(() => body.Memory);
+    }
+
+    [Fact]
+    public async Task ReadJsonAsync_WhenTheBodyOutgrowsItsFirstBuffer_KeepsEveryByteInOrder()
+    {
+        // No Content-Length (chunked): the pooled buffer starts small and has to grow several times.
+        var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)('a' + i % 26)).ToArray();
+        var context = new DefaultHttpContext();
+        context.Request.ContentType = "application/json";
+        context.Request.Body = new MemoryStream(bytes);
+
+        var (body, error) = await HttpBodies.ReadJsonAsync(context.Request, 1_000_000, TestContext.Current.CancellationToken);
+
+        Assert.Null(error);
+        using (body)
+        {
+            Assert.Equal(bytes, body!.Memory.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task ReadJsonAsync_WhenTheBodyExceedsTheLimitWithoutAContentLength_Answers413()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.ContentType = "application/json";
+        context.Request.Body = new MemoryStream(new byte[50_000]);
+
+        var (body, error) = await HttpBodies.ReadJsonAsync(context.Request, 20_000, TestContext.Current.CancellationToken);
+
+        Assert.Null(body);
+        Assert.Equal(StatusCodes.Status413PayloadTooLarge, Assert.IsType<ProblemHttpResult>(error).StatusCode);
     }
 
     private sealed class FailingStream(Exception error) : MemoryStream

@@ -236,4 +236,55 @@ public sealed class ReportTests(PostgresFixture postgres)
         Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.OK, otherDevice.StatusCode);
     }
+
+    [Fact]
+    public async Task Reports_WhenTheQueueIsFull_Answer503WithRetryAfterAndTheQueuedOnesAreStoredOnceTheDatabaseCatchesUp()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "report_backpressure",
+            new Dictionary<string, string?> { ["Ingestion:QueueCapacity"] = "100", ["Ingestion:MaxBatchReports"] = "10", ["Ingestion:Writers"] = "1" });
+        var machine = await app.EnrollAsync("PC-1");
+        var writer = app.Service<Features.Ingestion.ReportWriter>();
+        var token = TestContext.Current.CancellationToken;
+
+        // A slow database: the writers block on the receipts table until the lock is released.
+        await using var blocker = new Npgsql.NpgsqlConnection(app.ConnectionString);
+        await blocker.OpenAsync(token);
+        var lockTransaction = await blocker.BeginTransactionAsync(token);
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE report_receipts IN EXCLUSIVE MODE", blocker, lockTransaction))
+        {
+            await lockTable.ExecuteNonQueryAsync(token);
+        }
+
+        var queued = new List<Features.Ingestion.PendingReport>();
+        void Enqueue()
+        {
+            var pending = new Features.Ingestion.PendingReport(machine.MachineId, TestReports.Windows(T0.AddMinutes(queued.Count)), "{}");
+            Assert.True(writer.TryEnqueue([pending]));
+            queued.Add(pending);
+        }
+
+        // The one writer takes the first report and waits on the lock; only then is the queue filled behind it.
+        Enqueue();
+        await Eventually.UntilAsync(() => Task.FromResult(writer.Backlog == 0), what: "the writer to take the first report");
+        while (writer.HasRoomFor(1))
+        {
+            Enqueue();
+        }
+
+        using var single = await app.PostReportAsync(machine.DeviceToken, TestReports.Windows(T0.AddDays(1)));
+        using var batch = await app.PostAsync("/api/v1/reports/batch", machine.DeviceToken,
+            IngestionApp.Json(new ReportBatchV1 { Reports = [TestReports.Windows(T0.AddDays(2))] }, FleetLicenseJsonContext.Default.ReportBatchV1));
+        // Refused before the body is read: parsing what cannot be queued would only burn CPU under overload.
+        using var unread = await app.PostAsync("/api/v1/reports", machine.DeviceToken, new StringContent("{not json", Encoding.UTF8, "application/json"));
+        await lockTransaction.RollbackAsync(token);
+        await Task.WhenAll(queued.Select(p => p.Committed));
+
+        Assert.All(new[] { single, batch, unread }, r =>
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.True(r.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        });
+        Assert.Equal(queued.Count, await app.ScalarAsync<long>("SELECT count(*) FROM report_receipts"));
+    }
 }

@@ -39,15 +39,18 @@ public static class EnrollmentEndpoints
     private static async Task<IResult> EnrollAsync(HttpContext http, EnrollmentService service, CancellationToken cancellationToken)
     {
         var (body, error) = await HttpBodies.ReadJsonAsync(http.Request, 16 * 1024, cancellationToken);
-        if (error is not null)
+        if (body is null)
         {
-            return error;
+            return error!;
         }
 
         EnrollRequestV1? request;
         try
         {
-            request = JsonSerializer.Deserialize(body.Span, FleetLicenseJsonContext.Default.EnrollRequestV1);
+            using (body)
+            {
+                request = JsonSerializer.Deserialize(body.Memory.Span, FleetLicenseJsonContext.Default.EnrollRequestV1);
+            }
         }
         catch (JsonException ex)
         {

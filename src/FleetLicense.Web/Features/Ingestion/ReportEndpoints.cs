@@ -40,14 +40,20 @@ public static class ReportEndpoints
     private static async Task<IResult> PostReportAsync(HttpContext http, ReportIntake intake, CancellationToken cancellationToken)
     {
         var (device, body, error) = await intake.AdmitAsync(http, batch: false, cancellationToken);
-        if (error is not null)
+        if (body is null)
         {
-            return error;
+            return error!;
         }
 
         var errors = new Dictionary<string, string[]>();
-        using var document = ReportValidator.TryParse(body, errors);
-        var report = document is null ? null : ReportValidator.Validate(document.RootElement, "", intake.Time, errors);
+        ValidReport? report;
+        // The validated report is a copy: the pooled body goes back as soon as it is parsed.
+        using (body)
+        using (var document = ReportValidator.TryParse(body.Memory, errors))
+        {
+            report = document is null ? null : ReportValidator.Validate(document.RootElement, "", intake.Time, errors);
+        }
+
         if (report is null)
         {
             return TypedResults.ValidationProblem(errors, title: "The report is not valid.");
@@ -60,11 +66,28 @@ public static class ReportEndpoints
     private static async Task<IResult> PostBatchAsync(HttpContext http, ReportIntake intake, CancellationToken cancellationToken)
     {
         var (device, body, error) = await intake.AdmitAsync(http, batch: true, cancellationToken);
-        if (error is not null)
+        if (body is null)
         {
-            return error;
+            return error!;
         }
 
+        List<ValidReport> valid;
+        // The validated reports are copies: the pooled body goes back as soon as they are parsed.
+        using (body)
+        {
+            if (ValidateBatch(body.Memory, intake, out valid) is { } invalid)
+            {
+                return invalid;
+            }
+        }
+
+        var acks = await intake.StoreAsync(http, device, valid, cancellationToken);
+        return acks.Error ?? TypedResults.Ok(new ReportBatchAckV1 { Results = acks.Results! });
+    }
+
+    private static ValidationProblem? ValidateBatch(ReadOnlyMemory<byte> body, ReportIntake intake, out List<ValidReport> valid)
+    {
+        valid = [];
         var errors = new Dictionary<string, string[]>();
         using var document = ReportValidator.TryParse(body, errors);
         if (document is null)
@@ -87,7 +110,6 @@ public static class ReportEndpoints
             return TypedResults.ValidationProblem(errors, title: "The batch is not valid.");
         }
 
-        var valid = new List<ValidReport>(count);
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
@@ -97,13 +119,7 @@ public static class ReportEndpoints
             }
         }
 
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, title: "The batch is not valid; nothing was stored.");
-        }
-
-        var acks = await intake.StoreAsync(http, device, valid, cancellationToken);
-        return acks.Error ?? TypedResults.Ok(new ReportBatchAckV1 { Results = acks.Results! });
+        return errors.Count > 0 ? TypedResults.ValidationProblem(errors, title: "The batch is not valid; nothing was stored.") : null;
     }
 }
 
@@ -114,7 +130,8 @@ public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter 
 
     public IngestionOptions Options { get; } = options.Value;
 
-    public async Task<(Guid Device, ReadOnlyMemory<byte> Body, IResult? Error)> AdmitAsync(HttpContext http, bool batch, CancellationToken cancellationToken)
+    /// <summary>The device and its body (pooled: the caller disposes it), or the error to answer.</summary>
+    public async Task<(Guid Device, RequestBody? Body, IResult? Error)> AdmitAsync(HttpContext http, bool batch, CancellationToken cancellationToken)
     {
         var device = await devices.AuthenticateAsync(AdminTokenFilter.BearerToken(http.Request), cancellationToken);
         if (device is not { } machineId)
@@ -129,16 +146,25 @@ public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter 
             return (default, default, HttpBodies.RetryLater(http, wait, StatusCodes.Status429TooManyRequests, "Too many requests from this device."));
         }
 
+        // Refused before reading and parsing: under overload the work would only be thrown away.
+        if (!writer.HasRoomFor(batch ? Options.MaxBatchReports : 1))
+        {
+            return (default, default, ServerBusy(http));
+        }
+
         var (body, error) = await HttpBodies.ReadJsonAsync(http.Request, batch ? Options.MaxBatchBytes : Options.MaxReportBytes, cancellationToken);
         return (machineId, body, error);
     }
+
+    private static IResult ServerBusy(HttpContext http) =>
+        HttpBodies.RetryLater(http, TimeSpan.FromSeconds(1), StatusCodes.Status503ServiceUnavailable, "The server is busy storing reports.");
 
     public async Task<(IReadOnlyList<ReportAckV1>? Results, IResult? Error)> StoreAsync(HttpContext http, Guid device, IReadOnlyList<ValidReport> reports, CancellationToken cancellationToken)
     {
         var pending = reports.Select(r => new PendingReport(device, r.Report, r.Json)).ToList();
         if (!writer.TryEnqueue(pending))
         {
-            return (null, HttpBodies.RetryLater(http, TimeSpan.FromSeconds(1), StatusCodes.Status503ServiceUnavailable, "The server is busy storing reports."));
+            return (null, ServerBusy(http));
         }
 
         try

@@ -80,10 +80,13 @@ public sealed partial class ReportWriter : BackgroundService
     /// <summary>Reports waiting for a writer.</summary>
     public int Backlog => _queue.Reader.Count;
 
+    /// <summary>Whether <paramref name="count"/> more reports would fit in the queue right now.</summary>
+    public bool HasRoomFor(int count) => _queue.Reader.Count + count <= _options.QueueCapacity;
+
     /// <summary>Queues the reports; false (nothing queued) when the queue has no room for all of them.</summary>
     public bool TryEnqueue(IReadOnlyList<PendingReport> reports)
     {
-        if (_queue.Reader.Count + reports.Count > _options.QueueCapacity)
+        if (!HasRoomFor(reports.Count))
         {
             return false;
         }
