@@ -14,7 +14,7 @@ namespace FleetLicense.Simulator.Wrk;
 /// <c>--emit-wrk DIR</c>: enrols N machines and writes what an external load tool needs: <c>tokens.txt</c> (one device
 /// token per line), <c>report-template.json</c> (a valid report with placeholder id and time), <c>report.lua</c>
 /// (a wrk script that rotates the tokens and fills the placeholders per request) and <c>batch.lua</c> (the same
-/// for the batch endpoint, <c>--batch-size</c> reports per request, default 100).
+/// for the batch endpoint, 100 reports per request: the server's default batch limit).
 /// </summary>
 internal sealed class WrkEmitter(SimulatorOptions options, FleetApiClient api, TextWriter output, TimeProvider time)
 {
@@ -28,6 +28,9 @@ internal sealed class WrkEmitter(SimulatorOptions options, FleetApiClient api, T
     public const string TemplateFile = "report-template.json";
     public const string ScriptFile = "report.lua";
     public const string BatchScriptFile = "batch.lua";
+
+    /// <summary>Reports per request in <see cref="BatchScriptFile"/>.</summary>
+    public const int BatchSize = 100;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -50,13 +53,12 @@ internal sealed class WrkEmitter(SimulatorOptions options, FleetApiClient api, T
         await File.WriteAllLinesAsync(tokensPath, enrolled.Select(e => e.DeviceToken), utf8, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(templatePath, JsonSerializer.Serialize(template, FleetLicenseJsonContext.Default.LicenseReportV1), utf8, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(scriptPath, LuaScript(tokensPath, templatePath, batchSize: 1), utf8, cancellationToken).ConfigureAwait(false);
-        int batchSize = options.BatchSize > 1 ? options.BatchSize : 100;
-        await File.WriteAllTextAsync(batchScriptPath, LuaScript(tokensPath, templatePath, batchSize), utf8, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(batchScriptPath, LuaScript(tokensPath, templatePath, BatchSize), utf8, cancellationToken).ConfigureAwait(false);
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {tokensPath} ({enrolled.Length:N0} device tokens)")).ConfigureAwait(false);
         await output.WriteLineAsync($"wrote {templatePath} (placeholders: reportId {ReportIdPlaceholder}, collectedAt {CollectedAtPlaceholder:yyyy-MM-ddTHH:mm:sszzz})").ConfigureAwait(false);
         await output.WriteLineAsync($"wrote {scriptPath}; run: wrk -t2 -c64 -d60s --latency -s {scriptPath} {api.Server.GetLeftPart(UriPartial.Authority)}").ConfigureAwait(false);
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {batchScriptPath} ({batchSize} reports per request to /api/v1/reports/batch)")).ConfigureAwait(false);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"wrote {batchScriptPath} ({BatchSize} reports per request to /api/v1/reports/batch)")).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 
