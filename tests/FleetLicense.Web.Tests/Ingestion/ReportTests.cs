@@ -118,6 +118,30 @@ public sealed class ReportTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Machine_WhenOnlyItsFactsChange_IsUpdatedToo()
+    {
+        // The state update is skipped for rows where nothing differs: every column it writes must be compared.
+        await using var app = await IngestionApp.StartAsync(postgres, "report_facts_change");
+        var machine = await app.EnrollAsync("PC-1");
+        var first = TestReports.Windows(T0, graceMinutes: 40000);
+        var second = TestReports.Windows(T0.AddDays(1), graceMinutes: 38560) with
+        {
+            AgentVersion = "0.2.0",
+            Machine = first.Machine with { OsBuild = "26100.2314", DomainName = "corp.example", Model = "Latitude 7490" },
+        };
+
+        await app.SendAsync(machine.DeviceToken, first);
+        await app.WaitProjectedAsync(machine.MachineId, first.ReportId);
+        await app.SendAsync(machine.DeviceToken, second);
+        await app.WaitProjectedAsync(machine.MachineId, second.ReportId);
+
+        await using var db = await app.DbAsync();
+        var stored = await db.Machines.SingleAsync(m => m.Id == machine.MachineId, TestContext.Current.CancellationToken);
+        Assert.Equal(("0.2.0", "26100.2314", "corp.example", "Latitude 7490", 38560L), (stored.AgentVersion, stored.OsBuild, stored.DomainName, stored.Model, stored.WindowsGraceMinutes));
+        Assert.Contains("26100.2314", stored.Facts, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Report_WhenOlderThanWhatIsApplied_IsKeptRawButChangesNothing()
     {
         await using var app = await IngestionApp.StartAsync(postgres, "report_late");
