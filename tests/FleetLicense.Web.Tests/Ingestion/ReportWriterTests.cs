@@ -44,7 +44,7 @@ public sealed class ReportWriterTests(PostgresFixture postgres)
         var machineId = Guid.NewGuid();
         var reports = Enumerable.Range(0, 5).Select(i => TestReports.Windows(DateTimeOffset.UtcNow.AddMinutes(i))).ToList();
 
-        reports.ForEach(r => recent.Add(machineId, r));
+        reports.ForEach(r => recent.Add(machineId, r, size: 1000));
 
         Assert.Equal(3, recent.Count);
         Assert.False(recent.TryTake(reports[0].ReportId, out _));
@@ -56,12 +56,50 @@ public sealed class ReportWriterTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public void RecentReports_KeepsAtMostItsSizeBudgetDroppingTheOldest()
+    {
+        var recent = new RecentReports(Options.Create(new IngestionOptions { RecentReportsMegabytes = 1 }));
+        var machineId = Guid.NewGuid();
+        var reports = Enumerable.Range(0, 5).Select(i => TestReports.Windows(DateTimeOffset.UtcNow.AddMinutes(i))).ToList();
+
+        reports.ForEach(r => recent.Add(machineId, r, size: 300 * 1024));
+        recent.Add(machineId, TestReports.Windows(DateTimeOffset.UtcNow), size: 2 * 1024 * 1024);
+
+        // 3 × 300 KB fit in 1 MB, a fourth does not; a report larger than the whole budget is never kept.
+        Assert.Equal(3, recent.Count);
+        Assert.False(recent.TryTake(reports[1].ReportId, out _));
+        Assert.True(recent.TryTake(reports[2].ReportId, out _));
+        recent.Add(machineId, reports[0] with { ReportId = Guid.NewGuid() }, size: 300 * 1024);
+        Assert.Equal(3, recent.Count);
+    }
+
+    [Fact]
+    public void RecentReports_WhenSomeReportIsNeverTaken_StaysBoundedByCount()
+    {
+        // A report claimed by another node's projector is never taken here; it must not pin what came after it.
+        var recent = new RecentReports(Options.Create(new IngestionOptions { RecentReportsCapacity = 10 }));
+        var machineId = Guid.NewGuid();
+        var neverTaken = TestReports.Windows(DateTimeOffset.UtcNow);
+        recent.Add(machineId, neverTaken, size: 100);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            var report = TestReports.Windows(DateTimeOffset.UtcNow.AddSeconds(i));
+            recent.Add(machineId, report, size: 100);
+            Assert.True(recent.TryTake(report.ReportId, out _));
+        }
+
+        Assert.Equal(0, recent.Count);
+        Assert.False(recent.TryTake(neverTaken.ReportId, out _));
+    }
+
+    [Fact]
     public void RecentReports_WithCapacityZero_KeepsNothing()
     {
         var recent = new RecentReports(Options.Create(new IngestionOptions { RecentReportsCapacity = 0 }));
         var report = TestReports.Windows(DateTimeOffset.UtcNow);
 
-        recent.Add(Guid.NewGuid(), report);
+        recent.Add(Guid.NewGuid(), report, size: 1000);
 
         Assert.Equal(0, recent.Count);
         Assert.False(recent.TryTake(report.ReportId, out _));

@@ -49,6 +49,13 @@ public sealed class IngestionOptions
     [Range(0, 1_000_000)]
     public int RecentReportsCapacity { get; set; } = 50_000;
 
+    /// <summary>
+    /// The same bound by size, in megabytes of the reports' JSON (parsed, they take a few times that): large
+    /// reports cannot make the count bound a memory problem.
+    /// </summary>
+    [Range(0, 4096)]
+    public int RecentReportsMegabytes { get; set; } = 64;
+
     /// <summary>Seconds a device token stays cached after a lookup (a revoked token may work this long on other nodes).</summary>
     [Range(0, 3600)]
     public int TokenCacheSeconds { get; set; } = 60;

@@ -160,7 +160,7 @@ public sealed partial class ReportWriter : BackgroundService
                 var stored = fresh.Contains(report.ReportId) && first.Add(report.ReportId);
                 if (stored)
                 {
-                    _recent.Add(report.MachineId, report.Report);
+                    _recent.Add(report.MachineId, report.Report, report.Json.Length);
                 }
 
                 report.Complete(duplicate: !stored);
