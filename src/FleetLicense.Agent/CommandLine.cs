@@ -217,7 +217,7 @@ internal static partial class CommandLine
             : TableWriter.Write(file, result, findings);
 
         // Defence in depth: whatever a dump contained, a full key never leaves through this command.
-        await stdout.WriteLineAsync(ProductKeyText.Redact(output).AsMemory(), cancellationToken).ConfigureAwait(false);
+        await stdout.WriteLineAsync(FullKeyScanner.Redact(output).AsMemory(), cancellationToken).ConfigureAwait(false);
         return ExitCodes.Success;
     }
 

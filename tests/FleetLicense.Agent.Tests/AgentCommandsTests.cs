@@ -352,6 +352,6 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public void ProductKeyText_RegexInTests_MatchesTheDomainDefinition()
     {
-        Assert.Equal(ProductKeyText.ContainsFullKey("x VK7JG-NPHTM-C97JM-9MPGT-3V66T y"), FullKey().IsMatch("x VK7JG-NPHTM-C97JM-9MPGT-3V66T y"));
+        Assert.Equal(FullKeyScanner.ContainsFullKey("x VK7JG-NPHTM-C97JM-9MPGT-3V66T y"), FullKey().IsMatch("x VK7JG-NPHTM-C97JM-9MPGT-3V66T y"));
     }
 }

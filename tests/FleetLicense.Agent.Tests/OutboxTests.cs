@@ -100,7 +100,7 @@ public class OutboxTests
 
         for (int i = 1; i <= 4; i++)
         {
-            outbox.Enqueue(Report(i, new string('x', 150)));
+            outbox.Enqueue(Report(i, new string('a', 150)));
         }
 
         OutboxStats stats = outbox.Stats();

@@ -207,9 +207,9 @@ public class ProductKeyTextTests
     {
         string text = "key VK7JG-NPHTM-C97JM-9MPGT-3V66T and w269n-wfgwx-yvc9b-4j6c9-t83gx end";
 
-        string redacted = ProductKeyText.Redact(text);
+        string redacted = FullKeyScanner.Redact(text);
 
-        Assert.False(ProductKeyText.ContainsFullKey(redacted));
+        Assert.False(FullKeyScanner.ContainsFullKey(redacted));
         Assert.Contains("*****-*****-*****-*****-3V66T", redacted, StringComparison.Ordinal);
         Assert.Contains("*****-*****-*****-*****-T83GX", redacted, StringComparison.Ordinal);
     }

@@ -692,6 +692,37 @@ namespace FleetLicense.Migrations.Migrations
                     b.ToTable("projection_queue", (string)null);
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Ingestion.ProjectionFailure", b =>
+                {
+                    b.Property<Guid>("ReportId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("report_id");
+
+                    b.Property<string>("Error")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset>("FailedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("failed_at");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("ReportId")
+                        .HasName("pk_projection_failures");
+
+                    b.ToTable("projection_failures", (string)null);
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Ingestion.ReportReceipt", b =>
                 {
                     b.Property<Guid>("ReportId")

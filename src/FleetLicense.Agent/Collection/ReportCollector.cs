@@ -145,7 +145,7 @@ internal static class ReportSafety
     public static void EnsureNoFullKey(LicenseReportV1 report)
     {
         string json = System.Text.Json.JsonSerializer.Serialize(report, FleetLicenseJsonContext.Default.LicenseReportV1);
-        if (ProductKeyText.ContainsFullKey(json))
+        if (FullKeyScanner.ContainsFullKey(json))
         {
             throw new InvalidOperationException("refusing to use a report that contains a full product key (this is a bug; please report it)");
         }

@@ -57,7 +57,7 @@ internal sealed partial class Outbox
     {
         ArgumentNullException.ThrowIfNull(report);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(report, FleetLicenseJsonContext.Default.LicenseReportV1);
-        if (ProductKeyText.ContainsFullKey(System.Text.Encoding.UTF8.GetString(json)))
+        if (FullKeyScanner.ContainsFullKey(System.Text.Encoding.UTF8.GetString(json)))
         {
             throw new InvalidOperationException("refusing to store a report that contains a full product key");
         }

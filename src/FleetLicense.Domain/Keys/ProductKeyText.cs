@@ -1,9 +1,7 @@
-using System.Text.RegularExpressions;
-
 namespace FleetLicense.Domain.Keys;
 
 /// <summary>Shape of a Windows/Office product key: 25 characters from a 24-letter alphabet plus <c>N</c>, in five dashed groups.</summary>
-public static partial class ProductKeyText
+public static class ProductKeyText
 {
     /// <summary>The base-24 alphabet product keys are encoded with (no vowels, no 0/1/5, no look-alikes).</summary>
     public const string Alphabet = "BCDFGHJKMPQRTVWXY2346789";
@@ -70,24 +68,4 @@ public static partial class ProductKeyText
         string normalized = Normalize(key) ?? throw new ArgumentException("Not a product key.", nameof(key));
         return $"{MaskedGroup}-{MaskedGroup}-{MaskedGroup}-{MaskedGroup}-{normalized[20..]}";
     }
-
-    /// <summary>
-    /// Replaces every full product key in free text with its masked form. Defence in depth for text
-    /// copied from dumps into output: no output of ours may carry a full key.
-    /// </summary>
-    public static string Redact(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return FullKeyPattern().Replace(text, m => Mask(m.Value));
-    }
-
-    /// <summary>True when <paramref name="text"/> contains something shaped like a full product key.</summary>
-    public static bool ContainsFullKey(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return FullKeyPattern().IsMatch(text);
-    }
-
-    [GeneratedRegex("(?<![A-Z0-9])[BCDFGHJKMNPQRTVWXY2346789]{5}(?:-[BCDFGHJKMNPQRTVWXY2346789]{5}){4}(?![A-Z0-9])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex FullKeyPattern();
 }

@@ -123,7 +123,7 @@ public static class WmiProductRow
         }
 
         // Defence in depth: nothing copied from a dump may carry a full key.
-        return ProductKeyText.Redact(text.Trim());
+        return FullKeyScanner.Redact(text.Trim());
     }
 
     internal static string? NormalizeGuid(string? text)

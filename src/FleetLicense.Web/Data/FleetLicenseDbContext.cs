@@ -34,6 +34,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<PendingProjection> ProjectionQueue => Set<PendingProjection>();
 
+    public DbSet<ProjectionFailure> ProjectionFailures => Set<ProjectionFailure>();
+
     public DbSet<Flag> Flags => Set<Flag>();
 
     public DbSet<FlagEvent> FlagEvents => Set<FlagEvent>();

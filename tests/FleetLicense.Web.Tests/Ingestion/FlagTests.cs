@@ -145,13 +145,13 @@ public sealed class FlagTests(PostgresFixture postgres)
 
         // A generic install key on many machines is normal (digital licences) and never counts.
         var generic = await app.EnrollAsync("PC-4");
-        var genericReport = TestReports.Windows(T0, hostname: "PC-4", channel: LicenseChannel.Retail, partialKey: "3V66T", fingerprint: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        var genericReport = TestReports.Windows(T0, hostname: "PC-4", channel: LicenseChannel.Retail, partialKey: "3V66T", fingerprint: new string('b', 64));
         await app.SendAsync(generic.DeviceToken, genericReport);
         await app.WaitProjectedAsync(generic.MachineId, genericReport.ReportId);
         var rules = app.Service<FleetRules>();
 
         await rules.RunAsync(TestContext.Current.CancellationToken);
-        var replaced = TestReports.Windows(T0.AddDays(1), hostname: "PC-3", channel: LicenseChannel.Retail, partialKey: "XY234", fingerprint: "cccccccccccccccccccccccccccccccc");
+        var replaced = TestReports.Windows(T0.AddDays(1), hostname: "PC-3", channel: LicenseChannel.Retail, partialKey: "XY234", fingerprint: new string('c', 64));
         await app.SendAsync(machines[2].Token, replaced);
         await app.WaitProjectedAsync(machines[2].Id, replaced.ReportId);
         var firstRun = await FlagsByMachineAsync(app);

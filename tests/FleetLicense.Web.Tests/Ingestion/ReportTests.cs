@@ -12,13 +12,14 @@ public sealed class ReportTests(PostgresFixture postgres)
 {
     // Whole seconds: PostgreSQL keeps microseconds, .NET ticks are finer.
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddDays(-10).ToUnixTimeSeconds());
+    private const string Fingerprint = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
     [Fact]
     public async Task Report_WhenPosted_IsStoredAsReceivedAndProjected()
     {
         await using var app = await IngestionApp.StartAsync(postgres, "report_projected");
         var machine = await app.EnrollAsync("PC-1");
-        var report = TestReports.Windows(T0, channel: LicenseChannel.MAK, partialKey: "BCDFG", fingerprint: "0123456789abcdef0123");
+        var report = TestReports.Windows(T0, channel: LicenseChannel.MAK, partialKey: "BCDFG", fingerprint: Fingerprint);
 
         var ack = await app.SendAsync(machine.DeviceToken, report);
         await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
@@ -29,7 +30,7 @@ public sealed class ReportTests(PostgresFixture postgres)
         var stored = await db.Machines.SingleAsync(m => m.Id == machine.MachineId, TestContext.Current.CancellationToken);
         Assert.Equal(("MAK", "BCDFG", 1, "Professional"), (stored.WindowsChannel, stored.WindowsPartialKey, stored.WindowsStatus, stored.EditionId));
         var body = await app.ScalarAsync<string>("SELECT body::text FROM raw_reports WHERE report_id = $1", report.ReportId);
-        Assert.Equal("0123456789abcdef0123", JsonDocument.Parse(body).RootElement.GetProperty("products")[0].GetProperty("keyFingerprint").GetString());
+        Assert.Equal(Fingerprint, JsonDocument.Parse(body).RootElement.GetProperty("products")[0].GetProperty("keyFingerprint").GetString());
         Assert.Equal(1, await db.MachineProducts.CountAsync(p => p.MachineId == machine.MachineId, TestContext.Current.CancellationToken));
     }
 
@@ -201,9 +202,9 @@ public sealed class ReportTests(PostgresFixture postgres)
     [InlineData("""{"schemaVersion":1,"reportId":"not-a-uuid","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[]}""", "reportId", "wrong type")]
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":""},"products":[]}""", "machine.hostname", "Required")]
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[{"name":"W","partialKey":"BCDFG","licenseStatusCode":9,"licenseStatus":"Licensed"}]}""", "products[0].licenseStatusCode", "0–6")]
-    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x","serialNumber":"W269N-WFGWX-YVC9B-4J6C9-T83GX"},"products":[]}""", "", "full product key")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x","serialNumber":"W269N-WFGWX-YVC9B-4J6C9-T83GX"},"products":[]}""", "machine.serialNumber", "full product key")]
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"PC\u0085X"},"products":[]}""", "machine.hostname", "Control characters")]
-    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[{"name":"W","keyFingerprint":"0123456789abcdef012!","licenseStatusCode":1,"licenseStatus":"Licensed"}]}""", "products[0].keyFingerprint", "16–64")]
+    [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x"},"products":[{"name":"W","keyFingerprint":"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef","licenseStatusCode":1,"licenseStatus":"Licensed"}]}""", "products[0].keyFingerprint", "64 lowercase hex")]
     [InlineData("""{"schemaVersion":1,"reportId":"6f1c2a4e-1111-4a5b-9c2d-000000000001","collectedAt":"2026-01-01T00:00:00Z","agentVersion":"1","machine":{"hostname":"x","firmwareKey":{"partialKey":"AAAAA"}},"products":[]}""", "machine.firmwareKey.partialKey", "last five characters")]
     public async Task Report_WhenInvalid_Returns400WithTheFieldAndStoresNothing(string body, string field, string message)
     {

@@ -1,5 +1,6 @@
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Platform;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -16,7 +17,7 @@ public sealed class ReportWriterTests(PostgresFixture postgres)
         using var signal = new ProjectionSignal();
         var options = Options.Create(new IngestionOptions { QueueCapacity = 100, Writers = 1, WriterBatchSize = 30 });
         var recent = new RecentReports(options);
-        using var writer = new ReportWriter(dataSource, TimeProvider.System, signal, recent, options, NullLogger<ReportWriter>.Instance);
+        using var writer = new ReportWriter(dataSource, TimeProvider.System, signal, recent, Loops(), options, NullLogger<ReportWriter>.Instance);
         var machineId = Guid.NewGuid();
         PendingReport Report() => new(machineId, TestReports.Windows(DateTimeOffset.UtcNow), "{}");
         var queued = Enumerable.Range(0, 100).Select(_ => Report()).ToList();
@@ -36,6 +37,41 @@ public sealed class ReportWriterTests(PostgresFixture postgres)
         Assert.Equal(100, recent.Count);
         Assert.All(queued, p => Assert.True(recent.TryTake(p.ReportId, out var stored) && stored.MachineId == machineId));
     }
+
+    [Fact]
+    public async Task Write_WhenOneReportOfAGroupHoldsValuesTheDatabaseRefuses_StoresTheOthersAndRefusesOnlyThatOne()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync("writer_isolation");
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        using var signal = new ProjectionSignal();
+        var options = Options.Create(new IngestionOptions { QueueCapacity = 100, Writers = 1, WriterBatchSize = 50 });
+        var loops = Loops();
+        using var writer = new ReportWriter(dataSource, TimeProvider.System, signal, new RecentReports(options), loops, options, NullLogger<ReportWriter>.Instance);
+        var machineId = Guid.NewGuid();
+        var now = DateTimeOffset.UtcNow;
+        // What validation now stops at the door, handed straight to the writer: a non-UTC time Npgsql will not
+        // send, and JSON text PostgreSQL's jsonb refuses. Each used to fail (or end) the whole group.
+        var offset = new PendingReport(machineId, TestReports.Windows(now.ToOffset(TimeSpan.FromHours(2))), "{}");
+        var nul = new PendingReport(machineId, TestReports.Windows(now), """{"hostname":"PC\u0000"}""");
+        var good = Enumerable.Range(0, 20).Select(_ => new PendingReport(machineId, TestReports.Windows(now), "{}")).ToList();
+        Assert.True(writer.TryEnqueue([.. good.Take(10), offset, nul, .. good.Skip(10)]));
+
+        await writer.StartAsync(TestContext.Current.CancellationToken);
+        var stored = await Task.WhenAll(good.Select(p => p.Committed));
+        await Assert.ThrowsAsync<ReportRefusedException>(() => offset.Committed);
+        await Assert.ThrowsAsync<ReportRefusedException>(() => nul.Committed);
+        var later = new PendingReport(machineId, TestReports.Windows(now), "{}");
+        Assert.True(writer.TryEnqueue([later]));
+        Assert.False(await later.Committed);
+        await writer.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.All(stored, Assert.False);
+        await using var count = dataSource.CreateCommand("SELECT count(*) FROM raw_reports");
+        Assert.Equal(21L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+        Assert.All(loops.All, l => Assert.False(l.IsDown));
+    }
+
+    private static BackgroundLoops Loops() => new(TimeProvider.System, NullLogger<BackgroundLoops>.Instance);
 
     [Fact]
     public void RecentReports_KeepsAtMostItsCapacityDroppingTheOldest()

@@ -29,6 +29,23 @@ public sealed class PendingProjection
     public DateTimeOffset ReceivedAt { get; set; }
 }
 
+/// <summary>
+/// A stored report the projector could not apply on its own (it failed alone, for a reason other than the
+/// database being down): set aside so the queue moves on, kept with the error, and queued again on request.
+/// </summary>
+public sealed class ProjectionFailure
+{
+    public Guid ReportId { get; set; }
+
+    public Guid MachineId { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public DateTimeOffset FailedAt { get; set; }
+
+    public required string Error { get; set; }
+}
+
 internal sealed class ReportReceiptConfiguration : IEntityTypeConfiguration<ReportReceipt>
 {
     public void Configure(EntityTypeBuilder<ReportReceipt> builder)
@@ -45,5 +62,14 @@ internal sealed class PendingProjectionConfiguration : IEntityTypeConfiguration<
         builder.ToTable("projection_queue");
         builder.HasKey(p => p.Seq);
         builder.Property(p => p.Seq).UseIdentityAlwaysColumn();
+    }
+}
+
+internal sealed class ProjectionFailureConfiguration : IEntityTypeConfiguration<ProjectionFailure>
+{
+    public void Configure(EntityTypeBuilder<ProjectionFailure> builder)
+    {
+        builder.HasKey(f => f.ReportId);
+        builder.Property(f => f.Error).HasMaxLength(2000);
     }
 }

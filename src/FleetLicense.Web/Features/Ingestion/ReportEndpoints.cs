@@ -49,7 +49,7 @@ public static class ReportEndpoints
         ValidReport? report;
         // The validated report is a copy: the pooled body goes back as soon as it is parsed.
         using (body)
-        using (var document = ReportValidator.TryParse(body.Memory, errors))
+        using (var document = ReportValidator.HasUnacceptableText(body.Memory.Span, errors) ? null : ReportValidator.TryParse(body.Memory, errors))
         {
             report = document is null ? null : ReportValidator.Validate(document.RootElement, "", intake.Time, errors);
         }
@@ -89,7 +89,7 @@ public static class ReportEndpoints
     {
         valid = [];
         var errors = new Dictionary<string, string[]>();
-        using var document = ReportValidator.TryParse(body, errors);
+        using var document = ReportValidator.HasUnacceptableText(body.Span, errors) ? null : ReportValidator.TryParse(body, errors);
         if (document is null)
         {
             return TypedResults.ValidationProblem(errors, title: "The batch is not valid.");
@@ -167,15 +167,27 @@ public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter 
             return (null, ServerBusy(http));
         }
 
-        try
+        // Deliberately not cancelled with the request: once queued, the outcome is decided by the writer.
+        await ((Task)Task.WhenAll(pending.Select(p => p.Committed))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var refused = new Dictionary<string, string[]>();
+        for (var i = 0; i < pending.Count; i++)
         {
-            // Deliberately not cancelled with the request: once queued, the outcome is decided by the writer.
-            var duplicates = await Task.WhenAll(pending.Select(p => p.Committed));
-            return ([.. pending.Select((p, i) => new ReportAckV1 { ReportId = p.ReportId, Duplicate = duplicates[i] })], null);
+            if (pending[i].Committed.Exception?.InnerException is ReportRefusedException refusal)
+            {
+                refused[pending.Count == 1 ? "$" : $"reports[{i}]"] = [pending.Count == 1 ? refusal.Message : refusal.Message + " The other reports of the batch were stored."];
+            }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+
+        if (refused.Count > 0)
+        {
+            return (null, TypedResults.ValidationProblem(refused, title: "The database refused a report."));
+        }
+
+        if (pending.Any(p => !p.Committed.IsCompletedSuccessfully))
         {
             return (null, HttpBodies.RetryLater(http, TimeSpan.FromSeconds(5), StatusCodes.Status503ServiceUnavailable, "The reports could not be stored right now; nothing was acknowledged."));
         }
+
+        return ([.. pending.Select(p => new ReportAckV1 { ReportId = p.ReportId, Duplicate = p.Committed.Result })], null);
     }
 }

@@ -4,6 +4,7 @@ using FleetLicense.Domain;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Policy;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -22,57 +23,122 @@ public sealed partial class ReportProjector(
     ProjectionSignal signal,
     RecentReports recent,
     ProjectionMetrics metrics,
+    BackgroundLoops loops,
     TimeProvider time,
     IOptions<IngestionOptions> options,
     ILogger<ReportProjector> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        loops.KeepRunningAsync("report-projector", RunAsync, stoppingToken);
+
+    /// <summary>
+    /// Projects batch after batch. A batch that fails for any reason but the database (a report the rules choke
+    /// on, say) is retried one report at a time, and a report that fails alone is set aside with its error, so
+    /// one bad report never stops the queue. Database errors end the loop: it restarts after a pause.
+    /// </summary>
+    private async Task RunAsync(LoopStatus status, CancellationToken stoppingToken)
     {
+        // After a failed batch, as many reports as it held are projected one at a time.
+        var singles = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             int projected;
             try
             {
-                projected = await ProjectOnceAsync(stoppingToken);
+                projected = await ProjectOnceAsync(singles > 0 ? 1 : options.Value.ProjectorBatchSize, stoppingToken);
+                singles = Math.Max(0, singles - 1);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or JsonException)
+            catch (ProjectionFailedException ex) when (!IsDatabaseDown(ex.InnerException!))
             {
-                LogProjectionFailed(logger, ex);
-                projected = 0;
+                status.Failed(ex.InnerException!);
+                if (ex.Work.Count > 1)
+                {
+                    LogIsolating(logger, ex.InnerException!, ex.Work.Count);
+                    singles = ex.Work.Count;
+                }
+                else
+                {
+                    await SetAsideAsync(ex.Work[0], ex.InnerException!, stoppingToken);
+                    singles = Math.Max(0, singles - 1);
+                }
+
+                continue;
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (ProjectionFailedException ex)
             {
-                return;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException!);
+                throw;
             }
 
             if (projected == 0)
             {
                 // Woken at once by this node's writer; reports stored by other nodes are picked up by the poll.
-                try
-                {
-                    await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
             }
         }
     }
 
+    private static bool IsDatabaseDown(Exception ex) =>
+        ex is NpgsqlException { IsTransient: true } or TimeoutException or OperationCanceledException
+        || (ex is NpgsqlException and not PostgresException);
+
+    private async Task SetAsideAsync(QueuedReport work, Exception error, CancellationToken cancellationToken)
+    {
+        // Only if it is still queued: another node may have projected or set it aside meanwhile.
+        await using var command = dataSource.CreateCommand("""
+            WITH taken AS (DELETE FROM projection_queue WHERE seq = $1 RETURNING report_id, machine_id, received_at)
+            INSERT INTO projection_failures (report_id, machine_id, received_at, failed_at, error)
+            SELECT report_id, machine_id, received_at, $2, $3 FROM taken
+            ON CONFLICT (report_id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = work.Seq });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
+        var message = $"{error.GetType().Name}: {error.Message}";
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = message[..Math.Min(message.Length, 2000)] });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        LogSetAside(logger, error, work.ReportId, work.MachineId);
+    }
+
+    /// <summary>A queue row taken by this projector.</summary>
+    private sealed record QueuedReport(long Seq, Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt);
+
+    /// <summary>A batch failed after its reports were claimed (the claim is rolled back with it).</summary>
+    private sealed class ProjectionFailedException(IReadOnlyList<QueuedReport> work, Exception inner)
+        : Exception("Projecting a batch failed.", inner)
+    {
+        public IReadOnlyList<QueuedReport> Work { get; } = work;
+    }
+
     /// <summary>Projects one batch; returns how many queued reports it consumed.</summary>
-    public async Task<int> ProjectOnceAsync(CancellationToken cancellationToken)
+    private async Task<int> ProjectOnceAsync(int batchSize, CancellationToken cancellationToken)
     {
         var policy = (await policies.GetCurrentAsync(cancellationToken)).Policy;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var work = await ClaimAsync(connection, options.Value.ProjectorBatchSize, cancellationToken);
+        var work = await ClaimAsync(connection, batchSize, cancellationToken);
         if (work.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
             return 0;
         }
+
+        try
+        {
+            await ProjectAsync(connection, transaction, policy, work, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProjectionFailedException(work, ex);
+        }
+
+        var committed = time.GetUtcNow();
+        metrics.Record(work.Select(w => committed - w.ReceivedAt));
+        return work.Count;
+    }
+
+    private async Task ProjectAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, FleetPolicy policy, List<QueuedReport> work, CancellationToken cancellationToken)
+    {
 
         var machineIds = work.Select(w => w.MachineId).Distinct().Order().ToArray();
         var machines = await LockMachinesAsync(connection, machineIds, cancellationToken);
@@ -151,27 +217,24 @@ public sealed partial class ReportProjector(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        var committed = time.GetUtcNow();
-        metrics.Record(work.Select(w => committed - w.ReceivedAt));
-        return work.Count;
     }
 
     private static bool SameProducts(Dictionary<string, ProductSnapshot>? before, Dictionary<string, ProductSnapshot> after) =>
         before is not null && before.Count == after.Count && after.All(p => before.TryGetValue(p.Key, out var b) && b.Details == p.Value.Details);
 
-    private static async Task<List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)>> ClaimAsync(NpgsqlConnection connection, int limit, CancellationToken cancellationToken)
+    private static async Task<List<QueuedReport>> ClaimAsync(NpgsqlConnection connection, int limit, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             DELETE FROM projection_queue WHERE seq IN (
                 SELECT seq FROM projection_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-            RETURNING report_id, machine_id, received_at
+            RETURNING seq, report_id, machine_id, received_at
             """, connection);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        var work = new List<(Guid, Guid, DateTimeOffset)>();
+        var work = new List<QueuedReport>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            work.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            work.Add(new QueuedReport(reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetFieldValue<DateTimeOffset>(3)));
         }
 
         return work;
@@ -194,10 +257,10 @@ public sealed partial class ReportProjector(
         return machines;
     }
 
-    private async Task<List<StoredReport>> LoadReportsAsync(NpgsqlConnection connection, List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)> work, CancellationToken cancellationToken)
+    private async Task<List<StoredReport>> LoadReportsAsync(NpgsqlConnection connection, List<QueuedReport> work, CancellationToken cancellationToken)
     {
         var reports = new List<StoredReport>(work.Count);
-        var missing = new List<(Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt)>();
+        var missing = new List<QueuedReport>();
         foreach (var item in work)
         {
             if (recent.TryTake(item.ReportId, out var report))
@@ -393,6 +456,9 @@ public sealed partial class ReportProjector(
 
     private static NpgsqlParameter<string?[]> Text(IEnumerable<string?> values) => new() { TypedValue = [.. values] };
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Projecting reports failed; the batch stays queued and is retried")]
-    private static partial void LogProjectionFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Projecting a batch of {Count} reports failed; projecting them one at a time to find the one to blame")]
+    private static partial void LogIsolating(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Report {ReportId} of machine {MachineId} cannot be projected and was set aside (projection_failures); the queue goes on")]
+    private static partial void LogSetAside(ILogger logger, Exception exception, Guid reportId, Guid machineId);
 }

@@ -5,12 +5,17 @@ using FleetLicense.Domain.Keys;
 
 namespace FleetLicense.Web.Features.Ingestion;
 
-/// <summary>A report that passed validation, with the exact JSON it arrived as (stored as received).</summary>
+/// <summary>
+/// A report that passed validation, and the JSON that is stored for it: the typed report serialised again, so
+/// members the contract does not know and the sender's exact text never reach the database.
+/// </summary>
 public sealed record ValidReport(LicenseReportV1 Report, string Json);
 
 /// <summary>
-/// Checks a report against contract v1: JSON shape and types (source-generated deserialisation), the schema
-/// version, and the limits and formats the server relies on. Errors are keyed by JSON path for problem details.
+/// Checks a report against contract v1: every decoded string and member name (<see cref="InputText"/>: storable
+/// text, no full product key), JSON shape and types (source-generated deserialisation), the schema version, and
+/// the limits and formats the server relies on. Times are normalised to UTC. Errors are keyed by JSON path for
+/// problem details.
 /// </summary>
 public static class ReportValidator
 {
@@ -19,7 +24,25 @@ public static class ReportValidator
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
     // char.IsControl's ranges, searched vectorised.
     private static readonly SearchValues<char> ControlCharacters = SearchValues.Create([.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c)]);
-    private static readonly SearchValues<char> FingerprintCharacters = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_");
+    private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
+
+    /// <summary>Members that hold key fingerprints (hex digests): checked by their format, not by the key scan.</summary>
+    public static readonly string[] DigestMembers = ["keyFingerprint", "fingerprint"];
+
+    /// <summary>
+    /// The first string or member name anywhere in the body (members the contract does not know included) that
+    /// cannot be accepted, as a validation error keyed by its path; false when there is none.
+    /// </summary>
+    public static bool HasUnacceptableText(ReadOnlySpan<byte> body, Dictionary<string, string[]> errors)
+    {
+        if (InputText.FindInJson(body, DigestMembers) is not { } problem)
+        {
+            return false;
+        }
+
+        Add(errors, problem.Path, problem.Message);
+        return true;
+    }
 
     /// <summary>Parses and validates one report element (from a single body or a batch).</summary>
     public static ValidReport? Validate(JsonElement element, string path, TimeProvider time, Dictionary<string, string[]> errors)
@@ -56,14 +79,6 @@ public static class ReportValidator
             return null;
         }
 
-        var json = element.GetRawText();
-        // A full key must never be stored; refusing the whole report is the only safe answer.
-        if (ProductKeyText.ContainsFullKey(json))
-        {
-            Add(errors, path, "The report contains what looks like a full product key; it was not stored. Send only the last five characters and the fingerprint.");
-            return null;
-        }
-
         LicenseReportV1? report;
         try
         {
@@ -83,7 +98,24 @@ public static class ReportValidator
 
         var before = errors.Count;
         CheckReport(report, path, time, errors);
-        return errors.Count == before ? new ValidReport(report, json) : null;
+        if (errors.Count != before)
+        {
+            return null;
+        }
+
+        report = InUtc(report);
+        return new ValidReport(report, JsonSerializer.Serialize(report, FleetLicenseJsonContext.Default.LicenseReportV1));
+    }
+
+    /// <summary>The same instants in UTC: PostgreSQL stores timestamptz from UTC values only, and history compares them.</summary>
+    private static LicenseReportV1 InUtc(LicenseReportV1 report)
+    {
+        IReadOnlyList<LicensedProductV1> products = report.Products.Any(p => p.EvaluationEndDate is { Offset.Ticks: not 0 })
+            ? [.. report.Products.Select(p => p with { EvaluationEndDate = p.EvaluationEndDate?.ToUniversalTime() })]
+            : report.Products;
+        return report.CollectedAt.Offset == TimeSpan.Zero && ReferenceEquals(products, report.Products)
+            ? report
+            : report with { CollectedAt = report.CollectedAt.ToUniversalTime(), Products = products };
     }
 
     public static JsonDocument? TryParse(ReadOnlyMemory<byte> body, Dictionary<string, string[]> errors)
@@ -253,11 +285,12 @@ public static class ReportValidator
         }
     }
 
+    // Exactly what KeyFingerprint.Compute writes: a free-form "fingerprint" could carry a key past the scan.
     private static void Fingerprint(Dictionary<string, string[]> errors, Field path, string? value)
     {
-        if (value is not null && (value.Length is < 16 or > 64 || value.AsSpan().ContainsAnyExcept(FingerprintCharacters)))
+        if (value is not null && (value.Length != 64 || value.AsSpan().ContainsAnyExcept(LowerHex)))
         {
-            Add(errors, path, "A key fingerprint is 16–64 characters of hex or base64url.");
+            Add(errors, path, "A key fingerprint is the HMAC-SHA256 of the key as 64 lowercase hex characters.");
         }
     }
 

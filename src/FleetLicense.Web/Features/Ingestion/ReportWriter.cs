@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using FleetLicense.Contracts;
+using FleetLicense.Web.Features.Platform;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -25,6 +26,8 @@ public sealed class PendingReport(Guid machineId, LicenseReportV1 report, string
     internal void Complete(bool duplicate) => _done.TrySetResult(duplicate);
 
     internal void Fail(Exception error) => _done.TrySetException(error);
+
+    internal void Reject(Exception error) => _done.TrySetException(new ReportRefusedException(error));
 }
 
 /// <summary>
@@ -60,9 +63,11 @@ public sealed partial class ReportWriter : BackgroundService
     private readonly RecentReports _recent;
     private readonly IngestionOptions _options;
     private readonly ILogger<ReportWriter> _logger;
+    private readonly BackgroundLoops _loops;
 
-    public ReportWriter(NpgsqlDataSource dataSource, TimeProvider time, ProjectionSignal signal, RecentReports recent, IOptions<IngestionOptions> options, ILogger<ReportWriter> logger)
+    public ReportWriter(NpgsqlDataSource dataSource, TimeProvider time, ProjectionSignal signal, RecentReports recent, BackgroundLoops loops, IOptions<IngestionOptions> options, ILogger<ReportWriter> logger)
     {
+        _loops = loops;
         _dataSource = dataSource;
         _time = time;
         _signal = signal;
@@ -104,9 +109,9 @@ public sealed partial class ReportWriter : BackgroundService
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, _options.Writers).Select(_ => Task.Run(() => WriteLoopAsync(stoppingToken), stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, _options.Writers).Select(i => Task.Run(() => _loops.KeepRunningAsync($"report-writer-{i + 1}", WriteLoopAsync, stoppingToken), stoppingToken)));
 
-    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    private async Task WriteLoopAsync(LoopStatus status, CancellationToken stoppingToken)
     {
         var batch = new List<PendingReport>(_options.WriterBatchSize);
         try
@@ -118,13 +123,32 @@ public sealed partial class ReportWriter : BackgroundService
                     batch.Add(item);
                 }
 
-                await WriteAsync(batch, stoppingToken);
+                try
+                {
+                    await WriteAsync(batch, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // Whatever went wrong, these requests are answered (503, nothing acknowledged) and the loop goes on.
+                    status.Failed(ex);
+                    LogWriteFailed(_logger, ex, batch.Count);
+                    foreach (var report in batch)
+                    {
+                        report.Fail(ex);
+                    }
+                }
+
                 batch.Clear();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down: whatever is still queued was never acknowledged, so the agents will resend it.
+            foreach (var item in batch)
+            {
+                item.Fail(new OperationCanceledException("The server is shutting down."));
+            }
+
             while (_queue.Reader.TryRead(out var item))
             {
                 item.Fail(new OperationCanceledException("The server is shutting down."));
@@ -132,58 +156,98 @@ public sealed partial class ReportWriter : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Stores a group in one statement. When the statement fails for a reason that is not the database's state
+    /// (a value PostgreSQL refuses, a parameter Npgsql cannot send), one report is to blame: the group is stored
+    /// one report at a time, so the others are committed and only the bad one is refused.
+    /// </summary>
     private async Task WriteAsync(List<PendingReport> batch, CancellationToken cancellationToken)
     {
         // The same report id twice in one statement would be stored twice: the first one stands for both.
         var unique = batch.DistinctBy(r => r.ReportId).ToList();
         try
         {
-            await using var command = _dataSource.CreateCommand(Sql);
-            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.ReportId)] });
-            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.MachineId)] });
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. unique.Select(r => r.Report.CollectedAt)] });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. unique.Select(r => r.Json)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _time.GetUtcNow() });
-            var fresh = new HashSet<Guid>();
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            await StoreAsync(batch, unique, cancellationToken);
+        }
+        catch (Exception ex) when (IsReportsFault(ex))
+        {
+            if (unique.Count == 1)
             {
-                while (await reader.ReadAsync(cancellationToken))
+                LogReportRefused(_logger, ex, unique[0].ReportId, unique[0].MachineId);
+                foreach (var report in batch)
                 {
-                    fresh.Add(reader.GetGuid(0));
-                }
-            }
-
-            var first = new HashSet<Guid>();
-            foreach (var report in batch)
-            {
-                // Only the first request carrying a fresh id stored it; any other is a duplicate.
-                var stored = fresh.Contains(report.ReportId) && first.Add(report.ReportId);
-                if (stored)
-                {
-                    _recent.Add(report.MachineId, report.Report, report.Json.Length);
+                    report.Reject(ex);
                 }
 
-                report.Complete(duplicate: !stored);
+                return;
             }
 
-            if (fresh.Count > 0)
+            LogIsolating(_logger, ex, unique.Count);
+            foreach (var group in batch.GroupBy(r => r.ReportId))
             {
-                _signal.Notify();
+                await WriteAsync([.. group], cancellationToken);
             }
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or OperationCanceledException)
+    }
+
+    /// <summary>
+    /// A value the database or Npgsql refused (PostgreSQL's data exceptions, class 22, or a parameter Npgsql cannot
+    /// send), as opposed to the database being down, busy or missing a partition. Only these refuse a report:
+    /// anything else is answered 503 and retried by the agent, so an outage never turns into dropped reports.
+    /// </summary>
+    private static bool IsReportsFault(Exception ex) =>
+        ex is PostgresException { SqlState: ['2', '2', ..] }
+            or ArgumentException or FormatException or InvalidCastException or OverflowException or System.Text.EncoderFallbackException;
+
+    private async Task StoreAsync(List<PendingReport> batch, List<PendingReport> unique, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(Sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.ReportId)] });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. unique.Select(r => r.MachineId)] });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. unique.Select(r => r.Report.CollectedAt)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. unique.Select(r => r.Json)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _time.GetUtcNow() });
+        var fresh = new HashSet<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            LogWriteFailed(_logger, ex, batch.Count);
-            foreach (var report in batch)
+            while (await reader.ReadAsync(cancellationToken))
             {
-                report.Fail(ex);
+                fresh.Add(reader.GetGuid(0));
             }
+        }
+
+        var first = new HashSet<Guid>();
+        foreach (var report in batch)
+        {
+            // Only the first request carrying a fresh id stored it; any other is a duplicate.
+            var stored = fresh.Contains(report.ReportId) && first.Add(report.ReportId);
+            if (stored)
+            {
+                _recent.Add(report.MachineId, report.Report, report.Json.Length);
+            }
+
+            report.Complete(duplicate: !stored);
+        }
+
+        if (fresh.Count > 0)
+        {
+            _signal.Notify();
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storing a group of {Count} reports failed; their requests are answered 503 and agents retry")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing a group of {Count} reports failed on a value; storing them one by one so only the bad report is refused")]
+    private static partial void LogIsolating(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Report {ReportId} of machine {MachineId} could not be stored and was refused (400); this is a validation gap to fix")]
+    private static partial void LogReportRefused(ILogger logger, Exception exception, Guid reportId, Guid machineId);
 }
+
+/// <summary>The database refused one report for its content; the request is answered 400 and nothing of it is stored.</summary>
+public sealed class ReportRefusedException(Exception inner)
+    : Exception("The report holds a value the database refused; it was not stored.", inner);
 
 public sealed class QueueFullException() : Exception("The ingestion queue is full.");
 

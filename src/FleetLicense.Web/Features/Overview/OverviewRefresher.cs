@@ -1,4 +1,5 @@
 using FleetLicense.Web.Features.Live;
+using FleetLicense.Web.Features.Platform;
 
 namespace FleetLicense.Web.Features.Overview;
 
@@ -6,9 +7,11 @@ namespace FleetLicense.Web.Features.Overview;
 /// Keeps each node's overview current in the background (every <see cref="OverviewService.MaxAge"/>, sooner after
 /// fleet changes), so opening the Overview reads a kept result instead of waiting for a fleet-wide scan.
 /// </summary>
-public sealed partial class OverviewRefresher(OverviewService overview, FleetChanges changes, TimeProvider time, ILogger<OverviewRefresher> logger) : BackgroundService
+public sealed partial class OverviewRefresher(OverviewService overview, FleetChanges changes, BackgroundLoops loops, TimeProvider time, ILogger<OverviewRefresher> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => loops.KeepRunningAsync("overview-refresher", RunAsync, stoppingToken);
+
+    private async Task RunAsync(LoopStatus status, CancellationToken stoppingToken)
     {
         var changed = 0;
         void OnChanged(IReadOnlyCollection<Guid> _) => Interlocked.Exchange(ref changed, 1);
@@ -25,6 +28,7 @@ public sealed partial class OverviewRefresher(OverviewService overview, FleetCha
                 }
                 catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
                 {
+                    status.Failed(ex);
                     LogRefreshFailed(logger, ex);
                 }
 

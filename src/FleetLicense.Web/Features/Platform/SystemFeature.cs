@@ -14,7 +14,13 @@ public static class SystemFeature
         builder.Services.AddSingleton<NodeIdentity>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddSingleton<SystemStatusService>();
-        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"]);
+        builder.Services.AddSingleton<BackgroundLoops>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
+            .AddCheck<BackgroundLoopsHealthCheck>("background-loops", tags: ["ready"]);
+        // Loops keep themselves running (BackgroundLoops); an exception that still escapes a hosted service must
+        // not end the process and every agent's connection with it.
+        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
         builder.Services.AddSingleton<IScheduledJobSetup, HeartbeatScheduleSetup>();
         return builder;
     }
