@@ -127,7 +127,7 @@ public class FullKeyScannerTests
         var digest = new string('b', 64);
         var json = Encoding.UTF8.GetBytes($$"""{"keyFingerprint":"{{digest}}","other":"{{digest}}"}""");
 
-        Assert.Equal(new InputProblem("other", InputText.FullKeyMessage), InputText.FindInJson(json, "keyFingerprint"));
+        Assert.Equal(new InputProblem("other", InputText.FullKeyMessage), InputText.FindInJson(json, ["keyFingerprint"]));
     }
 
     [Fact]

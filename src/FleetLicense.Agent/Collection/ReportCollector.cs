@@ -144,10 +144,10 @@ internal static class ReportSafety
 {
     public static void EnsureNoFullKey(LicenseReportV1 report)
     {
-        string json = System.Text.Json.JsonSerializer.Serialize(report, FleetLicenseJsonContext.Default.LicenseReportV1);
-        if (FullKeyScanner.ContainsFullKey(json))
+        byte[] json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(report, FleetLicenseJsonContext.Default.LicenseReportV1);
+        if (InputText.FindInJson(json, ContractInfo.FingerprintMembers) is { } problem)
         {
-            throw new InvalidOperationException("refusing to use a report that contains a full product key (this is a bug; please report it)");
+            throw new InvalidOperationException($"refusing to use a report whose {problem.Path} cannot be sent: {problem.Message} (this is a bug; please report it)");
         }
     }
 }

@@ -57,9 +57,10 @@ internal sealed partial class Outbox
     {
         ArgumentNullException.ThrowIfNull(report);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(report, FleetLicenseJsonContext.Default.LicenseReportV1);
-        if (FullKeyScanner.ContainsFullKey(System.Text.Encoding.UTF8.GetString(json)))
+        // The server's own check, over every decoded string: nothing it would refuse is ever queued.
+        if (InputText.FindInJson(json, ContractInfo.FingerprintMembers) is { } problem)
         {
-            throw new InvalidOperationException("refusing to store a report that contains a full product key");
+            throw new InvalidOperationException($"refusing to store a report whose {problem.Path} cannot be sent: {problem.Message}");
         }
 
         lock (_lock)

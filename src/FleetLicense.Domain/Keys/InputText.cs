@@ -48,7 +48,7 @@ public static class InputText
     /// scan is skipped for their values, because a digest can contain a key-shaped run by chance. Malformed JSON
     /// is not reported here; the parser that follows says what is wrong with it.
     /// </summary>
-    public static InputProblem? FindInJson(ReadOnlySpan<byte> utf8Json, params ReadOnlySpan<string> digestMembers)
+    public static InputProblem? FindInJson(ReadOnlySpan<byte> utf8Json, IReadOnlyList<string>? digestMembers = null)
     {
         var path = new List<Segment>();
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 256 });
@@ -110,9 +110,9 @@ public static class InputText
         return null;
     }
 
-    private static bool IsDigest(ref Utf8JsonReader reader, scoped ReadOnlySpan<string> digestMembers)
+    private static bool IsDigest(ref Utf8JsonReader reader, IReadOnlyList<string>? digestMembers)
     {
-        foreach (var member in digestMembers)
+        foreach (var member in digestMembers ?? [])
         {
             if (reader.ValueTextEquals(member))
             {

@@ -26,16 +26,13 @@ public static class ReportValidator
     private static readonly SearchValues<char> ControlCharacters = SearchValues.Create([.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c)]);
     private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
 
-    /// <summary>Members that hold key fingerprints (hex digests): checked by their format, not by the key scan.</summary>
-    public static readonly string[] DigestMembers = ["keyFingerprint", "fingerprint"];
-
     /// <summary>
     /// The first string or member name anywhere in the body (members the contract does not know included) that
     /// cannot be accepted, as a validation error keyed by its path; false when there is none.
     /// </summary>
     public static bool HasUnacceptableText(ReadOnlySpan<byte> body, Dictionary<string, string[]> errors)
     {
-        if (InputText.FindInJson(body, DigestMembers) is not { } problem)
+        if (InputText.FindInJson(body, ContractInfo.FingerprintMembers) is not { } problem)
         {
             return false;
         }
