@@ -96,6 +96,8 @@ public class FullKeyScannerTests
         Assert.Equal(InputText.SurrogateMessage, InputText.Problem("bad " + '\uD800' + " surrogate"));
         Assert.Equal(InputText.SurrogateMessage, InputText.Problem("bad " + '\uDC00'));
         Assert.Equal(InputText.FullKeyMessage, InputText.Problem("VK7JGNPHTMC97JM9MPGT3V66T"));
+        Assert.Equal(InputText.ControlMessage, InputText.Problem("bell \u0007 and next line \u0085"));
+        Assert.Null(InputText.Problem("tab\tand\r\nline breaks"));
         Assert.Null(InputText.Problem("emoji \uD83D\uDE00 is fine"));
         Assert.Null(InputText.Problem("Zürich \u202Eright-to-left\u202C e\u0301"));
     }

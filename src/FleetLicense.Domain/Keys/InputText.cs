@@ -9,20 +9,26 @@ public sealed record InputProblem(string Path, string Message);
 
 /// <summary>
 /// The one check every piece of text from outside goes through before anything is stored: it must be text
-/// PostgreSQL can store (no NUL, no unpaired surrogate, valid UTF-8) and it must not hold a full product key
-/// (<see cref="FullKeyScanner"/>). Checks decoded values, never raw text, so JSON escapes hide nothing.
+/// PostgreSQL can store (no NUL, no unpaired surrogate, valid UTF-8), hold no control characters but tabs and line
+/// breaks, and not hold a full product key (<see cref="FullKeyScanner"/>). Checks decoded values, never raw text,
+/// so JSON escapes hide nothing.
 /// </summary>
 public static class InputText
 {
     public const string NulMessage = "Contains a NUL character, which cannot be stored.";
     public const string SurrogateMessage = "Contains an unpaired UTF-16 surrogate, which is not text.";
+    public const string ControlMessage = "Contains control characters (only tabs and line breaks are allowed).";
     public const string FullKeyMessage = "Looks like a full product key, which is never accepted; send only the last five characters and the fingerprint.";
     public const string InvalidTextMessage = "Is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).";
     private const int StackLimit = 512;
 
+    // C0 and C1 control characters but tab, line feed and carriage return: never part of text a person or Windows wrote.
+    private static readonly SearchValues<char> Controls = SearchValues.Create([.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c).Except("\t\r\n")]);
+
     /// <summary>Why <paramref name="text"/> cannot be accepted, or null when it can.</summary>
     public static string? Problem(ReadOnlySpan<char> text) =>
         text.Contains('\0') ? NulMessage
+        : text.ContainsAny(Controls) ? ControlMessage
         : HasUnpairedSurrogate(text) ? SurrogateMessage
         : FullKeyScanner.ContainsFullKey(text) ? FullKeyMessage
         : null;
@@ -135,7 +141,7 @@ public static class InputText
     private static string? Check(ref Utf8JsonReader reader, bool scanForKeys)
     {
         var raw = reader.ValueSpan;
-        // Unescaped ASCII cannot hold a NUL or a surrogate (JSON requires control characters to be escaped).
+        // Unescaped ASCII cannot hold a control character or a surrogate (JSON requires them to be escaped).
         if (!reader.ValueIsEscaped && Ascii.IsValid(raw))
         {
             return scanForKeys && raw.Length >= 25 && AsciiHoldsKey(raw) ? FullKeyMessage : null;
@@ -144,6 +150,7 @@ public static class InputText
         var decoded = Decode(ref reader);
         return decoded is null ? InvalidTextMessage
             : decoded.Contains('\0', StringComparison.Ordinal) ? NulMessage
+            : decoded.AsSpan().ContainsAny(Controls) ? ControlMessage
             : HasUnpairedSurrogate(decoded) ? SurrogateMessage
             : scanForKeys && FullKeyScanner.ContainsFullKey(decoded) ? FullKeyMessage
             : null;

@@ -39,7 +39,7 @@ internal static class OpenApiExamples
             OsName = "Microsoft Windows 11 Pro",
             EditionId = "Professional",
             OsBuild = "22631",
-            FirmwareKey = new FirmwareKeyV1 { Edition = "Professional", Description = "[4.0] Professional OEM:DM", PartialKey = "8HVX7", Fingerprint = "9f2c4e1a7b3d5f60" },
+            FirmwareKey = new FirmwareKeyV1 { Edition = "Professional", Description = "[4.0] Professional OEM:DM", PartialKey = "8HVX7", Fingerprint = "9f2c4e1a7b3d5f6080a1c3e5f7092b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e" },
         },
         Products =
         [
@@ -54,7 +54,7 @@ internal static class OpenApiExamples
                 Channel = LicenseChannel.KMS,
                 ChannelRaw = "Volume:GVLK",
                 PartialKey = "T83GX",
-                KeyFingerprint = "4b1e07c9d2a86f35",
+                KeyFingerprint = "4b1e07c9d2a86f35e1c0b9a8d7f6e5c4b3a29180f7e6d5c4b3a2918070f6e5d4",
                 LicenseStatusCode = 1,
                 LicenseStatus = LicenseStatus.Licensed,
                 GraceMinutes = 259_100,
