@@ -18,6 +18,7 @@ public sealed class SystemPageTests(PostgresFixture postgres) : BunitContext
         Services.AddDbContextFactory<FleetLicenseDbContext>(Configure);
         Services.AddSingleton(Options.Create(new SystemOptions { NodeId = "this-node", HeartbeatSeconds = 15, OfflineAfterMissedBeats = 4 }));
         Services.AddSingleton<NodeIdentity>();
+        Services.AddSingleton<BackgroundLoops>();
         Services.AddSingleton<SystemStatusService>();
         this.AddTestServices();
         var options = new DbContextOptionsBuilder<FleetLicenseDbContext>();

@@ -91,6 +91,39 @@ public sealed class HostileReportTests(PostgresFixture postgres)
         Assert.Equal(report.Machine.Hostname, JsonDocument.Parse(body).RootElement.GetProperty("machine").GetProperty("hostname").GetString());
     }
 
+    [Fact]
+    public async Task Projector_WhenAStoredReportCannotBeProjected_SetsItAsideAndGoesOn()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "hostile_projector");
+        var machine = await app.EnrollAsync("PC-1");
+        // Stored by an older server, or corrupted at rest: valid JSON the projector cannot read as a report.
+        var poison = Guid.NewGuid();
+        await app.ScalarAsync<object>("""
+            WITH r AS (INSERT INTO report_receipts (report_id, machine_id, received_at) VALUES ($1, $2, now())),
+                 b AS (INSERT INTO raw_reports (report_id, machine_id, received_at, collected_at, body) VALUES ($1, $2, now(), now(), '{"schemaVersion":1}'))
+            INSERT INTO projection_queue (report_id, machine_id, received_at) VALUES ($1, $2, now())
+            """, poison, machine.MachineId);
+        var good = TestReports.Windows(T0);
+
+        await app.SendAsync(machine.DeviceToken, good);
+        await app.WaitProjectedAsync(machine.MachineId, good.ReportId);
+        await Eventually.UntilAsync(async () => await app.ScalarAsync<long>("SELECT count(*) FROM projection_failures WHERE report_id = $1", poison) == 1,
+            what: "the bad report to be set aside");
+
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM projection_queue"));
+        Assert.Contains("JsonException", await app.ScalarAsync<string>("SELECT error FROM projection_failures WHERE report_id = $1", poison), StringComparison.Ordinal);
+        var status = await app.Client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/system", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(1, status.GetProperty("ingestion").GetProperty("setAside").GetInt64());
+        var projector = status.GetProperty("loops").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "report-projector");
+        Assert.True(projector.GetProperty("running").GetBoolean());
+        Assert.Contains("JsonException", projector.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        var firstFailure = await app.ScalarAsync<DateTime>("SELECT failed_at FROM projection_failures WHERE report_id = $1", poison);
+        using var requeue = await app.Admin.PostAsync(new Uri("/api/v1/admin/reports/set-aside/requeue", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        Assert.Equal(1, (await requeue.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("requeued").GetInt32());
+        await Eventually.UntilAsync(async () => await app.ScalarAsync<DateTime>("SELECT failed_at FROM projection_failures WHERE report_id = $1", poison) > firstFailure,
+            what: "the still-bad report to be tried again and set aside again");
+    }
+
     private static string Serialize(LicenseReportV1 report) => JsonSerializer.Serialize(report, FleetLicenseJsonContext.Default.LicenseReportV1);
 
     /// <summary>The report as JSON with one member (<c>products[0].note</c>) set to raw JSON text, escapes kept as written.</summary>

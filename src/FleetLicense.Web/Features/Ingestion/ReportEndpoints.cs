@@ -25,8 +25,16 @@ public static class ReportEndpoints
             .Accepts<ReportBatchV1>("application/json")
             .Produces<ReportBatchAckV1>()
             .ProducesReportErrors();
+
+        app.MapAdminGroup("/reports", "Reports").MapPost("/set-aside/requeue", async (ReportProjector projector, CancellationToken ct) =>
+                TypedResults.Ok(new RequeuedReports(await projector.RequeueSetAsideAsync(ct))))
+            .WithName("RequeueSetAsideReports")
+            .WithSummary("Apply again every stored report the projector set aside because it failed on its own (see projection_failures and the System page).");
         return app;
     }
+
+    /// <summary>How many set-aside reports were queued again.</summary>
+    public sealed record RequeuedReports(int Requeued);
 
     // Both endpoints fail the same ways: invalid body, token, size, content type, rate limit, backpressure.
     private static RouteHandlerBuilder ProducesReportErrors(this RouteHandlerBuilder endpoint) => endpoint

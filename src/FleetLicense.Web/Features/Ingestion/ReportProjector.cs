@@ -99,6 +99,18 @@ public sealed partial class ReportProjector(
         LogSetAside(logger, error, work.ReportId, work.MachineId);
     }
 
+    /// <summary>Queues every set-aside report again (after the cause was fixed); returns how many.</summary>
+    public async Task<int> RequeueSetAsideAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH moved AS (DELETE FROM projection_failures RETURNING report_id, machine_id, received_at)
+            INSERT INTO projection_queue (report_id, machine_id, received_at) SELECT report_id, machine_id, received_at FROM moved
+            """);
+        var count = await command.ExecuteNonQueryAsync(cancellationToken);
+        signal.Notify();
+        return count;
+    }
+
     /// <summary>A queue row taken by this projector.</summary>
     private sealed record QueuedReport(long Seq, Guid ReportId, Guid MachineId, DateTimeOffset ReceivedAt);
 

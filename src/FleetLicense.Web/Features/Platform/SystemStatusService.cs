@@ -9,10 +9,17 @@ public sealed record SystemStatus(
     string NodeId,
     DatabaseStatus Database,
     IReadOnlyList<ClusterNodeStatus> Nodes,
-    IngestionStatus Ingestion);
+    IngestionStatus Ingestion,
+    IReadOnlyList<LoopView> Loops);
 
-/// <summary>How ingestion keeps up: reports waiting for a writer on this node, reports stored but not yet projected, projection lag.</summary>
-public sealed record IngestionStatus(int WriterBacklog, long ProjectionBacklog, long ProjectedByThisNode, double? LagP50Ms, double? LagP99Ms);
+/// <summary>
+/// How ingestion keeps up: reports waiting for a writer on this node, reports stored but not yet projected, projection
+/// lag, and reports the projector set aside because they failed on their own (<c>projection_failures</c>).
+/// </summary>
+public sealed record IngestionStatus(int WriterBacklog, long ProjectionBacklog, long ProjectedByThisNode, double? LagP50Ms, double? LagP99Ms, long SetAside);
+
+/// <summary>One background loop of this node: running or down, and its last error (even if it recovered).</summary>
+public sealed record LoopView(string Name, bool Running, DateTimeOffset? DownSince, string? LastError, DateTimeOffset? LastErrorAt);
 
 public sealed record DatabaseStatus(bool Reachable, string? ServerVersion, string? Database, int AppliedMigrations, int PendingMigrations, string? Error);
 
@@ -24,6 +31,7 @@ public sealed class SystemStatusService(
     NodeIdentity node,
     TimeProvider time,
     IOptions<SystemOptions> options,
+    BackgroundLoops loopRegistry,
     IServiceProvider services)
 {
     public async Task<SystemStatus> GetAsync(CancellationToken cancellationToken)
@@ -32,6 +40,7 @@ public sealed class SystemStatusService(
         DatabaseStatus database;
         IReadOnlyList<ClusterNodeStatus> nodes = [];
         long projectionBacklog = 0;
+        long setAside = 0;
         try
         {
             var connection = db.Database.GetDbConnection();
@@ -46,6 +55,7 @@ public sealed class SystemStatusService(
                 .Select(n => new ClusterNodeStatus(n.Id, n.HostName, n.Version, n.StartedAt, n.LastBeatAt, n.LastBeatAt >= offlineBefore, n.Id == node.Id))
                 .ToListAsync(cancellationToken);
             projectionBacklog = await db.ProjectionQueue.LongCountAsync(cancellationToken);
+            setAside = await db.ProjectionFailures.LongCountAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
@@ -56,7 +66,8 @@ public sealed class SystemStatusService(
         var writer = services.GetService<Ingestion.ReportWriter>();
         var metrics = services.GetService<Ingestion.ProjectionMetrics>();
         var ingestion = new IngestionStatus(writer?.Backlog ?? 0, projectionBacklog, metrics?.Projected ?? 0,
-            metrics?.RecentLagPercentile(50), metrics?.RecentLagPercentile(99));
-        return new SystemStatus(NodeIdentity.Version, node.Id, database, nodes, ingestion);
+            metrics?.RecentLagPercentile(50), metrics?.RecentLagPercentile(99), setAside);
+        var loops = loopRegistry.All.Select(l => new LoopView(l.Name, !l.IsDown, l.DownSince, l.LastError, l.LastErrorAt)).ToList();
+        return new SystemStatus(NodeIdentity.Version, node.Id, database, nodes, ingestion, loops);
     }
 }
