@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Keys;
+using Microsoft.Net.Http.Headers;
 using Scalar.AspNetCore;
 
 namespace FleetLicense.Web.Infrastructure;
@@ -39,6 +41,7 @@ public static class ApiConventions
         {
             api.UseExceptionHandler();
             api.UseStatusCodePages();
+            api.Use(RefuseCharsetsOtherThanUtf8);
         });
         app.UseWhen(ctx => !IsMachineFacing(ctx), pages =>
         {
@@ -57,6 +60,23 @@ public static class ApiConventions
         app.MapOpenApi();
         app.MapScalarApiReference(o => o.WithTitle("FleetLicense API"));
         return app;
+    }
+
+    /// <summary>
+    /// JSON between systems is UTF-8 (RFC 8259 §8.1). The framework's body binding would try any named charset and
+    /// throw on one it does not know, which the client would see as a 500; this answers 415 up front instead.
+    /// </summary>
+    private static Task RefuseCharsetsOtherThanUtf8(HttpContext context, RequestDelegate next)
+    {
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || type.Charset is not { Length: > 0 } charset
+            || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("\"utf-8\"", StringComparison.OrdinalIgnoreCase))
+        {
+            return next(context);
+        }
+
+        return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "The body must be UTF-8.",
+            detail: $"Send JSON encoded as UTF-8 ('Content-Type: application/json'); got charset '{InputText.Printable(FullKeyScanner.Redact(charset.ToString()[..Math.Min(40, charset.Length)]))}'.").ExecuteAsync(context);
     }
 
     private static bool IsMachineFacing(HttpContext context) =>

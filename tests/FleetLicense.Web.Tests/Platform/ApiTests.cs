@@ -24,6 +24,26 @@ public sealed class ApiTests(PostgresFixture postgres)
         Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
     }
 
+    [Theory]
+    [InlineData("application/json; charset=nonsense", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=utf-16", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=UTF-8", HttpStatusCode.Created)]
+    public async Task AdminApiBody_WhenItsCharsetIsNotUtf8_Is415NotA500(string contentType, HttpStatusCode expected)
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "charset_" + (int)expected + contentType.Length);
+        using var content = new StringContent("""{"name":"Berlin laptops"}""");
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await app.Admin.PostAsync(new Uri("/api/v1/admin/enrollment-secrets", UriKind.Relative), content, TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected != HttpStatusCode.Created)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
     [Fact]
     public async Task OpenApiDocument_WhenRequested_DescribesTheSystemEndpoint()
     {
