@@ -16,6 +16,8 @@ public static class ApiConventions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetLicenseJsonContext.Default);
         });
+        // Registered ahead of the framework's writer, which AddProblemDetails adds only when none is there.
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         services.AddOpenApi(o =>
@@ -79,7 +81,7 @@ public static class ApiConventions
             detail: $"Send JSON encoded as UTF-8 ('Content-Type: application/json'); got charset '{InputText.Printable(FullKeyScanner.Redact(charset.ToString()[..Math.Min(40, charset.Length)]))}'.").ExecuteAsync(context);
     }
 
-    private static bool IsMachineFacing(HttpContext context) =>
+    internal static bool IsMachineFacing(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/api")
         || context.Request.Path.StartsWithSegments("/health")
         || context.Request.Path.StartsWithSegments("/openapi");

@@ -24,6 +24,21 @@ public sealed class ApiTests(PostgresFixture postgres)
         Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
     }
 
+    [Fact]
+    public async Task ApiError_WhenTheClientAcceptsOnlyXml_IsStillProblemDetails()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(ApiError_WhenTheClientAcceptsOnlyXml_IsStillProblemDetails)));
+        using var client = app.CreateClient();
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/xml");
+
+        using var response = await client.GetAsync(new Uri("/api/v1/no-such-thing", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(404, problem.RootElement.GetProperty("status").GetInt32());
+    }
+
     [Theory]
     [InlineData("application/json; charset=nonsense", HttpStatusCode.UnsupportedMediaType)]
     [InlineData("application/json; charset=utf-16", HttpStatusCode.UnsupportedMediaType)]
