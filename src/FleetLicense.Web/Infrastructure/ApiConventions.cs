@@ -12,8 +12,15 @@ public static class ApiConventions
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // Every timestamp read as UTC and every string checked as it is read (ApiInput.cs).
+            o.SerializerOptions.Converters.Add(new UtcDateTimeOffsetConverter());
+            o.SerializerOptions.Converters.Add(new CheckedStringConverter());
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetLicenseJsonContext.Default);
         });
+        // Throwing lets ApiInputExceptionHandler name the field a body or parameter failed on; otherwise the
+        // framework answers a bare 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<ApiInputExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         services.AddOpenApi(o =>
