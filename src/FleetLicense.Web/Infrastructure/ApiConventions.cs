@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using FleetLicense.Contracts;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace FleetLicense.Web.Infrastructure;
@@ -33,8 +35,29 @@ public static class ApiConventions
                 return Task.CompletedTask;
             });
             o.AddOperationTransformer(OpenApiExamples.AddAsync);
+            o.AddSchemaTransformer(DescribeCheckedTypes);
         });
         return services;
+    }
+
+    /// <summary>
+    /// The schema generator cannot see through custom converters, so it describes strings and timestamps read by
+    /// <see cref="CheckedStringConverter"/> and <see cref="UtcDateTimeOffsetConverter"/> as "anything": say what they are.
+    /// </summary>
+    private static Task DescribeCheckedTypes(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
+        if (type == typeof(string) || type == typeof(DateTimeOffset))
+        {
+            var nullable = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) is not null || context.JsonPropertyInfo is { IsSetNullable: true };
+            schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
+            if (type == typeof(DateTimeOffset))
+            {
+                schema.Format = "date-time";
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -225,6 +225,20 @@ public sealed class AdminInputTests(PostgresFixture postgres)
         Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM policies"));
     }
 
+    [Fact]
+    public async Task OpenApiDocument_WithTheCheckingConverters_StillDescribesStringsAndTimestamps()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "admin_openapi_types");
+
+        using var document = JsonDocument.Parse(await app.Client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), Ct));
+
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        Assert.True(schemas.TryGetProperty("CreateEnrollmentSecretRequest", out var schema), string.Join(", ", schemas.EnumerateObject().Select(s => s.Name)));
+        var request = schema.GetProperty("properties");
+        Assert.True(request.GetProperty("name").TryGetProperty("type", out var type) && type.ToString().Contains("string", StringComparison.Ordinal), schema.ToString());
+        Assert.True(request.GetProperty("expiresAt").TryGetProperty("format", out var format) && format.GetString() == "date-time", schema.ToString());
+    }
+
     private static async Task AssertProblemAsync(HttpResponseMessage response, string field, string? what = null)
     {
         var text = await response.Content.ReadAsStringAsync(Ct);
