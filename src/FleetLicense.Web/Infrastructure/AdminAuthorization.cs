@@ -46,11 +46,25 @@ public sealed class AdminTokenFilter(IOptionsMonitor<SecurityOptions> options) :
 
         var hash = Secrets.Hash(token);
         // Start-up validation refuses malformed hashes; a value changed at run time that is not one matches nothing.
-        var allowed = (options.CurrentValue.AdminTokenHashes ?? []).Any(h =>
+        var allowed = ConfiguredHashes().Any(h =>
             SecurityOptions.IsSha256Hex(h) && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(h), hash));
         return allowed
             ? await next(context)
             : TypedResults.Problem(statusCode: 401, title: "The admin token is not valid.");
+    }
+
+    private List<string> ConfiguredHashes()
+    {
+        try
+        {
+            return options.CurrentValue.AdminTokenHashes ?? [];
+        }
+        catch (OptionsValidationException)
+        {
+            // The settings were reloaded with a malformed hash: no token is accepted until they are fixed, and
+            // each request gets a 401 rather than a 500.
+            return [];
+        }
     }
 
     public static string? BearerToken(HttpRequest request)
