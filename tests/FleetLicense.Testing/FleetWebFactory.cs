@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetLicense.Testing;
@@ -14,10 +15,14 @@ public sealed class FleetWebFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly string _environment;
+    private readonly Action<IServiceCollection>? _services;
 
-    public FleetWebFactory(string? connectionString, string nodeId = "test-node", string environment = "Testing", IDictionary<string, string?>? settings = null)
+    // services: replaces services after the app registered its own (a fault to inject, say).
+    public FleetWebFactory(string? connectionString, string nodeId = "test-node", string environment = "Testing", IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         _environment = environment;
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["System:NodeId"] = nodeId,
@@ -54,6 +59,11 @@ public sealed class FleetWebFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 }

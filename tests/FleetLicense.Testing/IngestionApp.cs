@@ -38,7 +38,8 @@ public sealed class IngestionApp : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing", bool kestrel = false)
+    public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing", bool kestrel = false,
+        Action<IServiceCollection>? services = null)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
         var all = new Dictionary<string, string?>
@@ -50,7 +51,7 @@ public sealed class IngestionApp : IAsyncDisposable
             all[key] = value;
         }
 
-        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, environment: environment, settings: all), connectionString, kestrel);
+        return new IngestionApp(new FleetWebFactory(connectionString, nodeId: name, environment: environment, settings: all, services: services), connectionString, kestrel);
     }
 
     public T Service<T>() where T : notnull => Factory.Services.GetRequiredService<T>();

@@ -50,5 +50,5 @@ public sealed class SessionActor(IJSRuntime js)
     public static string? Validate(string? name) =>
         string.IsNullOrWhiteSpace(name) ? "Say who you are: the name goes into the audit trail."
         : name.Trim().Length > MaxLength ? $"At most {MaxLength} characters."
-        : null;
+        : FleetLicense.Domain.Keys.InputText.Problem(name);
 }

@@ -2,6 +2,8 @@ using System.Text.Json.Serialization;
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
 using Microsoft.Net.Http.Headers;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace FleetLicense.Web.Infrastructure;
@@ -14,10 +16,17 @@ public static class ApiConventions
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // Every timestamp read as UTC and every string checked as it is read (ApiInput.cs).
+            o.SerializerOptions.Converters.Add(new UtcDateTimeOffsetConverter());
+            o.SerializerOptions.Converters.Add(new CheckedStringConverter());
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, FleetLicenseJsonContext.Default);
         });
         // Registered ahead of the framework's writer, which AddProblemDetails adds only when none is there.
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
+        // Throwing lets ApiInputExceptionHandler name the field a body or parameter failed on; otherwise the
+        // framework answers a bare 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<ApiInputExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         services.AddOpenApi(o =>
@@ -30,8 +39,29 @@ public static class ApiConventions
                 return Task.CompletedTask;
             });
             o.AddOperationTransformer(OpenApiExamples.AddAsync);
+            o.AddSchemaTransformer(DescribeCheckedTypes);
         });
         return services;
+    }
+
+    /// <summary>
+    /// The schema generator cannot see through custom converters, so it describes strings and timestamps read by
+    /// <see cref="CheckedStringConverter"/> and <see cref="UtcDateTimeOffsetConverter"/> as "anything": say what they are.
+    /// </summary>
+    private static Task DescribeCheckedTypes(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
+        if (type == typeof(string) || type == typeof(DateTimeOffset))
+        {
+            var nullable = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) is not null || context.JsonPropertyInfo is { IsSetNullable: true };
+            schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
+            if (type == typeof(DateTimeOffset))
+            {
+                schema.Format = "date-time";
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -49,6 +49,7 @@ internal sealed class AdminPages
         services.AddSingleton(Options.Create(new IngestionOptions()));
         services.AddSingleton<PolicyService>();
         services.AddSingleton<PolicyEditor>();
+        services.AddSingleton<PolicyReevaluation>();
         services.AddSingleton<FlagService>();
         services.AddSingleton<FlagBoard>();
         services.AddSingleton<MachineQueries>();

@@ -65,6 +65,23 @@ public sealed class EnrollmentPageTests(PostgresFixture postgres) : BunitContext
         Assert.Empty(await Services.GetRequiredService<EnrollmentService>().ListSecretsAsync(Xunit.TestContext.Current.CancellationToken));
     }
 
+    [Theory]
+    [InlineData("Head office\0")]
+    [InlineData("Head office VK7JG-NPHTM-C97JM-9MPGT-3V66T")]
+    public async Task CreateSecret_WithANulOrAFullKeyInTheName_ShowsWhyInsteadOfSaving(string name)
+    {
+        await AdminPages.AddAsync(this, postgres, "page_secret_name_" + name.Length);
+        var page = Render<EnrollmentPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-state]")), Wait);
+
+        page.Find("[data-testid=name]").Change(name);
+        page.Find("[data-testid=create]").Click();
+
+        var expected = name.Contains('\0', StringComparison.Ordinal) ? FleetLicense.Domain.Keys.InputText.NulMessage : FleetLicense.Domain.Keys.InputText.FullKeyMessage;
+        page.WaitForAssertion(() => Assert.Contains(expected, page.Find("[data-testid=create-form]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Empty(await Services.GetRequiredService<EnrollmentService>().ListSecretsAsync(Xunit.TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public async Task Revoke_WhenConfirmed_MarksTheSecretRevoked()
     {

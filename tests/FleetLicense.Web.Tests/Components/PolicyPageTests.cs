@@ -87,6 +87,21 @@ public sealed class PolicyPageTests(PostgresFixture postgres) : BunitContext
     }
 
     [Fact]
+    public async Task Save_WithAFullKeyInTheComment_ShowsWhyAndSavesNothing()
+    {
+        await AdminPages.AddAsync(this, postgres, nameof(Save_WithAFullKeyInTheComment_ShowsWhyAndSavesNothing));
+        var page = Render<PolicyPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=current-version]")), Wait);
+
+        page.Find("[data-testid=by]").Change("Alex Admin");
+        page.Find("[data-testid=comment]").Change("Reactivated with vk7jg npHTM c97jm 9MPGT 3V66T");
+        page.Find("[data-testid=save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains(FleetLicense.Domain.Keys.InputText.FullKeyMessage, page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Empty(await Services.GetRequiredService<PolicyService>().GetHistoryAsync(Xunit.TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task Save_WithoutAName_AsksWhoIsSaving()
     {
         await AdminPages.AddAsync(this, postgres, nameof(Save_WithoutAName_AsksWhoIsSaving));

@@ -17,6 +17,21 @@ public sealed class StartupTests(PostgresFixture postgres)
         Assert.Contains("HeartbeatSeconds", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("zz0f7b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a")]
+    [InlineData("not-a-hash")]
+    [InlineData(" ")]
+    public async Task Start_WhenAnAdminTokenHashIsNotSha256Hex_FailsNamingTheSetting(string hash)
+    {
+        await using var app = new FleetWebFactory(
+            await postgres.CreateDatabaseAsync("start_bad_admin_hash_" + hash.Length),
+            settings: new Dictionary<string, string?> { ["Security:AdminTokenHashes:0"] = hash });
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains("Security:AdminTokenHashes", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Start_WhenProductionHasNoConnectionString_FailsWithAdvice()
     {

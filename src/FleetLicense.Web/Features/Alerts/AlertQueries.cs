@@ -104,6 +104,11 @@ public sealed class AlertQueries(
                     return (null, "Email is not configured: set Alerts:Smtp:Host and Alerts:Smtp:From.");
                 }
 
+                if (recipient is not null && FleetLicense.Domain.Keys.InputText.Problem(recipient) is { } problem)
+                {
+                    return (null, "The recipient is refused: " + problem);
+                }
+
                 if (string.IsNullOrWhiteSpace(recipient) || !new System.ComponentModel.DataAnnotations.EmailAddressAttribute().IsValid(recipient.Trim()))
                 {
                     return (null, "Give the email address to send the test to.");

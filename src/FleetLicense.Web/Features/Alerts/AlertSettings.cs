@@ -155,7 +155,11 @@ public sealed record AlertSettings : IValidatableObject
 
             foreach (var recipient in recipients)
             {
-                if (string.IsNullOrWhiteSpace(recipient) || recipient.Length > 254 || !email.IsValid(recipient) || recipient.Any(char.IsWhiteSpace))
+                if (recipient is not null && FleetLicense.Domain.Keys.InputText.Problem(recipient) is { } problem)
+                {
+                    yield return new ValidationResult($"A recipient is refused: {problem}", [$"rules.{id}.recipients"]);
+                }
+                else if (string.IsNullOrWhiteSpace(recipient) || recipient.Length > 254 || !email.IsValid(recipient) || recipient.Any(char.IsWhiteSpace))
                 {
                     yield return new ValidationResult($"'{recipient}' is not an email address.", [$"rules.{id}.recipients"]);
                 }

@@ -43,6 +43,11 @@ public sealed class AlertSettingsService(IDbContextFactory<FleetLicenseDbContext
             return (null, errors);
         }
 
+        if (string.IsNullOrWhiteSpace(by) || by.Length > 200 || FleetLicense.Domain.Keys.InputText.Problem(by) is not null)
+        {
+            return (null, new Dictionary<string, string[]> { ["by"] = [FleetLicense.Domain.Keys.InputText.Problem(by ?? "") ?? "Required, at most 200 characters."] });
+        }
+
         var normalized = settings.WithDefaults() with
         {
             Rules = settings.WithDefaults().Rules.ToDictionary(r => r.Key, r => r.Value with

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -49,6 +50,12 @@ public static class EnrollmentEndpoints
         {
             using (body)
             {
+                // Every decoded string, unknown members and member names included, before anything is read from it.
+                if (InputText.FindInJson(body.Memory.Span) is { } problem)
+                {
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [problem.Path] = [problem.Message] }, title: "The enrolment request is not valid.");
+                }
+
                 request = JsonSerializer.Deserialize(body.Memory.Span, FleetLicenseJsonContext.Default.EnrollRequestV1);
             }
         }
@@ -58,11 +65,11 @@ public static class EnrollmentEndpoints
         }
 
         var errors = new Dictionary<string, string[]>();
-        Check(errors, "enrollmentSecret", request?.EnrollmentSecret, 200, required: true);
-        Check(errors, "hostname", request?.Hostname, 255, required: true);
-        Check(errors, "smbiosUuid", request?.SmbiosUuid, 64);
-        Check(errors, "serialNumber", request?.SerialNumber, 128);
-        Check(errors, "agentVersion", request?.AgentVersion, 50);
+        EnrollmentService.Check(errors, "enrollmentSecret", request?.EnrollmentSecret, 200, required: true);
+        EnrollmentService.Check(errors, "hostname", request?.Hostname, 255, required: true);
+        EnrollmentService.Check(errors, "smbiosUuid", request?.SmbiosUuid, 64);
+        EnrollmentService.Check(errors, "serialNumber", request?.SerialNumber, 128);
+        EnrollmentService.Check(errors, "agentVersion", request?.AgentVersion, 50);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The enrolment request is not valid.");
@@ -77,39 +84,12 @@ public static class EnrollmentEndpoints
 
     private static async Task<IResult> CreateSecretAsync(CreateEnrollmentSecretRequest request, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        Check(errors, "name", request.Name, 200, required: true);
-        if (request.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            errors["expiresAt"] = ["expiresAt must be in the future."];
-        }
-
-        if (request.MaxUses is < 1)
-        {
-            errors["maxUses"] = ["maxUses must be at least 1 (or null for no limit)."];
-        }
-
-        if (errors.Count > 0)
+        if (EnrollmentService.Validate(request, time.GetUtcNow()) is { } errors)
         {
             return TypedResults.ValidationProblem(errors, title: "The enrolment secret request is not valid.");
         }
 
         var created = await service.CreateSecretAsync(request, cancellationToken);
         return TypedResults.Created($"/api/v1/admin/enrollment-secrets/{created.Id}", created);
-    }
-
-    private static void Check(Dictionary<string, string[]> errors, string field, string? value, int max, bool required = false)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            if (required)
-            {
-                errors[field] = ["Required."];
-            }
-        }
-        else if (value.Length > max)
-        {
-            errors[field] = [$"At most {max} characters."];
-        }
     }
 }

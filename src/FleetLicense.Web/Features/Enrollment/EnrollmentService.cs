@@ -1,4 +1,5 @@
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Machines;
@@ -21,8 +22,33 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
     public const string SecretPrefix = "fle_";
     public const string DeviceTokenPrefix = "fld_";
 
+    /// <summary>Why a secret cannot be created as asked, by field (<c>name</c>, <c>expiresAt</c>, <c>maxUses</c>), or null when it can.</summary>
+    public static Dictionary<string, string[]>? Validate(CreateEnrollmentSecretRequest request, DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string[]>();
+        Check(errors, "name", request.Name, 200, required: true);
+        if (request.ExpiresAt is { } expires && expires <= now)
+        {
+            errors["expiresAt"] = ["expiresAt must be in the future."];
+        }
+
+        if (request.MaxUses is < 1)
+        {
+            errors["maxUses"] = ["maxUses must be at least 1 (or null for no limit)."];
+        }
+
+        return errors.Count > 0 ? errors : null;
+    }
+
+    /// <summary>Creates a secret; throws <see cref="InvalidInputException"/> naming the field when <see cref="Validate"/> refuses the request.</summary>
     public async Task<CreatedEnrollmentSecret> CreateSecretAsync(CreateEnrollmentSecretRequest request, CancellationToken cancellationToken)
     {
+        if (Validate(request, time.GetUtcNow()) is { } errors)
+        {
+            var (field, messages) = errors.First();
+            throw new InvalidInputException(field, messages[0]);
+        }
+
         var secret = Secrets.NewToken(SecretPrefix);
         var entity = new EnrollmentSecret
         {
@@ -31,13 +57,33 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
             SecretHash = Secrets.Hash(secret),
             Hint = secret[..10],
             CreatedAt = time.GetUtcNow(),
-            ExpiresAt = request.ExpiresAt,
+            ExpiresAt = request.ExpiresAt?.ToUniversalTime(),
             MaxUses = request.MaxUses,
         };
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.EnrollmentSecrets.Add(entity);
         await db.SaveChangesAsync(cancellationToken);
         return new CreatedEnrollmentSecret(entity.Id, entity.Name, secret, entity.CreatedAt, entity.ExpiresAt, entity.MaxUses);
+    }
+
+    /// <summary>A text field: required or not, at most <paramref name="max"/> characters, and storable (<see cref="InputText"/>).</summary>
+    internal static void Check(Dictionary<string, string[]> errors, string field, string? value, int max, bool required = false)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+            {
+                errors[field] = ["Required."];
+            }
+        }
+        else if (value.Length > max)
+        {
+            errors[field] = [$"At most {max} characters."];
+        }
+        else if (InputText.Problem(value) is { } problem)
+        {
+            errors[field] = [problem];
+        }
     }
 
     public async Task<IReadOnlyList<EnrollmentSecretView>> ListSecretsAsync(CancellationToken cancellationToken)

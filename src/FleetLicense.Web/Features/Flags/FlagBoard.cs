@@ -53,6 +53,10 @@ public sealed class FlagBoard(IDbContextFactory<FleetLicenseDbContext> dbFactory
         {
             errors["reason"] = "At most 2000 characters.";
         }
+        else if (reason is not null && FleetLicense.Domain.Keys.InputText.Problem(reason) is { } problem)
+        {
+            errors["reason"] = problem;
+        }
 
         if (until is { } u && (to != FlagStatus.Waived || u <= time.GetUtcNow()))
         {

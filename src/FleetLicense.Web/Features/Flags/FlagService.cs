@@ -1,4 +1,5 @@
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -83,6 +84,14 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
     /// </summary>
     public async Task<IReadOnlyDictionary<Guid, FlagActionOutcome>> TransitionAsync(IReadOnlyCollection<Guid> ids, FlagStatus to, string actor, string? reason, DateTimeOffset? until, CancellationToken cancellationToken)
     {
+        // Who and why are free text from people (page or API): storable, and never a full product key.
+        InputGuard.Require(("by", actor), ("reason", reason));
+        if (actor.Length > 200 || reason is { Length: > 2000 })
+        {
+            throw new InvalidInputException(actor.Length > 200 ? "by" : "reason", $"At most {(actor.Length > 200 ? 200 : 2000)} characters.");
+        }
+
+        until = until?.ToUniversalTime();
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

@@ -4,6 +4,7 @@ using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Infrastructure;
+using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace FleetLicense.Web.Features.Ingestion;
@@ -14,11 +15,13 @@ public static class IngestionFeature
     public static WebApplicationBuilder AddIngestionFeature(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName);
+        builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         builder.Services.AddSingleton<AdminTokenFilter>();
 
         builder.Services.AddSingleton<PolicyService>();
         builder.Services.AddSingleton<PolicyEditor>();
+        builder.Services.AddSingleton<PolicyReevaluation>();
         builder.Services.AddSingleton<DeviceAuthenticator>();
         builder.Services.AddSingleton<DeviceRateLimiter>();
         builder.Services.AddSingleton<EnrollmentService>();

@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using FleetLicense.Domain.Keys;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Infrastructure;
 
 namespace FleetLicense.Web.Features.Policy;
 
@@ -9,6 +11,9 @@ namespace FleetLicense.Web.Features.Policy;
 /// </summary>
 public sealed record FleetPolicy : IValidatableObject
 {
+    private const string AllowlistMember = $"{nameof(Detection)}.{nameof(DetectionPolicy.KmsAllowlist)}";
+    private const string EmulatorsMember = $"{nameof(Detection)}.{nameof(DetectionPolicy.PublicKmsEmulatorHosts)}";
+
     /// <summary>Per-machine rule settings: KMS allowlist, emulator list, consumer criteria, grace warning.</summary>
     public DetectionPolicy Detection { get; init; } = DetectionPolicy.Default;
 
@@ -31,22 +36,56 @@ public sealed record FleetPolicy : IValidatableObject
             yield break;
         }
 
+        // Lists and sections may be empty but never null: null would be stored, then break the rule engine and the page.
+        if (Detection.KmsAllowlist is null)
+        {
+            yield return new ValidationResult("The KMS allowlist is required (an empty list turns the rule off).", [AllowlistMember]);
+        }
+
+        if (Detection.PublicKmsEmulatorHosts is null)
+        {
+            yield return new ValidationResult("The public KMS emulator list is required (it may be empty).", [EmulatorsMember]);
+        }
+
+        if (Detection.ConsumerDevice is null)
+        {
+            yield return new ValidationResult("The consumer device criteria are required.", [$"{nameof(Detection)}.{nameof(DetectionPolicy.ConsumerDevice)}"]);
+        }
+
+        if (MakLimits is null)
+        {
+            yield return new ValidationResult("The MAK limits are required (an empty map sets none).", [nameof(MakLimits)]);
+        }
+
         if (Detection.GraceWarningDays is < 0 or > 365)
         {
             yield return new ValidationResult("Grace warning days must be between 0 and 365.", [$"{nameof(Detection)}.{nameof(DetectionPolicy.GraceWarningDays)}"]);
         }
 
-        foreach (var host in Detection.KmsAllowlist ?? [])
+        foreach (var (member, hosts) in new[] { (AllowlistMember, Detection.KmsAllowlist), (EmulatorsMember, Detection.PublicKmsEmulatorHosts) })
         {
-            if (string.IsNullOrWhiteSpace(host) || host.Length > 255 || host.Any(char.IsWhiteSpace))
+            foreach (var host in hosts ?? [])
             {
-                yield return new ValidationResult($"'{host}' is not a host name, address or *.suffix pattern.", [$"{nameof(Detection)}.{nameof(DetectionPolicy.KmsAllowlist)}"]);
+                if (host is not null && InputText.Problem(host) is { } problem)
+                {
+                    yield return new ValidationResult($"An entry is refused: {problem}", [member]);
+                }
+                else if (string.IsNullOrWhiteSpace(host) || host.Length > 255 || host.Any(char.IsWhiteSpace))
+                {
+                    yield return new ValidationResult($"'{host}' is not a host name, address or *.suffix pattern.", [member]);
+                }
             }
         }
 
         foreach (var (fingerprint, limit) in MakLimits ?? new Dictionary<string, int>())
         {
-            if (limit < 1)
+            // Keyed by key fingerprint (a hex digest, checked by its format); anything else must still be storable text.
+            if (!InputGuard.IsHexDigest(fingerprint) && (string.IsNullOrWhiteSpace(fingerprint) || fingerprint.Length > 128 || InputText.Problem(fingerprint) is not null))
+            {
+                yield return new ValidationResult(
+                    $"A MAK limit is keyed by the key's fingerprint: {InputText.Problem(fingerprint ?? "") ?? "64 hex characters."}", [nameof(MakLimits)]);
+            }
+            else if (limit < 1)
             {
                 yield return new ValidationResult($"The limit for MAK {fingerprint} must be at least 1.", [nameof(MakLimits)]);
             }

@@ -1,6 +1,5 @@
 using System.Net;
 using FleetLicense.Domain.Rules;
-using Quartz;
 
 namespace FleetLicense.Web.Features.Policy;
 
@@ -15,10 +14,10 @@ public sealed record PolicyChange(PolicySnapshot? Saved, IDictionary<string, str
 }
 
 /// <summary>
-/// Policy changes made from the dashboard: each save is a new version followed by a re-evaluation of every machine,
-/// like <c>PUT /api/v1/admin/policy</c>.
+/// Policy changes, from the dashboard and from <c>PUT /api/v1/admin/policy</c> alike: each save is a new version
+/// followed by a request to re-evaluate every machine. A save that succeeded stays a success when that request fails.
 /// </summary>
-public sealed partial class PolicyEditor(PolicyService policies, ISchedulerFactory schedulers, ILogger<PolicyEditor> logger)
+public sealed partial class PolicyEditor(PolicyService policies, PolicyReevaluation reevaluation, ILogger<PolicyEditor> logger)
 {
     public Task<PolicySnapshot> GetCurrentAsync(CancellationToken cancellationToken) => policies.GetCurrentAsync(cancellationToken);
 
@@ -26,7 +25,7 @@ public sealed partial class PolicyEditor(PolicyService policies, ISchedulerFacto
 
     public async Task<PolicyChange> SaveAsync(FleetPolicy policy, string by, string? comment, CancellationToken cancellationToken)
     {
-        var (saved, errors) = await policies.SaveAsync(policy, by.Trim(), string.IsNullOrWhiteSpace(comment) ? null : comment.Trim(), cancellationToken);
+        var (saved, errors) = await policies.SaveAsync(policy, by?.Trim() ?? "", string.IsNullOrWhiteSpace(comment) ? null : comment.Trim(), cancellationToken);
         if (errors is not null)
         {
             return new PolicyChange(null, errors);
@@ -34,10 +33,10 @@ public sealed partial class PolicyEditor(PolicyService policies, ISchedulerFacto
 
         try
         {
-            await PolicyReevaluation.RequestAsync(schedulers, cancellationToken);
+            await reevaluation.RequestAsync(cancellationToken);
             return new PolicyChange(saved);
         }
-        catch (SchedulerException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The version is saved; the next scheduled fleet run or any later save re-evaluates anyway.
             LogReevaluationFailed(logger, ex, saved!.Version);

@@ -23,28 +23,33 @@ public static class PolicyEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PolicySnapshot>, ValidationProblem>> UpdateAsync(UpdatePolicyRequest request, PolicyService service, ISchedulerFactory schedulers, CancellationToken ct)
+    /// <summary>The same path as the page (<see cref="PolicyEditor.SaveAsync"/>): a saved version is answered 200 even when re-evaluation could not be requested.</summary>
+    private static async Task<Results<Ok<PolicySaved>, ValidationProblem>> UpdateAsync(UpdatePolicyRequest request, PolicyEditor editor, CancellationToken ct)
     {
         if (request.Policy is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["policy"] = ["Required."] });
         }
 
-        var (saved, errors) = await service.SaveAsync(request.Policy, AdminApi.Actor(request.By), request.Comment?.Trim(), ct);
-        if (errors is not null)
+        var change = await editor.SaveAsync(request.Policy, AdminApi.Actor(request.By), request.Comment, ct);
+        if (change.Saved is not { } saved)
         {
-            return TypedResults.ValidationProblem(errors, title: "The policy is not valid.");
+            return TypedResults.ValidationProblem(change.Errors ?? new Dictionary<string, string[]> { ["policy"] = [change.FirstError ?? "Not saved."] }, title: "The policy is not valid.");
         }
 
-        await PolicyReevaluation.RequestAsync(schedulers, ct);
-        return TypedResults.Ok(saved!);
+        return TypedResults.Ok(new PolicySaved(saved.Version, saved.CreatedAt, saved.CreatedBy, saved.Comment, saved.Policy, !change.ReevaluationFailed,
+            change.ReevaluationFailed ? "Saved, but re-evaluating the machines could not be requested; the next scheduled fleet run or the next save re-evaluates them." : null));
     }
 }
 
-public static class PolicyReevaluation
+/// <summary>A saved version, and whether re-evaluating every machine under it was requested (<see cref="Note"/> says why not).</summary>
+public sealed record PolicySaved(int Version, DateTimeOffset? CreatedAt, string CreatedBy, string? Comment, FleetPolicy Policy, bool ReevaluationRequested, string? Note);
+
+/// <summary>Asks for every machine to be re-evaluated under the policy in force (a service, so tests can make it fail).</summary>
+public class PolicyReevaluation(ISchedulerFactory schedulers)
 {
     /// <summary>Asks the clustered scheduler to re-evaluate every machine once, on whichever node is free.</summary>
-    public static async Task RequestAsync(ISchedulerFactory schedulers, CancellationToken cancellationToken)
+    public virtual async Task RequestAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         await scheduler.TriggerJob(ReevaluationJob.Key, cancellationToken);

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -43,26 +44,86 @@ public sealed class PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFac
         return [.. rows.Select(r => new PolicySnapshot(r.Version, r.CreatedAt, r.CreatedBy, r.Comment, JsonSerializer.Deserialize<FleetPolicy>(r.Document, Json)!))];
     }
 
+    /// <summary>Who saved a version: as long as the column allows, and as a session remembers it.</summary>
+    public const int ByMaxLength = 200;
+
+    public const int CommentMaxLength = 2000;
+
+    // Serialises saves across every node: each takes the next version number under this transaction-scoped lock.
+    private const long SaveLock = 0x706F_6C69_6379_0001; // "policy" + 1
+
+    /// <summary>Why a version cannot be saved, by field (<c>by</c>, <c>comment</c>, the policy's own members), or null when it can.</summary>
+    public static IDictionary<string, string[]>? Validate(FleetPolicy policy, string? by, string? comment)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
+
+        if (string.IsNullOrWhiteSpace(by))
+        {
+            Add("by", "Required.");
+        }
+        else if (by.Length > ByMaxLength)
+        {
+            Add("by", $"At most {ByMaxLength} characters.");
+        }
+        else if (InputText.Problem(by) is { } problem)
+        {
+            Add("by", problem);
+        }
+
+        if (comment is { Length: > CommentMaxLength })
+        {
+            Add("comment", $"At most {CommentMaxLength} characters.");
+        }
+        else if (comment is not null && InputText.Problem(comment) is { } problem)
+        {
+            Add("comment", problem);
+        }
+
+        var results = new List<ValidationResult>();
+        if (policy is null)
+        {
+            Add("policy", "Required.");
+        }
+        else if (!Validator.TryValidateObject(policy, new ValidationContext(policy), results, validateAllProperties: true))
+        {
+            foreach (var result in results)
+            {
+                foreach (var member in result.MemberNames.DefaultIfEmpty(""))
+                {
+                    Add(member, result.ErrorMessage ?? "Invalid.");
+                }
+            }
+        }
+
+        return errors.Count == 0 ? null : errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+    }
+
     /// <summary>Validates and saves a new version; returns the validation errors instead when there are any.</summary>
     public async Task<(PolicySnapshot? Saved, IDictionary<string, string[]>? Errors)> SaveAsync(FleetPolicy policy, string by, string? comment, CancellationToken cancellationToken)
     {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(policy, new ValidationContext(policy), results, validateAllProperties: true))
+        if (Validate(policy, by, comment) is { } errors)
         {
-            return (null, results
-                .SelectMany(r => (r.MemberNames.Any() ? r.MemberNames : [""]).Select(m => (Member: m, r.ErrorMessage)))
-                .GroupBy(x => x.Member)
-                .ToDictionary(g => g.Key, g => g.Select(x => x.ErrorMessage ?? "Invalid.").ToArray()));
+            return (null, errors);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Two saves at the same moment would otherwise both read the same highest version and one would fail on
+        // the primary key; under the lock the second waits, then takes the next number.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SaveLock})", cancellationToken);
         var next = (await db.Policies.MaxAsync(p => (int?)p.Version, cancellationToken) ?? 0) + 1;
         var row = new PolicyVersion { Version = next, CreatedAt = time.GetUtcNow(), CreatedBy = by, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
         db.Policies.Add(row);
-        // Two saves racing for the same version number: the loser fails on the primary key and may retry.
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         var snapshot = new PolicySnapshot(row.Version, row.CreatedAt, by, comment, policy);
-        _cache = (snapshot, time.GetUtcNow() + CacheFor);
+        if (_cache is not { } cached || cached.Snapshot.Version < snapshot.Version)
+        {
+            // Concurrent saves can finish out of order: the cache never goes back to an older version.
+            _cache = (snapshot, time.GetUtcNow() + CacheFor);
+        }
+
         Changed?.Invoke(snapshot);
         return (snapshot, null);
     }
