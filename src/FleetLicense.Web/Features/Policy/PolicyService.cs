@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Policy;
@@ -9,36 +11,49 @@ public sealed record PolicySnapshot(int Version, DateTimeOffset? CreatedAt, stri
 
 /// <summary>
 /// Reads and saves the versioned policy. Reads are served from a short-lived cache because every report
-/// projection needs the policy; a save on this node is seen at once, on other nodes within seconds.
+/// projection needs the policy; a save on any node NOTIFYs <see cref="CacheTopics.Policy"/> as it commits, so every
+/// node reads the new version at once (the 5 s lifetime is only the backstop for a lost notice).
 /// </summary>
-public sealed class PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time)
+public sealed class PolicyService
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private (PolicySnapshot Snapshot, DateTimeOffset Until)? _cache;
+    private readonly IDbContextFactory<FleetLicenseDbContext> _dbFactory;
+    private readonly TimeProvider _time;
+    private readonly CacheInvalidation _invalidation;
+    private volatile StrongBox<(PolicySnapshot Snapshot, DateTimeOffset Until)>? _cache;
+
+    public PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time, CacheInvalidation invalidation)
+    {
+        _dbFactory = dbFactory;
+        _time = time;
+        _invalidation = invalidation;
+        invalidation.Subscribe(CacheTopics.Policy, _ => _cache = null);
+    }
 
     /// <summary>Raised after a new version is saved on this node.</summary>
     public event Action<PolicySnapshot>? Changed;
 
     public async Task<PolicySnapshot> GetCurrentAsync(CancellationToken cancellationToken)
     {
-        if (_cache is { } cached && cached.Until > time.GetUtcNow())
+        if (_invalidation.IsListening && _cache?.Value is { } cached && cached.Until > _time.GetUtcNow())
         {
             return cached.Snapshot;
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ticket = _invalidation.Ticket();
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.Policies.AsNoTracking().OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
         var snapshot = row is null
             ? new PolicySnapshot(0, null, "default", "Built-in defaults", new FleetPolicy())
             : new PolicySnapshot(row.Version, row.CreatedAt, row.CreatedBy, row.Comment, JsonSerializer.Deserialize<FleetPolicy>(row.Document, Json)!);
-        _cache = (snapshot, time.GetUtcNow() + CacheFor);
+        Keep(snapshot, ticket);
         return snapshot;
     }
 
     public async Task<IReadOnlyList<PolicySnapshot>> GetHistoryAsync(CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await db.Policies.AsNoTracking().OrderByDescending(p => p.Version).Take(100).ToListAsync(cancellationToken);
         return [.. rows.Select(r => new PolicySnapshot(r.Version, r.CreatedAt, r.CreatedBy, r.Comment, JsonSerializer.Deserialize<FleetPolicy>(r.Document, Json)!))];
     }
@@ -55,15 +70,22 @@ public sealed class PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFac
                 .ToDictionary(g => g.Key, g => g.Select(x => x.ErrorMessage ?? "Invalid.").ToArray()));
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ticket = _invalidation.Ticket();
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var next = (await db.Policies.MaxAsync(p => (int?)p.Version, cancellationToken) ?? 0) + 1;
-        var row = new PolicyVersion { Version = next, CreatedAt = time.GetUtcNow(), CreatedBy = by, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
+        var row = new PolicyVersion { Version = next, CreatedAt = _time.GetUtcNow(), CreatedBy = by, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
         db.Policies.Add(row);
         // Two saves racing for the same version number: the loser fails on the primary key and may retry.
         await db.SaveChangesAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.Policy), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         var snapshot = new PolicySnapshot(row.Version, row.CreatedAt, by, comment, policy);
-        _cache = (snapshot, time.GetUtcNow() + CacheFor);
+        Keep(snapshot, ticket);
         Changed?.Invoke(snapshot);
         return (snapshot, null);
     }
+
+    private void Keep(PolicySnapshot snapshot, CacheTicket ticket) =>
+        _cache = _invalidation.MayStore(ticket) ? new((snapshot, _time.GetUtcNow() + CacheFor)) : null;
 }
