@@ -85,6 +85,9 @@ public sealed class DeviceAuthenticator
         return machineId;
     }
 
+    /// <summary>How many unknown tokens are remembered (for tests of the bound).</summary>
+    internal int UnknownCount => _unknown.Count;
+
     /// <summary>True only when this node holds the token as valid in memory: answered without a lookup.</summary>
     public bool IsKnownValid(string? token) =>
         !string.IsNullOrEmpty(token) && token.Length <= 200 && _invalidation.IsListening
