@@ -116,6 +116,22 @@ public sealed class AbuseLimitTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Development_OverRealLoopbackSockets_LetsTheDemoEnrolMoreThanTheLimit()
+    {
+        // run.sh's demo enrols 2,000 machines from 127.0.0.1; Development exempts loopback (appsettings.Development.json).
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(Development_OverRealLoopbackSockets_LetsTheDemoEnrolMoreThanTheLimit),
+            new Dictionary<string, string?> { ["Security:EnrollPerIpPerMinute"] = "2" }, environment: "Development", kestrel: true);
+        var secret = await app.CreateSecretAsync();
+        using var agent = new HttpClient { BaseAddress = app.BaseAddress };
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await agent.PostAsync(new Uri("/api/v1/agents/enroll", UriKind.Relative), EnrollBody(secret), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task Settings_WithANetworkThatIsNotOne_StopTheStartNamingTheSetting()
     {
         var connectionString = await postgres.CreateDatabaseAsync(nameof(Settings_WithANetworkThatIsNotOne_StopTheStartNamingTheSetting));
