@@ -50,7 +50,7 @@ say "App (Production, Release) on $app_url ..."
 ConnectionStrings__FleetLicense="Host=127.0.0.1;Port=$pg_port;Database=fleetlicense;Username=postgres;Maximum Pool Size=100" \
 Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
 DOTNET_PerfMapEnabled=${PROFILE:-0} DOTNET_ReadyToRun=$((1 - ${PROFILE:-0})) DOTNET_EnableWriteXorExecute=$((1 - ${PROFILE:-0})) ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$app_url Logging__LogLevel__Default=Warning \
-Ingestion__DeviceRequestsPerMinute=600 Ingestion__DeviceBurst=100 \
+Ingestion__DeviceRequestsPerMinute=600 Ingestion__DeviceBurst=100 Security__RateLimitExemptNetworks__0=127.0.0.0/8 \
   dotnet src/FleetLicense.Web/bin/Release/net10.0/FleetLicense.Web.dll >> "$out/app.log" 2>&1 &
 app=$!
 for _ in $(seq 120); do curl -fs "$app_url/health/ready" >/dev/null 2>&1 && break; sleep 0.5; done

@@ -35,6 +35,7 @@ var app = builder.Build();
 await app.MigrateDatabaseAsync();
 
 app.UseFleetErrorHandling();
+app.UseAbuseLimits();
 app.UseAntiforgery();
 
 app.MapStaticAssets();

@@ -869,6 +869,10 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("timestamptz")
                         .HasColumnName("token_issued_at");
 
+                    b.Property<DateTimeOffset?>("TokenRevokedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("token_revoked_at");
+
                     b.Property<string>("WindowsChannel")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")

@@ -1,9 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
 namespace FleetLicense.Web.Infrastructure;
 
-public sealed class SecurityOptions
+public sealed class SecurityOptions : IValidatableObject
 {
     public const string SectionName = "Security";
 
@@ -13,21 +16,53 @@ public sealed class SecurityOptions
     /// </summary>
     public List<string> AdminTokenHashes { get; set; } = [];
 
-    public static bool IsSha256Hex(string? value) => value is { Length: 64 } && value.All(char.IsAsciiHexDigit);
-}
+    /// <summary>Enrolments one client address may make per minute (also its burst); an office enrolling through one NAT address waits.</summary>
+    [Range(1, 100_000)]
+    public int EnrollPerIpPerMinute { get; set; } = 30;
 
-/// <summary>Refuses a token hash that is not 64 hex characters at start-up, instead of failing every admin request.</summary>
-public sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SecurityOptions options)
+    /// <summary>
+    /// Failed authentications (401 on <c>/api</c>) one client address may cause per minute before its requests get
+    /// 429 without any lookup; device tokens this node already knows to be valid still pass.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int FailedAuthPerIpPerMinute { get; set; } = 60;
+
+    /// <summary>Addresses or networks ("10.0.0.0/8") the per-address limits do not apply to (Development: loopback).</summary>
+    public List<string> RateLimitExemptNetworks { get; set; } = [];
+
+    /// <summary>
+    /// Reverse proxies or load balancers (addresses or networks) whose X-Forwarded-For is believed; without them,
+    /// behind a proxy every client would share the proxy's address and its limits.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>"10.0.0.0/8" as is; a single address as its /32 or /128.</summary>
+    internal static string AsNetwork(string value)
     {
-        var bad = (options.AdminTokenHashes ?? []).Select((h, i) => (Hash: h, Index: i)).Where(x => !SecurityOptions.IsSha256Hex(x.Hash)).ToList();
-        return bad.Count == 0
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(
-                $"{SecurityOptions.SectionName}:{nameof(SecurityOptions.AdminTokenHashes)}:{string.Join(", ", bad.Select(b => b.Index))} is not a SHA-256 hash: "
-                + "each entry must be 64 hex characters (make one with: printf %s \"$TOKEN\" | sha256sum).");
+        var trimmed = value.Trim();
+        return trimmed.Contains('/', StringComparison.Ordinal) ? trimmed
+            : trimmed + (IPAddress.TryParse(trimmed, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6 ? "/128" : "/32");
     }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // Refused at start-up rather than failing every admin request.
+        foreach (var (hash, index) in (AdminTokenHashes ?? []).Select((h, i) => (h, i)).Where(x => !IsSha256Hex(x.h)))
+        {
+            yield return new ValidationResult($"{SectionName}:{nameof(AdminTokenHashes)}:{index} is not a SHA-256 hash: "
+                + "each entry must be 64 hex characters (make one with: printf %s \"$TOKEN\" | sha256sum).", [nameof(AdminTokenHashes)]);
+        }
+
+        foreach (var (name, list) in new[] { (nameof(RateLimitExemptNetworks), RateLimitExemptNetworks), (nameof(TrustedProxies), TrustedProxies) })
+        {
+            foreach (var value in list.Where(v => !System.Net.IPNetwork.TryParse(AsNetwork(v), out _)))
+            {
+                yield return new ValidationResult($"Security:{name} holds '{value}', which is neither an address nor a network such as 10.0.0.0/8.", [name]);
+            }
+        }
+    }
+
+    public static bool IsSha256Hex(string? value) => value is { Length: 64 } && value.All(char.IsAsciiHexDigit);
 }
 
 /// <summary>Guards administrative API endpoints with a bearer token whose hash is configured.</summary>
@@ -82,7 +117,8 @@ public static class AdminApi
             .WithTags(tag)
             .AddEndpointFilter<AdminTokenFilter>()
             .AddEndpointFilter<AdminInputFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     /// <summary>Who did it: the name the caller gives, else the API itself.</summary>
     public static string Actor(string? by) => string.IsNullOrWhiteSpace(by) ? AdminTokenFilter.Actor : by.Trim()[..Math.Min(by.Trim().Length, 200)];

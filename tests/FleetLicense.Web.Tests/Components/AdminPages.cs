@@ -47,6 +47,7 @@ internal sealed class AdminPages
         services.AddDbContextFactory<FleetLicenseDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
         services.AddSingleton(NpgsqlDataSource.Create(connectionString));
         services.AddSingleton(Options.Create(new IngestionOptions()));
+        services.AddSingleton<FleetLicense.Web.Features.Live.CacheInvalidation>();
         services.AddSingleton<PolicyService>();
         services.AddSingleton<PolicyEditor>();
         services.AddSingleton<PolicyReevaluation>();

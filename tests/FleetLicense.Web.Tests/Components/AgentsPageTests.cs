@@ -67,4 +67,31 @@ public sealed class AgentsPageTests(PostgresFixture postgres) : BunitContext
 
         page.WaitForAssertion(() => Assert.Contains("No agents enrolled", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), Wait);
     }
+
+    [Fact]
+    public async Task RevokeToken_WhenConfirmed_RevokesOnlyThatAgentAndShowsIt()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(RevokeToken_WhenConfirmed_RevokesOnlyThatAgentAndShowsIt));
+        var laptop = await pages.AddMachineAsync("LAPTOP-01");
+        var desktop = await pages.AddMachineAsync("DESKTOP-07");
+        var page = Render<AgentsPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=revoke-token]").Count), Wait);
+
+        Row(page, "DESKTOP-07").QuerySelector("[data-testid=revoke-token]")!.Click();
+        pages.Dialogs.WaitForAssertion(() => Assert.Contains("Revoke the device token of DESKTOP-07?", pages.Dialogs.Markup, StringComparison.Ordinal), Wait);
+        pages.Dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").Click();
+        Row(page, "LAPTOP-01").QuerySelector("[data-testid=revoke-token]")!.Click();
+        pages.Dialogs.WaitForAssertion(() => Assert.Contains("Revoke the device token of LAPTOP-01?", pages.Dialogs.Markup, StringComparison.Ordinal), Wait);
+        pages.Dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Revoke token").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(Row(page, "LAPTOP-01").QuerySelector("[data-testid=token-revoked]")), Wait);
+        Assert.NotNull(Row(page, "DESKTOP-07").QuerySelector("[data-testid=revoke-token]"));
+        await using var db = pages.Db();
+        var revoked = db.Machines.Where(m => m.TokenRevokedAt != null).Select(m => m.Id).ToList();
+        Assert.Equal([laptop.Id], revoked);
+        Assert.NotEqual(desktop.Id, revoked.Single());
+    }
+
+    private static AngleSharp.Dom.IElement Row(IRenderedComponent<AgentsPage> page, string host) =>
+        page.FindAll("[data-testid=agent-row]").Single(r => r.GetAttribute("data-host") == host);
 }

@@ -23,6 +23,8 @@ internal static class BunitExtensions
         context.Services.AddSingleton<FleetLicense.Web.Features.Machines.MachineGrid>();
         context.Services.AddSingleton<FleetLicense.Web.Features.Machines.MachineQueries>();
         context.Services.AddSingleton<FleetLicense.Web.Features.Flags.FlagService>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Live.CacheInvalidation>();
+        context.Services.AddSingleton<FleetLicense.Web.Features.Platform.BackgroundLoops>();
         context.Services.AddSingleton<FleetLicense.Web.Features.Live.FleetChanges>();
         context.Services.AddLogging();
     }

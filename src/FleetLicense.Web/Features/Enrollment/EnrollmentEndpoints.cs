@@ -14,13 +14,15 @@ public static class EnrollmentEndpoints
             .WithTags("Agents")
             .WithName("EnrollAgent")
             .WithSummary("Enrol a machine with an enrolment secret; returns its device token and the fingerprint secret.")
-            .WithDescription("Enrolling the same machine again (same SMBIOS UUID, else serial, else host name) rotates its token: the old one stops working.")
+            .WithDescription("Enrolling the same machine again (same SMBIOS UUID, else serial, else host name) rotates its token: the old one stops working on every node within a second. Limited per client address (Security:EnrollPerIpPerMinute); 429 carries Retry-After.")
             .Accepts<EnrollRequestV1>("application/json")
             .Produces<EnrollResponseV1>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .RequireRateLimiting(AbuseLimits.EnrollPolicy);
 
         var admin = app.MapAdminGroup("/enrollment-secrets", "Enrolment secrets");
         admin.MapGet("/", async (EnrollmentService service, CancellationToken ct) => TypedResults.Ok(await service.ListSecretsAsync(ct)))

@@ -2,6 +2,7 @@ using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +18,7 @@ public sealed record EnrollmentSecretView(Guid Id, string Name, string Hint, Dat
 public sealed record CreatedEnrollmentSecret(Guid Id, string Name, string Secret, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, int? MaxUses);
 
 /// <summary>Enrolment secrets for administrators, and enrolment of machines with them.</summary>
-public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> dbFactory, DeviceAuthenticator devices, TimeProvider time)
+public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, DeviceAuthenticator devices, TimeProvider time)
 {
     public const string SecretPrefix = "fle_";
     public const string DeviceTokenPrefix = "fld_";
@@ -134,16 +135,44 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
         var ids = await db.Database.SqlQuery<Guid>($"""
             INSERT INTO machines (id, identity_key, hostname, smbios_uuid, serial_number, token_hash, token_issued_at, enrolled_at, agent_version)
             VALUES ({machineId}, {identity}, {request.Hostname.Trim()}, {request.SmbiosUuid?.Trim()}, {request.SerialNumber?.Trim()}, {tokenHash}, {now}, {now}, {request.AgentVersion})
-            ON CONFLICT (identity_key) DO UPDATE SET token_hash = excluded.token_hash, token_issued_at = excluded.token_issued_at,
+            ON CONFLICT (identity_key) DO UPDATE SET token_hash = excluded.token_hash, token_issued_at = excluded.token_issued_at, token_revoked_at = NULL,
                 hostname = excluded.hostname, agent_version = COALESCE(excluded.agent_version, machines.agent_version)
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken);
         var id = ids.Single();
 
         var fingerprintSecret = await OrganisationFingerprintSecretAsync(db, cancellationToken);
+        // Every node drops the old token when this commits; this node at once, without waiting for its own notice.
+        await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.DeviceToken, id.ToString()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         devices.Forget(id);
         return new EnrollResponseV1 { MachineId = id, DeviceToken = token, FingerprintSecret = Convert.ToBase64String(fingerprintSecret) };
+    }
+
+    /// <summary>
+    /// Revokes a machine's device token: every node refuses it within a second (the notice commits with the change).
+    /// The machine keeps its history and can enrol again for a new token. False when there is no such machine.
+    /// </summary>
+    public async Task<bool> RevokeTokenAsync(Guid machineId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var revoke = new NpgsqlBatchCommand("UPDATE machines SET token_revoked_at = COALESCE(token_revoked_at, $2) WHERE id = $1");
+        revoke.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = machineId });
+        revoke.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
+        batch.BatchCommands.Add(revoke);
+        batch.BatchCommands.Add(CacheInvalidation.NotifyCommand(CacheTopics.DeviceToken, machineId.ToString()));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        if (revoke.RecordsAffected == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        devices.Forget(machineId);
+        return true;
     }
 
     /// <summary>The organisation's fingerprint secret, created on first use (concurrent first uses agree).</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -6,12 +7,39 @@ using Npgsql;
 namespace FleetLicense.Web.Features.Ingestion;
 
 /// <summary>
-/// Resolves a device token to its machine. Tokens are looked up by hash and cached briefly, because every
-/// report needs this and the answer rarely changes; re-enrolment on this node evicts at once.
+/// Resolves a device token to its machine. Tokens are looked up by hash and cached, because every report needs
+/// this and the answer rarely changes; tokens found unknown are remembered for a few seconds too, so a client
+/// retrying a bad token does not cost a query per request. Any node that enrols, re-enrols or revokes a machine
+/// notifies <see cref="CacheTopics.DeviceToken"/>, and every node drops its entries at once.
 /// </summary>
-public sealed class DeviceAuthenticator(NpgsqlDataSource dataSource, TimeProvider time, IOptions<IngestionOptions> options)
+public sealed class DeviceAuthenticator
 {
-    private readonly ConcurrentDictionary<string, (Guid MachineId, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Guid MachineId, DateTimeOffset Until)> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _unknown = new(StringComparer.Ordinal);
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
+    private readonly CacheInvalidation _invalidation;
+    private readonly IngestionOptions _options;
+
+    public DeviceAuthenticator(NpgsqlDataSource dataSource, TimeProvider time, CacheInvalidation invalidation, IOptions<IngestionOptions> options)
+    {
+        _dataSource = dataSource;
+        _time = time;
+        _invalidation = invalidation;
+        _options = options.Value;
+        invalidation.Subscribe(CacheTopics.DeviceToken, key =>
+        {
+            if (key is not null && Guid.TryParse(key, out var machineId))
+            {
+                Forget(machineId);
+            }
+            else
+            {
+                _known.Clear();
+                _unknown.Clear();
+            }
+        });
+    }
 
     public async ValueTask<Guid?> AuthenticateAsync(string? token, CancellationToken cancellationToken)
     {
@@ -22,30 +50,82 @@ public sealed class DeviceAuthenticator(NpgsqlDataSource dataSource, TimeProvide
 
         var hash = Secrets.Hash(token);
         var key = Convert.ToHexString(hash);
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(key, out var hit) && hit.Until > now)
+        var now = _time.GetUtcNow();
+        if (_invalidation.IsListening)
         {
-            return hit.MachineId;
+            if (_known.TryGetValue(key, out var hit) && hit.Until > now)
+            {
+                return hit.MachineId;
+            }
+
+            if (_unknown.TryGetValue(key, out var until) && until > now)
+            {
+                return null;
+            }
         }
 
-        await using var command = dataSource.CreateCommand("SELECT id FROM machines WHERE token_hash = $1");
+        var ticket = _invalidation.Ticket();
+        await using var command = _dataSource.CreateCommand("SELECT id FROM machines WHERE token_hash = $1 AND token_revoked_at IS NULL");
         command.Parameters.Add(new NpgsqlParameter { Value = hash });
-        if (await command.ExecuteScalarAsync(cancellationToken) is not Guid machineId)
+        var found = await command.ExecuteScalarAsync(cancellationToken) as Guid?;
+        if (!_invalidation.MayStore(ticket))
         {
-            _cache.TryRemove(key, out _);
+            return found;
+        }
+
+        if (found is not { } machineId)
+        {
+            _known.TryRemove(key, out _);
+            RememberUnknown(key, now);
             return null;
         }
 
-        _cache[key] = (machineId, now.AddSeconds(options.Value.TokenCacheSeconds));
+        _unknown.TryRemove(key, out _);
+        _known[key] = (machineId, now.AddSeconds(_options.TokenCacheSeconds));
         return machineId;
     }
 
-    /// <summary>Drops a machine's cached tokens (after it re-enrols and its old token stops being valid).</summary>
+    /// <summary>How many unknown tokens are remembered (for tests of the bound).</summary>
+    internal int UnknownCount => _unknown.Count;
+
+    /// <summary>True only when this node holds the token as valid in memory: answered without a lookup.</summary>
+    public bool IsKnownValid(string? token) =>
+        !string.IsNullOrEmpty(token) && token.Length <= 200 && _invalidation.IsListening
+        && _known.TryGetValue(Convert.ToHexString(Secrets.Hash(token)), out var hit) && hit.Until > _time.GetUtcNow();
+
+    /// <summary>Drops a machine's cached token, and every "unknown" answer (its new token may be one of them).</summary>
     public void Forget(Guid machineId)
     {
-        foreach (var entry in _cache.Where(e => e.Value.MachineId == machineId))
+        foreach (var entry in _known.Where(e => e.Value.MachineId == machineId))
         {
-            _cache.TryRemove(entry);
+            _known.TryRemove(entry);
         }
+
+        _unknown.Clear();
+    }
+
+    private void RememberUnknown(string key, DateTimeOffset now)
+    {
+        if (_options.UnknownTokenCacheSeconds == 0 || _options.UnknownTokenCacheEntries == 0)
+        {
+            return;
+        }
+
+        // Bounded: a flood of random tokens must not grow memory. When full, expired entries go first; if the flood
+        // is all fresh, everything goes (the per-IP failed-authentication limit is what stops that flood).
+        if (_unknown.Count >= _options.UnknownTokenCacheEntries)
+        {
+            foreach (var entry in _unknown.Where(e => e.Value <= now))
+            {
+                _unknown.TryRemove(entry);
+            }
+
+            if (_unknown.Count >= _options.UnknownTokenCacheEntries)
+            {
+                _unknown.Clear();
+            }
+        }
+
+        _unknown[key] = now.AddSeconds(_options.UnknownTokenCacheSeconds);
     }
 }

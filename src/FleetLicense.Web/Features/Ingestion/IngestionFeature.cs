@@ -15,8 +15,8 @@ public static class IngestionFeature
     public static WebApplicationBuilder AddIngestionFeature(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+        builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddAbuseLimits();
         builder.Services.AddSingleton<AdminTokenFilter>();
 
         builder.Services.AddSingleton<PolicyService>();

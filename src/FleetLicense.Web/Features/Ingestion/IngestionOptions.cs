@@ -56,7 +56,18 @@ public sealed class IngestionOptions
     [Range(0, 4096)]
     public int RecentReportsMegabytes { get; set; } = 64;
 
-    /// <summary>Seconds a device token stays cached after a lookup (a revoked token may work this long on other nodes).</summary>
+    /// <summary>
+    /// Seconds a device token stays cached after a lookup. Revocation and re-enrolment reach every node's cache at
+    /// once (cache_invalidated), so this is only the backstop for a notice lost with its connection.
+    /// </summary>
     [Range(0, 3600)]
     public int TokenCacheSeconds { get; set; } = 60;
+
+    /// <summary>Seconds a token found unknown is answered 401 from memory (0: always ask the database).</summary>
+    [Range(0, 60)]
+    public int UnknownTokenCacheSeconds { get; set; } = 3;
+
+    /// <summary>Most unknown tokens remembered per node, so a flood of random tokens cannot grow memory.</summary>
+    [Range(0, 1_000_000)]
+    public int UnknownTokenCacheEntries { get; set; } = 10_000;
 }

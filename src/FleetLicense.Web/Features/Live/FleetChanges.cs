@@ -1,14 +1,21 @@
+using FleetLicense.Web.Features.Platform;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Live;
 
 /// <summary>
 /// "Something changed in the fleet", across every app node: the projector NOTIFYs after each commit and
-/// every node LISTENs on its own connection, so pages open on any node refresh without a reload.
+/// every node LISTENs on its own connection, so pages open on any node refresh without a reload. The same
+/// connection carries <see cref="CacheInvalidation"/>'s notices.
 /// </summary>
-public sealed partial class FleetChanges(NpgsqlDataSource dataSource, ILogger<FleetChanges> logger) : BackgroundService
+public sealed class FleetChanges(NpgsqlDataSource dataSource, CacheInvalidation invalidation, BackgroundLoops loops) : BackgroundService
 {
     public const string Channel = "fleet_changed";
+
+    /// <summary>The listener's name among this node's background loops (System page, readiness).</summary>
+    public const string LoopName = "cluster-listener";
+
+    private static readonly TimeSpan AliveCheckEvery = TimeSpan.FromSeconds(5);
 
     /// <summary>Raised on this node for every change anywhere in the cluster (machine ids, when the sender named them).</summary>
     public event Action<IReadOnlyCollection<Guid>>? Changed;
@@ -26,46 +33,51 @@ public sealed partial class FleetChanges(NpgsqlDataSource dataSource, ILogger<Fl
 
     public void Raise(IReadOnlyCollection<Guid> machineIds) => Changed?.Invoke(machineIds);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Raise(Parse(e.Payload));
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => loops.KeepRunningAsync(LoopName, ListenAsync, stoppingToken);
 
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+    /// <summary>
+    /// One connection per node LISTENs on both channels. Caches are told when it starts and stops listening, so
+    /// they never answer from memory while a notice could be missed.
+    /// </summary>
+    private async Task ListenAsync(LoopStatus status, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+            connection.Notification += (_, e) =>
             {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+                if (e.Channel == CacheInvalidation.Channel)
+                {
+                    invalidation.Receive(e.Payload);
+                }
+                else
+                {
+                    Raise(Parse(e.Payload));
+                }
+            };
+            await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {CacheInvalidation.Channel}", connection))
             {
-                LogListenFailed(logger, ex);
-                try
+                await listen.ExecuteNonQueryAsync(stoppingToken);
+            }
+
+            invalidation.Listening();
+            while (true)
+            {
+                // A connection that died without a word (a dropped route, a frozen server) would wait forever while
+                // caches trusted it; an idle one proves itself alive every few seconds.
+                if (!await connection.WaitAsync(AliveCheckEvery, stoppingToken))
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    await using var ping = new NpgsqlCommand("SELECT 1 AS cluster_listener_alive", connection) { CommandTimeout = 5 };
+                    await ping.ExecuteScalarAsync(stoppingToken);
                 }
             }
+        }
+        finally
+        {
+            invalidation.NotListening();
         }
     }
 
     private static Guid[] Parse(string payload) =>
         [.. payload.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => Guid.TryParse(s, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)];
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for fleet changes failed; retrying in 5 s (open pages refresh on their own timer meanwhile)")]
-    private static partial void LogListenFailed(ILogger logger, Exception exception);
 }

@@ -3,7 +3,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Machines;
 
-public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt);
+/// <summary>An enrolled agent; <paramref name="TokenRevokedAt"/> is set while its device token is revoked (until it enrols again).</summary>
+public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? TokenRevokedAt = null);
 
 public sealed record AgentPage(int Total, IReadOnlyList<AgentView> Items);
 
@@ -30,7 +31,7 @@ public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFact
         var total = await machines.CountAsync(cancellationToken);
         var items = await machines.OrderBy(m => m.Hostname).ThenBy(m => m.Id)
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500))
-            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.LastSeenAt))
+            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.LastSeenAt, m.TokenRevokedAt))
             .ToListAsync(cancellationToken);
         return new AgentPage(total, items);
     }

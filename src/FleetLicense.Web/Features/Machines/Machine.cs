@@ -25,6 +25,9 @@ public sealed class Machine
 
     public DateTimeOffset TokenIssuedAt { get; set; }
 
+    /// <summary>When an administrator revoked the device token (it is refused until the machine enrols again).</summary>
+    public DateTimeOffset? TokenRevokedAt { get; set; }
+
     public DateTimeOffset EnrolledAt { get; set; }
 
     public string? AgentVersion { get; set; }

@@ -10,6 +10,7 @@ public static class DashboardFeature
     {
         builder.Services.AddSingleton<OverviewService>();
         builder.Services.AddSingleton<MachineGrid>();
+        builder.Services.AddSingleton<CacheInvalidation>();
         builder.Services.AddSingleton<FleetChanges>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetChanges>());
         builder.Services.AddHostedService<OverviewRefresher>();

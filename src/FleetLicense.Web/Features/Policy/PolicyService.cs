@@ -1,7 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Policy;
@@ -10,36 +12,49 @@ public sealed record PolicySnapshot(int Version, DateTimeOffset? CreatedAt, stri
 
 /// <summary>
 /// Reads and saves the versioned policy. Reads are served from a short-lived cache because every report
-/// projection needs the policy; a save on this node is seen at once, on other nodes within seconds.
+/// projection needs the policy; a save on any node NOTIFYs <see cref="CacheTopics.Policy"/> as it commits, so every
+/// node reads the new version at once (the 5 s lifetime is only the backstop for a lost notice).
 /// </summary>
-public sealed class PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time)
+public sealed class PolicyService
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private (PolicySnapshot Snapshot, DateTimeOffset Until)? _cache;
+    private readonly IDbContextFactory<FleetLicenseDbContext> _dbFactory;
+    private readonly TimeProvider _time;
+    private readonly CacheInvalidation _invalidation;
+    private volatile StrongBox<(PolicySnapshot Snapshot, DateTimeOffset Until)>? _cache;
+
+    public PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time, CacheInvalidation invalidation)
+    {
+        _dbFactory = dbFactory;
+        _time = time;
+        _invalidation = invalidation;
+        invalidation.Subscribe(CacheTopics.Policy, _ => _cache = null);
+    }
 
     /// <summary>Raised after a new version is saved on this node.</summary>
     public event Action<PolicySnapshot>? Changed;
 
     public async Task<PolicySnapshot> GetCurrentAsync(CancellationToken cancellationToken)
     {
-        if (_cache is { } cached && cached.Until > time.GetUtcNow())
+        if (_invalidation.IsListening && _cache?.Value is { } cached && cached.Until > _time.GetUtcNow())
         {
             return cached.Snapshot;
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ticket = _invalidation.Ticket();
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.Policies.AsNoTracking().OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
         var snapshot = row is null
             ? new PolicySnapshot(0, null, "default", "Built-in defaults", new FleetPolicy())
             : new PolicySnapshot(row.Version, row.CreatedAt, row.CreatedBy, row.Comment, JsonSerializer.Deserialize<FleetPolicy>(row.Document, Json)!);
-        _cache = (snapshot, time.GetUtcNow() + CacheFor);
+        Keep(snapshot, ticket);
         return snapshot;
     }
 
     public async Task<IReadOnlyList<PolicySnapshot>> GetHistoryAsync(CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await db.Policies.AsNoTracking().OrderByDescending(p => p.Version).Take(100).ToListAsync(cancellationToken);
         return [.. rows.Select(r => new PolicySnapshot(r.Version, r.CreatedAt, r.CreatedBy, r.Comment, JsonSerializer.Deserialize<FleetPolicy>(r.Document, Json)!))];
     }
@@ -107,24 +122,24 @@ public sealed class PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFac
             return (null, errors);
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ticket = _invalidation.Ticket();
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Two saves at the same moment would otherwise both read the same highest version and one would fail on
         // the primary key; under the lock the second waits, then takes the next number.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SaveLock})", cancellationToken);
         var next = (await db.Policies.MaxAsync(p => (int?)p.Version, cancellationToken) ?? 0) + 1;
-        var row = new PolicyVersion { Version = next, CreatedAt = time.GetUtcNow(), CreatedBy = by, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
+        var row = new PolicyVersion { Version = next, CreatedAt = _time.GetUtcNow(), CreatedBy = by, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
         db.Policies.Add(row);
         await db.SaveChangesAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.Policy), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         var snapshot = new PolicySnapshot(row.Version, row.CreatedAt, by, comment, policy);
-        if (_cache is not { } cached || cached.Snapshot.Version < snapshot.Version)
-        {
-            // Concurrent saves can finish out of order: the cache never goes back to an older version.
-            _cache = (snapshot, time.GetUtcNow() + CacheFor);
-        }
-
+        Keep(snapshot, ticket);
         Changed?.Invoke(snapshot);
         return (snapshot, null);
     }
+
+    private void Keep(PolicySnapshot snapshot, CacheTicket ticket) =>
+        _cache = _invalidation.MayStore(ticket) ? new((snapshot, _time.GetUtcNow() + CacheFor)) : null;
 }

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using FleetLicense.Web.Features.Ingestion;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace FleetLicense.Web.Infrastructure;
+
+/// <summary>
+/// Limits per client address on what a client without valid credentials can make the server do: enrolments per
+/// minute (the ASP.NET Core rate limiter), and failed authentications per minute. An address over the failure limit
+/// gets 429 on <c>/api</c> before any token lookup, except for device tokens this node already knows to be valid, so
+/// agents sharing a NAT address with a misbehaving client keep reporting. Valid traffic never counts against either
+/// limit. Answers are 429 problem details with Retry-After (seconds).
+/// </summary>
+public static class AbuseLimits
+{
+    /// <summary>The rate-limiter policy of the enrolment endpoint.</summary>
+    public const string EnrollPolicy = "enroll-per-address";
+
+    public static IServiceCollection AddAbuseLimits(this IServiceCollection services)
+    {
+        services.AddSingleton<ClientAddresses>();
+        services.AddSingleton<FailedAuthLimiter>();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<SecurityOptions>>((forwarded, security) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            foreach (var network in security.Value.TrustedProxies)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(SecurityOptions.AsNetwork(network)));
+            }
+        });
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<ClientAddresses, IOptions<SecurityOptions>>((limiter, addresses, security) =>
+        {
+            var perMinute = security.Value.EnrollPerIpPerMinute;
+            limiter.AddPolicy(EnrollPolicy, http => addresses.PartitionKey(http) is { } key
+                ? RateLimitPartition.GetTokenBucketLimiter(key, _ => PerMinute(perMinute))
+                : RateLimitPartition.GetNoLimiter(""));
+            limiter.OnRejected = (context, cancellationToken) =>
+            {
+                var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero
+                    ? retryAfter : TimeSpan.FromSeconds(60.0 / perMinute);
+                return new ValueTask(TooManyRequests(context.HttpContext, wait, "Too many enrolments from this address."));
+            };
+        });
+        return services;
+    }
+
+    /// <summary>Forwarded addresses (from trusted proxies only), then the failed-authentication gate and the rate limiter.</summary>
+    public static WebApplication UseAbuseLimits(this WebApplication app)
+    {
+        // Only with trusted proxies configured: with none, the middleware would believe X-Forwarded-For from anyone.
+        if (app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.Use(GateAsync));
+        app.UseRateLimiter();
+        return app;
+    }
+
+    /// <summary>A bucket of <paramref name="perMinute"/> that refills evenly over a minute: the limit is also the burst.</summary>
+    internal static TokenBucketRateLimiterOptions PerMinute(int perMinute) => new()
+    {
+        TokenLimit = perMinute,
+        TokensPerPeriod = 1,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(60.0 / perMinute),
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
+
+    private static async Task GateAsync(HttpContext context, RequestDelegate next)
+    {
+        var services = context.RequestServices;
+        var key = services.GetRequiredService<ClientAddresses>().PartitionKey(context);
+        if (key is null)
+        {
+            await next(context);
+            return;
+        }
+
+        var failures = services.GetRequiredService<FailedAuthLimiter>();
+        if (failures.Blocked(key) is { } wait
+            && !services.GetRequiredService<DeviceAuthenticator>().IsKnownValid(AdminTokenFilter.BearerToken(context.Request)))
+        {
+            await TooManyRequests(context, wait, "Too many failed authentications from this address.");
+            return;
+        }
+
+        await next(context);
+        if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            failures.Failed(key);
+        }
+    }
+
+    private static Task TooManyRequests(HttpContext context, TimeSpan wait, string title) =>
+        HttpBodies.RetryLater(context, wait, StatusCodes.Status429TooManyRequests, title).ExecuteAsync(context);
+}
+
+/// <summary>Who the client is, for per-address limits.</summary>
+public sealed class ClientAddresses
+{
+    private readonly System.Net.IPNetwork[] _exempt;
+
+    public ClientAddresses(IOptions<SecurityOptions> options) =>
+        _exempt = [.. options.Value.RateLimitExemptNetworks.Select(n => System.Net.IPNetwork.Parse(SecurityOptions.AsNetwork(n)))];
+
+    /// <summary>
+    /// The client's address as a partition key, or null when it is exempt or not known (the in-process test server,
+    /// Unix sockets). IPv6 clients are grouped by /64: one subscriber gets a whole /64, so single addresses are free.
+    /// </summary>
+    public string? PartitionKey(HttpContext context)
+    {
+        if (context.Connection.RemoteIpAddress is not { } address)
+        {
+            return null;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (_exempt.Any(n => n.Contains(address)))
+        {
+            return null;
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes).ToString() + "/64";
+    }
+}
+
+/// <summary>Failed authentications per client address (a token bucket each; idle buckets are dropped by the limiter).</summary>
+public sealed class FailedAuthLimiter : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter;
+    private readonly TimeSpan _refill;
+
+    public FailedAuthLimiter(IOptions<SecurityOptions> options)
+    {
+        var perMinute = options.Value.FailedAuthPerIpPerMinute;
+        _refill = TimeSpan.FromSeconds(60.0 / perMinute);
+        _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => AbuseLimits.PerMinute(perMinute)));
+    }
+
+    /// <summary>Null when the address may try; otherwise how long it should wait. Takes nothing from the bucket.</summary>
+    public TimeSpan? Blocked(string key)
+    {
+        using var probe = _limiter.AttemptAcquire(key, 0);
+        if (probe.IsAcquired)
+        {
+            return null;
+        }
+
+        return probe.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > _refill ? retryAfter : _refill;
+    }
+
+    /// <summary>Counts one failure (once the bucket is empty the address is blocked; extra failures change nothing).</summary>
+    public void Failed(string key) => _limiter.AttemptAcquire(key).Dispose();
+
+    public void Dispose() => _limiter.Dispose();
+}
