@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
-using Microsoft.Net.Http.Headers;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 

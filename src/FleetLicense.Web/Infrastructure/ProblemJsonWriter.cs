@@ -19,6 +19,6 @@ internal sealed class ProblemJsonWriter(IOptions<JsonOptions> json) : IProblemDe
         var problem = context.ProblemDetails;
         problem.Status ??= context.HttpContext.Response.StatusCode;
         problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
-        return new(context.HttpContext.Response.WriteAsJsonAsync(problem, json.Value.SerializerOptions, "application/problem+json"));
+        return new(context.HttpContext.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json"));
     }
 }
