@@ -16,6 +16,8 @@ public static class ApiConventions
         });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
+        // PostgreSQL down or restarting is a 503 with Retry-After, never a 500, wherever the endpoint met it.
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((doc, _, _) =>
@@ -44,7 +46,12 @@ public static class ApiConventions
         {
             if (!app.Environment.IsDevelopment())
             {
-                pages.UseExceptionHandler("/error", createScopeForErrors: true);
+                pages.UseExceptionHandler(new ExceptionHandlerOptions
+                {
+                    ExceptionHandlingPath = "/error",
+                    CreateScopeForErrors = true,
+                    StatusCodeSelector = ex => DatabaseUnavailable.Is(ex) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+                });
             }
 
             pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
@@ -59,7 +66,7 @@ public static class ApiConventions
         return app;
     }
 
-    private static bool IsMachineFacing(HttpContext context) =>
+    internal static bool IsMachineFacing(HttpContext context) =>
         context.Request.Path.StartsWithSegments("/api")
         || context.Request.Path.StartsWithSegments("/health")
         || context.Request.Path.StartsWithSegments("/openapi");
