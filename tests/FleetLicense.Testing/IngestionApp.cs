@@ -39,9 +39,13 @@ public sealed class IngestionApp : IAsyncDisposable
     public HttpClient Admin { get; }
 
     public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing", bool kestrel = false,
+        Action<IServiceCollection>? services = null) =>
+        Start(await postgres.CreateDatabaseAsync(name), name, settings, environment, kestrel, services);
+
+    /// <summary>The app on a database the caller made (on a server of its own, say, that it stops and starts).</summary>
+    public static IngestionApp Start(string connectionString, string name, IDictionary<string, string?>? settings = null, string environment = "Testing", bool kestrel = false,
         Action<IServiceCollection>? services = null)
     {
-        var connectionString = await postgres.CreateDatabaseAsync(name);
         var all = new Dictionary<string, string?>
         {
             ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 using FleetLicense.Web.Data.Postgres;
@@ -40,7 +41,9 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         if (await DockerAnswersAsync(cancellationToken))
         {
-            var container = new PostgreSqlBuilder("postgres:15-alpine").WithCommand("-c", "fsync=off", "-c", "max_connections=300").Build();
+            // A fixed host port (not a random mapping) so that a stopped and restarted container keeps its address.
+            var container = new PostgreSqlBuilder("postgres:15-alpine").WithPortBinding(FreePort(), PostgreSqlBuilder.PostgreSqlPort)
+                .WithCommand("-c", "fsync=off", "-c", "max_connections=300").Build();
             await container.StartAsync(cancellationToken);
             return new PostgresServer(container, null, container.GetConnectionString());
         }
@@ -86,8 +89,11 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes the server down (an outage, as the app sees it) while keeping its data.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Takes the server down (an outage, as the app sees it: sessions are ended) while keeping its data, port and
+    /// address; <see cref="StartAgainAsync"/> brings the same server back.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (_container is null && _cluster is null)
         {
@@ -96,13 +102,37 @@ public sealed class PostgresServer : IAsyncDisposable
 
         if (_container is not null)
         {
-            await _container.StopAsync();
+            await _container.StopAsync(cancellationToken);
         }
 
         if (_cluster is not null)
         {
-            await _cluster.DisposeAsync();
+            await _cluster.StopAsync(cancellationToken);
         }
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopAsync"/> again: same data, same connection string.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (_container is not null)
+        {
+            await _container.StartAsync(cancellationToken);
+        }
+        else if (_cluster is not null)
+        {
+            await _cluster.StartAgainAsync(cancellationToken);
+        }
+        else
+        {
+            throw new InvalidOperationException("A shared external server cannot be restarted; use StartOwnAsync.");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

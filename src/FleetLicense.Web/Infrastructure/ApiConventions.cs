@@ -29,6 +29,8 @@ public static class ApiConventions
         services.AddExceptionHandler<ApiInputExceptionHandler>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
+        // PostgreSQL down or restarting is a 503 with Retry-After, never a 500, wherever the endpoint met it.
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((doc, _, _) =>
@@ -79,7 +81,12 @@ public static class ApiConventions
         {
             if (!app.Environment.IsDevelopment())
             {
-                pages.UseExceptionHandler("/error", createScopeForErrors: true);
+                pages.UseExceptionHandler(new ExceptionHandlerOptions
+                {
+                    ExceptionHandlingPath = "/error",
+                    CreateScopeForErrors = true,
+                    StatusCodeSelector = ex => DatabaseUnavailable.Is(ex) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+                });
             }
 
             pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);

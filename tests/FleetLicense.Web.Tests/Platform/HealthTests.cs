@@ -32,7 +32,7 @@ public sealed class HealthTests(PostgresFixture postgres)
             Assert.Equal(HttpStatusCode.OK, up.StatusCode);
         }
 
-        await server.StopAsync();
+        await server.StopAsync(TestContext.Current.CancellationToken);
         NpgsqlConnection.ClearAllPools();
 
         using var ready = await client.GetAsync(new Uri("/health/ready", UriKind.Relative), TestContext.Current.CancellationToken);

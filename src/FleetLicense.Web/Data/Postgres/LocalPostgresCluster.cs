@@ -129,6 +129,38 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
 
         Port = _options.Port ?? FreePort();
+        await StartServerAsync(cancellationToken);
+        StartWatchdog();
+    }
+
+    /// <summary>
+    /// Stops the server (fast shutdown: sessions are ended, as in a real restart) but keeps its data directory,
+    /// port and watchdog, so <see cref="StartAgainAsync"/> brings back the same cluster at the same address.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_started)
+        {
+            return;
+        }
+
+        await RunAsync("pg_ctl", ["-D", _options.DataDirectory, "-m", "fast", "-w", "stop"],
+            $"PostgreSQL on {_options.DataDirectory} would not stop.", cancellationToken);
+        _started = false;
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopAsync"/> again, on the same data directory and port.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (!_started)
+        {
+            await StartServerAsync(cancellationToken);
+        }
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        var dataDir = _options.DataDirectory;
         var settings = new List<string>
         {
             $"-p {Port}",
@@ -147,7 +179,6 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             $"PostgreSQL did not start from {dataDir}; see {logFile}.", cancellationToken);
         _started = true;
         await File.WriteAllTextAsync(OwnerFile, OwnerProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
-        StartWatchdog();
     }
 
     private string SocketDirectory()

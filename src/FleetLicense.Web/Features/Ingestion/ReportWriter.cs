@@ -123,6 +123,12 @@ public sealed partial class ReportWriter : BackgroundService
                     batch.Add(item);
                 }
 
+                if (batch.Count == 0)
+                {
+                    // Another writer took what woke this one.
+                    continue;
+                }
+
                 try
                 {
                     await WriteAsync(batch, stoppingToken);

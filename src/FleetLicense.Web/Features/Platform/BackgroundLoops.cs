@@ -27,6 +27,7 @@ public sealed partial class BackgroundLoops(TimeProvider time, ILogger<Backgroun
         while (!stoppingToken.IsCancellationRequested)
         {
             status.Up();
+            var started = time.GetTimestamp();
             try
             {
                 await body(status, stoppingToken);
@@ -45,6 +46,13 @@ public sealed partial class BackgroundLoops(TimeProvider time, ILogger<Backgroun
             {
                 status.Down(ex);
                 LogLoopDown(logger, ex, name, pause.TotalSeconds);
+            }
+
+            // A loop that ran well for a while before failing starts over at the short pause: a database restart
+            // an hour after the last one should not keep the loop (and readiness) down for the longest pause.
+            if (time.GetElapsedTime(started) > LongestPause)
+            {
+                pause = FirstPause;
             }
 
             try
