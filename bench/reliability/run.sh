@@ -84,7 +84,7 @@ start_node() {
 }
 say "App (Production, Release) on $app_url ..."
 start_node a $port_a
-mark() { echo "$(date -u +%s) $1" >> "$out/phases.txt"; say "== $1"; }
+mark() { phase_start=$(date -u +%s); echo "$phase_start $1" >> "$out/phases.txt"; say "== $1"; }
 
 # Projection backlog and lag, once a second, for the whole session (as bench/ingestion/run.sh).
 ( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs --max-time 2 "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
@@ -112,6 +112,7 @@ verify() {
   local bounds="(0, 0)" k=0 n
   if [ -n "${3:-}" ]; then while read -r n; do k=$((k + 1)); bounds+=", ($k, $n)"; done < "$3"; fi
   psql -X -h 127.0.0.1 -p $pg_port -U postgres -d fleetlicense -v ON_ERROR_STOP=1 -q -A -F ' | ' -P footer=off > "$out/$1-verify.txt" <<SQL
+SET work_mem = '256MB';
 CREATE TEMP TABLE acked (line bigint GENERATED ALWAYS AS IDENTITY, id uuid NOT NULL);
 \copy acked (id) FROM '$2'
 CREATE TEMP TABLE bounds (k int, upto bigint);
@@ -130,6 +131,7 @@ SELECT 'total', count(*), count(s.id), count(*) FILTER (WHERE s.n > 1), count(*)
 FROM windows w LEFT JOIN stored s USING (id)
 ) v ORDER BY "window" = 'total', "window";
 SELECT (SELECT count(*) FROM acked) - (SELECT count(*) FROM windows) AS "ids acknowledged twice in the log",
+       (SELECT count(*) FROM raw_reports r WHERE r.received_at >= to_timestamp(${phase_start:-0}) AND NOT EXISTS (SELECT FROM windows w WHERE w.id = r.report_id)) AS "stored in this phase but never acknowledged",
        (SELECT count(*) FROM (SELECT report_id FROM raw_reports GROUP BY report_id HAVING count(*) > 1) d) AS "report ids stored twice (whole database)";
 SQL
   say "$(cat "$out/$1-verify.txt")"
@@ -223,7 +225,7 @@ error_log $work/nginx/error.log warn;
 $([ "$(id -u)" = 0 ] && echo 'user root;')
 events { worker_connections 4096; }
 http {
-  log_format upstream '\$upstream_addr \$status';
+  log_format upstream '\$upstream_addr \$status \$uri';
   access_log $work/nginx/access.log upstream buffer=64k;
   client_body_temp_path $work/nginx/body;
   proxy_temp_path $work/nginx/proxy;
@@ -244,8 +246,8 @@ CONF
     simpid=
     kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
     nginx_pid=
-    # Per node: the answers nginx passed on from each upstream, by status.
-    awk '{ n[$1 " " $2]++ } END { for (k in n) print k, n[k] }' "$work/nginx/access.log" | sort > "$out/two-nodes-per-node.txt"
+    # Per node: the answers to reports (not enrolments) nginx passed on from each upstream, by status.
+    awk '$3 == "/api/v1/reports" { n[$1 " " $2]++ } END { for (k in n) print k, n[k] }' "$work/nginx/access.log" | sort > "$out/two-nodes-per-node.txt"
   else
     mark "two-nodes: nginx not available; half the load straight to each node"
     sim_bg "$out/two-sim.txt" --server "$app_url" --load --machines 1000 --seed 1 --rate $((CRASH_RATE / 2)) --duration "$DURATION" --acked-log "$acked"
@@ -275,13 +277,16 @@ if phase soak; then
   simpid=$!
   wait_acked "$acked"
   # Every minute from the start of the load: the app's resident memory, open descriptors and threads, PostgreSQL's
-  # connections (all, and the app's database without this query) and the app's own status (backlog, lag).
+  # connections (all, and the app's database without this query), the app's own status (backlog, lag) and the
+# machine's load average.
   ( start=$(date +%s); m=0
     while kill -0 "$simpid" 2>/dev/null; do
       printf '%d %d %d %d %d %s %s\n' "$m" "$(date +%s)" "$(awk '/VmRSS/ { print $2 }' /proc/$pid_a/status)" "$(ls /proc/$pid_a/fd | wc -l)" \
         "$(awk '/Threads/ { print $2 }' /proc/$pid_a/status)" \
         "$(psql_ -c "SELECT count(*) FILTER (WHERE datname = 'fleetlicense' AND pid <> pg_backend_pid()) || ' ' || count(*) FILTER (WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) FROM pg_stat_activity")" \
         "$(curl -fs --max-time 5 "$app_url/api/v1/system" | tr -d ' \n' || echo '{}')"
+      # The whole machine's load: other work on the box shows up here, not in the app's numbers.
+      echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/soak-loadavg.txt"
       m=$((m + 1))
       sleep $(( start + 60 * m - $(date +%s) > 0 ? start + 60 * m - $(date +%s) : 0 ))
     done ) > "$out/soak-raw.txt" &
@@ -291,11 +296,11 @@ if phase soak; then
   kill "$soak_sampler" 2>/dev/null; wait "$soak_sampler" 2>/dev/null || true
   soak_sampler=
   say "answers: $(answers "$out/soak-sim.txt")"
-  python3 bench/reliability/soak.py "$out/soak-raw.txt" "$out/soak-sim.txt" "$out/samples.csv" | tee "$out/soak-summary.txt" >&2
+  python3 bench/reliability/soak.py "$out/soak-raw.txt" "$out/soak-sim.txt" "$out/samples.csv" "$out/soak-loadavg.txt" | tee "$out/soak-summary.txt" >&2
   verify soak "$acked"
 fi
 
 mark "end"
-# Errors the app logged (the console logger marks them "fail:" / "crit:"), per node.
-grep -c '^fail:\|^crit:' "$out"/app-*.log > "$out/app-errors.txt" || true
+# Errors the app logged (JSON console lines), per node; the restarts and kills above account for what is expected.
+grep -c '"LogLevel":"\(Error\|Critical\)"' "$out"/app-*.log > "$out/app-errors.txt" || true
 say "Results in $out"

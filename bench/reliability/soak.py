@@ -1,8 +1,9 @@
 """Soak samples -> samples.csv and a least-squares trend per metric (per hour), over all samples and after warm-up.
 
-Usage: soak.py soak-raw.txt soak-sim.txt samples.csv
+Usage: soak.py soak-raw.txt soak-sim.txt samples.csv [soak-loadavg.txt]
 soak-raw.txt: one line a minute from run.sh: minute epoch rss_kb fds threads pg_db pg_all system-json
 soak-sim.txt: the simulator's output with --progress 60s; its n-th progress line covers minute n-1..n.
+soak-loadavg.txt: epoch load1 load5 load15, about once a minute (the nearest line is joined to each sample).
 """
 import csv
 import json
@@ -14,13 +15,23 @@ WARM_UP_MINUTES = 5
 GROWTH_SHARE = 0.05
 
 raw_path, sim_path, csv_path = sys.argv[1:4]
-progress = re.compile(r"^\[\s*[\d.]+s\]\s+([\d.]+) req/s .*?errors (.*?)  p50 .*? p99 ([\d.]+) ms")
+loads = []
+if len(sys.argv) > 4:
+    with open(sys.argv[4]) as f:
+        loads = [(int(p[0]), float(p[1])) for p in (line.split() for line in f) if len(p) >= 2]
+
+
+def load_at(epoch):
+    near = [l for l in loads if abs(l[0] - epoch) <= 90]
+    return min(near, key=lambda l: abs(l[0] - epoch))[1] if near else ""
+
+progress = re.compile(r"^\[\s*[\d.]+s\]\s+([\d.]+) req/s\s+([\d.]+) reports/s .*?errors (.*?)  p50 .*? p99 ([\d.]+) ms")
 windows = []
 with open(sim_path) as f:
     for line in f:
         m = progress.match(line)
         if m:
-            windows.append((float(m.group(1)), float(m.group(3)), m.group(2).strip()))
+            windows.append((float(m.group(1)), float(m.group(4)), m.group(3).strip(), float(m.group(2))))
 
 rows = []
 with open(raw_path) as f:
@@ -33,14 +44,14 @@ with open(raw_path) as f:
             ingestion = json.loads(parts[7]).get("ingestion", {})
         except ValueError:
             ingestion = {}
-        sim = windows[minute - 1] if 0 < minute <= len(windows) else (None, None, "")
+        sim = windows[minute - 1] if 0 < minute <= len(windows) else (None, None, "", None)
         rows.append({
             "minute": minute, "epoch": epoch, "rss_mb": round(rss_kb / 1024, 1), "fds": fds, "threads": threads,
             "pg_connections_app_db": pg_db, "pg_client_backends": pg_all,
             "writer_backlog": ingestion.get("writerBacklog", ""), "projection_backlog": ingestion.get("projectionBacklog", ""),
             "lag_p99_ms": ingestion.get("lagP99Ms", ""),
-            "sim_req_per_s": sim[0] if sim[0] is not None else "", "sim_p99_ms": sim[1] if sim[1] is not None else "",
-            "sim_errors": sim[2],
+            "sim_req_per_s": sim[0] if sim[0] is not None else "", "sim_ok_reports_per_s": sim[3] if sim[3] is not None else "", "sim_p99_ms": sim[1] if sim[1] is not None else "",
+            "sim_errors": sim[2], "machine_load1": load_at(epoch),
         })
 
 with open(csv_path, "w", newline="") as f:
@@ -65,7 +76,7 @@ def fit(points):
     return slope, my, r2, (max(xs) - min(xs))
 
 
-metrics = ["rss_mb", "fds", "threads", "pg_connections_app_db", "pg_client_backends", "projection_backlog", "lag_p99_ms", "sim_req_per_s", "sim_p99_ms"]
+metrics = ["machine_load1", "rss_mb", "fds", "threads", "pg_connections_app_db", "pg_client_backends", "projection_backlog", "lag_p99_ms", "sim_req_per_s", "sim_ok_reports_per_s", "sim_p99_ms"]
 print(f"soak: {len(rows)} samples, one a minute; trend = least-squares slope per hour; warm-up = first {WARM_UP_MINUTES} minutes")
 print(f"{'metric':24} {'first':>9} {'last':>9} {'min':>9} {'max':>9} {'mean':>9} {'slope/h all':>12} {'slope/h >5m':>12} {'% mean/h':>9} {'r2':>5}  verdict")
 for name in metrics:
