@@ -76,6 +76,8 @@ def fit(points):
     return slope, my, r2, (max(xs) - min(xs))
 
 
+# Only the app's own resources get a verdict; the rest is context for reading them.
+RESOURCES = {"rss_mb", "fds", "threads", "pg_connections_app_db", "pg_client_backends"}
 metrics = ["machine_load1", "rss_mb", "fds", "threads", "pg_connections_app_db", "pg_client_backends", "projection_backlog", "lag_p99_ms", "sim_req_per_s", "sim_ok_reports_per_s", "sim_p99_ms"]
 print(f"soak: {len(rows)} samples, one a minute; trend = least-squares slope per hour; warm-up = first {WARM_UP_MINUTES} minutes")
 print(f"{'metric':24} {'first':>9} {'last':>9} {'min':>9} {'max':>9} {'mean':>9} {'slope/h all':>12} {'slope/h >5m':>12} {'% mean/h':>9} {'r2':>5}  verdict")
@@ -86,10 +88,11 @@ for name in metrics:
     ys = [p[1] for p in points]
     all_fit = fit(points)
     after = fit([p for p in points if p[0] >= WARM_UP_MINUTES])
-    verdict = "n/a (too few samples after warm-up)"
+    verdict = "n/a (too few samples after warm-up)" if name in RESOURCES else "(context)"
     share = ""
     if after:
         slope, mean, r2, span = after
+    if after and name in RESOURCES:
         share = f"{100 * slope / mean:.1f}" if mean else ""
         rise = slope * span
         if mean and abs(rise) <= GROWTH_SHARE * abs(mean):
