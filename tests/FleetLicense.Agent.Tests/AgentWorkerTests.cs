@@ -50,6 +50,8 @@ public sealed class AgentWorkerTests : IDisposable
         await worker.StartAsync(Cancel);
         await EventuallyAsync(() => server.Stored.Count == 1, because: "the report collected at start is sent");
         await EventuallyAsync(() => server.Stored.Count == 2, Tick, "a second report after one interval");
+        // The server stores before it answers: stopping at once could cancel the agent before it records the ack.
+        await EventuallyAsync(() => store.LoadStatus().ReportsSent == 2, because: "the agent records the second ack");
         await worker.StopAsync(Cancel);
 
         TimeSpan elapsed = _time.GetUtcNow() - start;
