@@ -81,7 +81,9 @@ public sealed class DeviceAuthenticator
         }
 
         _unknown.TryRemove(key, out _);
-        _known[key] = (machineId, now.AddSeconds(_options.TokenCacheSeconds));
+        // Somewhere in the second half of the lifetime: a fleet that starts together (a rollout, a benchmark, the
+        // nodes' restart) would otherwise expire together and send every token to the database in the same second.
+        _known[key] = (machineId, now.AddSeconds(_options.TokenCacheSeconds * (0.5 + (Random.Shared.NextDouble() / 2))));
         return machineId;
     }
 
