@@ -62,10 +62,10 @@ public static class RuleIds
     /// <summary>KMS client activation that lasts far beyond 180 days (KMS38 and similar).</summary>
     public const string Kms38Activation = "kms38-activation";
 
-    /// <summary>Not activated: status 0 (Unlicensed) or 5 (Notification).</summary>
+    /// <summary>Not activated: <see cref="Licensing.StatusBucket.NotActivated"/> (status 0, 5, or an undocumented code).</summary>
     public const string NotActivated = "not-activated";
 
-    /// <summary>Running on a grace period (status 2, 3, 4 or 6).</summary>
+    /// <summary>Running on a grace period: <see cref="Licensing.StatusBucket.InGrace"/> (status 2, 3, 4 or 6).</summary>
     public const string GracePeriod = "grace-period";
 
     /// <summary>Grace period or volume activation ends within the policy window.</summary>

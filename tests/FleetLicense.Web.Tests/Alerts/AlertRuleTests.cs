@@ -15,7 +15,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NotActivated_WhenThresholdHasNotPassed_StaysPendingThenAlertsOnceAtTheThreshold));
         await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 24 });
-        var machine = await app.AddMachineAsync("PC-GRACE", status: 2);
+        var machine = await app.AddMachineAsync("PC-UNLICENSED", status: 0);
 
         await app.EvaluateAsync();
         app.Time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
@@ -34,7 +34,26 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
         Assert.Equal(0, later.Notified);
         var message = Assert.Single(await app.MessagesAsync());
         Assert.Equal((AlertMessageKind.Alert, AlertRules.NotActivated), (message.Kind, message.Rule));
-        Assert.Contains("PC-GRACE", message.Subject, StringComparison.Ordinal);
+        Assert.Contains("PC-UNLICENSED", message.Subject, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotActivated_WhenWindowsIsInAGracePeriod_DoesNotAlertButUnlicensedAndNotificationDo()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(NotActivated_WhenWindowsIsInAGracePeriod_DoesNotAlertButUnlicensedAndNotificationDo));
+        await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 0 });
+        foreach (var code in Enumerable.Range(0, 7))
+        {
+            await app.AddMachineAsync($"PC-STATUS-{code}", status: code);
+        }
+
+        await app.AddMachineAsync("PC-NO-WINDOWS-ROW", status: null);
+
+        await app.EvaluateAsync();
+
+        // The detection rule's meaning, from the one definition: 0 and 5 are not activated; 2, 3, 4, 6 are in grace.
+        Assert.Equal(["PC-STATUS-0: Windows is not activated", "PC-STATUS-5: Windows is not activated"],
+            (await app.MessagesAsync()).Select(m => m.Subject[(m.Subject.IndexOf("PC-", StringComparison.Ordinal))..]).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -209,7 +228,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(PendingAlert_WhenItClearsBeforeTheThreshold_IsNeverMentioned));
         await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 24 });
-        var machine = await app.AddMachineAsync("PC-NEW", status: 2);
+        var machine = await app.AddMachineAsync("PC-NEW", status: 0);
 
         await app.EvaluateAsync();
         app.Time.Advance(TimeSpan.FromHours(2));

@@ -169,7 +169,7 @@ public sealed class AlertEvaluator(
                 var link = $"/machines/{id}";
                 var described = status is { } s ? LicenseStatuses.Describe(LicenseStatuses.FromCode(s)) : "";
 
-                if (on.Contains(AlertRules.NotActivated) && status is { } code && code != (int)LicenseStatus.Licensed)
+                if (on.Contains(AlertRules.NotActivated) && StatusBuckets.Of(status) == StatusBucket.NotActivated)
                 {
                     firing.Add(new(AlertRules.NotActivated, id, "", "Critical", $"{host}: Windows is not activated",
                         $"Windows on {host} reports {described}. An unactivated machine is unlicensed until it activates.", link, notActivatedAfter));

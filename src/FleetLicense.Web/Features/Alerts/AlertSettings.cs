@@ -27,7 +27,7 @@ public static class AlertRules
 
     public static IReadOnlyList<AlertRuleDefinition> All { get; } =
     [
-        new(NotActivated, "Machine not activated", "Windows is not Licensed (any status other than 1) for longer than the threshold.", ThresholdUnit.Hours, 24, 0, 24 * 90, false),
+        new(NotActivated, "Machine not activated", "Windows is not activated (status 0 or 5; a grace period is not) for longer than the threshold.", ThresholdUnit.Hours, 24, 0, 24 * 90, false),
         new(NotificationMode, "Notification mode", "Windows is in Notification mode (status 5): not activated and out of grace.", ThresholdUnit.None, 0, 0, 0, false),
         new(GraceEnding, "Grace period ending", "A grace period or KMS activation of Windows ends within the threshold.", ThresholdUnit.Days, 7, 1, 180, false),
         new(AgentSilent, "Agent silent", "The machine's agent has not reported for longer than the threshold.", ThresholdUnit.Days, 7, 1, 365, false),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetLicense.Domain.Licensing;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Flags;
 using Microsoft.AspNetCore.WebUtilities;
@@ -44,6 +45,10 @@ public sealed record MachineFilter
 
     public bool IsEmpty => Statuses.Count == 0 && Channel is null && Edition is null && Rule is null && KmsHost is null
         && Manufacturer is null && Model is null && Seen is null && string.IsNullOrWhiteSpace(Search);
+
+    /// <summary>The grid's address for the machines of one status bucket, by the bucket's codes from its one definition: <c>machines?status=0,5</c>.</summary>
+    public static string AddressOf(StatusBucket bucket) =>
+        "machines?status=" + (bucket == StatusBucket.NotReported ? "none" : string.Join(',', StatusBuckets.Codes(bucket)));
 
     public static MachineFilter FromQuery(string uri)
     {

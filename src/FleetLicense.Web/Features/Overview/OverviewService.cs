@@ -1,4 +1,5 @@
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Licensing;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Overview;
@@ -145,14 +146,14 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
         await reader.DisposeAsync();
         var trend = await ActivationTrendAsync(connection, now, cancellationToken);
 
-        long Count(Func<int?, bool> match) => statuses.Where(s => match(s.Key == "none" ? null : int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture))).Sum(s => s.Count);
+        long Count(StatusBucket bucket) => statuses.Where(s => StatusBuckets.Of(StatusCode(s.Key)) == bucket).Sum(s => s.Count);
         return new FleetOverview(
             now,
             total,
-            Count(s => s == 1),
-            Count(s => s is 2 or 3 or 4 or 6),
-            Count(s => s is 0 or 5),
-            Count(s => s is null),
+            Count(StatusBucket.Activated),
+            Count(StatusBucket.InGrace),
+            Count(StatusBucket.NotActivated),
+            Count(StatusBucket.NotReported),
             silent,
             seen,
             [.. statuses.OrderByDescending(s => s.Count)],
@@ -226,6 +227,10 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
 
         return points;
     }
+
+    /// <summary>The status code a segment of <see cref="FleetOverview.Statuses"/> stands for (null: not reported).</summary>
+    public static int? StatusCode(string segmentKey) =>
+        segmentKey == "none" ? null : int.Parse(segmentKey, System.Globalization.CultureInfo.InvariantCulture);
 
     public static string StatusLabel(int? code) => code switch
     {
