@@ -78,7 +78,8 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task GraceEnding_WhenTheEndComesWithinTheThreshold_AlertsThenAndNotBefore()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WhenTheEndComesWithinTheThreshold_AlertsThenAndNotBefore));
-        await app.OnlyRuleAsync(AlertRules.GraceEnding, r => r with { Threshold = 7 });
+        await app.OnlyRuleAsync(AlertRules.GraceEnding);
+        await app.SavePolicyAsync(p => p with { Detection = p.Detection with { GraceWarningDays = 7 } });
         // Reported now with 10 days of grace left: the end is 10 days away, inside 7 days in 3 days' time.
         await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60);
         await app.AddMachineAsync("PC-PERMANENT", status: 1, graceMinutes: 0);
@@ -92,6 +93,22 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
         Assert.Equal(1, evaluation.Notified);
         var message = Assert.Single(await app.MessagesAsync());
         Assert.Contains("PC-KMS: grace period ends 2026-12-11", message.Subject, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GraceEnding_WithTheDefaultPolicy_AlertsWithinItsFourteenDayWindowLikeTheGraceEndingFlag()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WithTheDefaultPolicy_AlertsWithinItsFourteenDayWindowLikeTheGraceEndingFlag));
+        await app.OnlyRuleAsync(AlertRules.GraceEnding);
+        // Ten days left: inside the policy's 14-day window, so the detection rule flags it and the alert must agree.
+        await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60);
+        await app.AddMachineAsync("PC-LATER", status: 1, graceMinutes: 15 * 24 * 60);
+
+        var evaluation = await app.EvaluateAsync();
+
+        Assert.Equal(14, DetectionPolicy.Default.GraceWarningDays);
+        Assert.Equal(1, evaluation.Notified);
+        Assert.Contains("PC-KMS: grace period ends", Assert.Single(await app.MessagesAsync()).Subject, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -115,19 +115,21 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         this.AddTestServices();
         var page = Render<AlertSettingsPage>();
         page.WaitForAssertion(() => Assert.Equal(AlertRules.All.Count, page.FindAll("[data-testid=rule]").Count), TimeSpan.FromSeconds(10));
-        var threshold = () => page.Find($"[data-rule={AlertRules.GraceEnding}] [data-testid=threshold] input");
-        var recipients = () => page.Find($"[data-rule={AlertRules.GraceEnding}] [data-testid=recipients] input");
+        var threshold = () => page.Find($"[data-rule={AlertRules.NotActivated}] [data-testid=threshold] input");
+        var recipients = () => page.Find($"[data-rule={AlertRules.NotActivated}] [data-testid=recipients] input");
+        // Grace ending takes its window from the policy, so it has no threshold of its own to disagree with.
+        Assert.Empty(page.FindAll($"[data-rule={AlertRules.GraceEnding}] [data-testid=threshold]"));
 
-        threshold().Change("0");
+        threshold().Change("3000");
         page.Find("[data-testid=save]").Click();
-        page.WaitForAssertion(() => Assert.Contains("must be 1–180 days", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Contains("must be 0–2160 hours", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal));
 
         threshold().Change("3");
         recipients().Change("it@corp.example, boss@corp.example");
         page.Find("[data-testid=save]").Click();
 
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=errors]")));
-        var saved = (await Services.GetRequiredService<AlertSettingsService>().GetAsync(Xunit.TestContext.Current.CancellationToken)).Settings.For(AlertRules.GraceEnding);
+        var saved = (await Services.GetRequiredService<AlertSettingsService>().GetAsync(Xunit.TestContext.Current.CancellationToken)).Settings.For(AlertRules.NotActivated);
         Assert.Equal(3, saved.Threshold);
         Assert.Equal(["it@corp.example", "boss@corp.example"], saved.Recipients);
         Assert.Equal("not configured", page.Find($"[data-channel=Email] [data-testid=channel-password]").TextContent);

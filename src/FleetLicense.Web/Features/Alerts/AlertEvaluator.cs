@@ -153,7 +153,7 @@ public sealed class AlertEvaluator(
         if (on.Overlaps([AlertRules.NotActivated, AlertRules.NotificationMode, AlertRules.GraceEnding, AlertRules.AgentSilent]))
         {
             var notActivatedAfter = TimeSpan.FromHours(settings.For(AlertRules.NotActivated).Threshold);
-            var graceWithin = TimeSpan.FromDays(settings.For(AlertRules.GraceEnding).Threshold);
+            var graceWithin = TimeSpan.FromDays(detection.GraceWarningDays);
             var silentAfter = TimeSpan.FromDays(settings.For(AlertRules.AgentSilent).Threshold);
             await using var command = new NpgsqlCommand(
                 "SELECT id, hostname, windows_status, windows_grace_minutes, last_collected_at, COALESCE(last_seen_at, enrolled_at) FROM machines", connection);

@@ -29,7 +29,8 @@ public static class AlertRules
     [
         new(NotActivated, "Machine not activated", "Windows is not activated (status 0 or 5; a grace period is not) for longer than the threshold.", ThresholdUnit.Hours, 24, 0, 24 * 90, false),
         new(NotificationMode, "Notification mode", "Windows is in Notification mode (status 5): not activated and out of grace.", ThresholdUnit.None, 0, 0, 0, false),
-        new(GraceEnding, "Grace period ending", "A grace period or KMS activation of Windows ends within the threshold.", ThresholdUnit.Days, 7, 1, 180, false),
+        // The window is the detection policy's grace warning days, so the alert and the grace-ending flag agree.
+        new(GraceEnding, "Grace period ending", "A grace period or KMS activation of Windows ends within the policy's grace warning window (Policy → grace warning days).", ThresholdUnit.None, 0, 0, 0, false),
         new(AgentSilent, "Agent silent", "The machine's agent has not reported for longer than the threshold.", ThresholdUnit.Days, 7, 1, 365, false),
         new(NewFlag, "New flag", "A flag at or above the chosen severity is open (waived flags never alert).", ThresholdUnit.None, 0, 0, 0, true),
         new(KmsHostNotAllowlisted, "KMS host not allowlisted", "A KMS host that is not on the policy's allowlist is seen (needs an allowlist).", ThresholdUnit.None, 0, 0, 0, false),
