@@ -115,7 +115,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task AgentSilent_WhenNoReportForLongerThanTheThreshold_AlertsAndResolvesWhenItReportsAgain()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(AgentSilent_WhenNoReportForLongerThanTheThreshold_AlertsAndResolvesWhenItReportsAgain));
-        await app.OnlyRuleAsync(AlertRules.AgentSilent, r => r with { Threshold = 7 });
+        await app.OnlyRuleAsync(AlertRules.AgentSilent);
         var machine = await app.AddMachineAsync("PC-QUIET", seenAt: AlertsApp.Start);
 
         app.Time.Advance(TimeSpan.FromDays(7));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Policy;
@@ -50,7 +51,7 @@ public sealed class AlertEvaluator(
             active.Remove(AlertRules.KmsHostNotAllowlisted);
         }
 
-        var (firing, waivedFlags) = await ConditionsAsync(connection, settings, active, policy.Detection, now, cancellationToken);
+        var (firing, waivedFlags) = await ConditionsAsync(connection, settings, active, policy, now, cancellationToken);
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var ids = await UpsertAsync(connection, firing, now, cancellationToken);
@@ -146,17 +147,18 @@ public sealed class AlertEvaluator(
     }
 
     private static async Task<(List<AlertCandidate> Firing, string[] WaivedFlags)> ConditionsAsync(
-        NpgsqlConnection connection, AlertSettings settings, List<string> active, DetectionPolicy detection, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection connection, AlertSettings settings, List<string> active, FleetPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var detection = policy.Detection;
         var firing = new List<AlertCandidate>();
         var on = active.ToHashSet();
         if (on.Overlaps([AlertRules.NotActivated, AlertRules.NotificationMode, AlertRules.GraceEnding, AlertRules.AgentSilent]))
         {
             var notActivatedAfter = TimeSpan.FromHours(settings.For(AlertRules.NotActivated).Threshold);
             var graceWithin = TimeSpan.FromDays(detection.GraceWarningDays);
-            var silentAfter = TimeSpan.FromDays(settings.For(AlertRules.AgentSilent).Threshold);
+            var silentAfter = policy.SilentAfter;
             await using var command = new NpgsqlCommand(
-                "SELECT id, hostname, windows_status, windows_grace_minutes, last_collected_at, COALESCE(last_seen_at, enrolled_at) FROM machines", connection);
+                "SELECT id, hostname, windows_status, windows_grace_minutes, last_collected_at, last_seen_at, enrolled_at FROM machines", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -165,7 +167,8 @@ public sealed class AlertEvaluator(
                 int? status = reader.IsDBNull(2) ? null : reader.GetInt32(2);
                 long? grace = reader.IsDBNull(3) ? null : reader.GetInt64(3);
                 DateTimeOffset? collected = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4);
-                var seen = reader.GetFieldValue<DateTimeOffset>(5);
+                DateTimeOffset? lastSeen = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5);
+                var enrolled = reader.GetFieldValue<DateTimeOffset>(6);
                 var link = $"/machines/{id}";
                 var described = status is { } s ? LicenseStatuses.Describe(LicenseStatuses.FromCode(s)) : "";
 
@@ -189,10 +192,11 @@ public sealed class AlertEvaluator(
                         link, TimeSpan.Zero));
                 }
 
-                if (on.Contains(AlertRules.AgentSilent) && now - seen > silentAfter)
+                if (on.Contains(AlertRules.AgentSilent) && AgentLiveness.Of(lastSeen, enrolled, now, silentAfter) == Liveness.Silent)
                 {
+                    var seen = AgentLiveness.LastHeard(lastSeen, enrolled);
                     firing.Add(new(AlertRules.AgentSilent, id, "", "Warning", $"{host}: agent silent",
-                        $"The FleetLicense agent on {host} last reported {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
+                        $"The FleetLicense agent on {host} {(lastSeen is null ? "has not reported since it enrolled" : "last reported")} {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
                         link, TimeSpan.Zero));
                 }
             }

@@ -31,7 +31,8 @@ public static class AlertRules
         new(NotificationMode, "Notification mode", "Windows is in Notification mode (status 5): not activated and out of grace.", ThresholdUnit.None, 0, 0, 0, false),
         // The window is the detection policy's grace warning days, so the alert and the grace-ending flag agree.
         new(GraceEnding, "Grace period ending", "A grace period or KMS activation of Windows ends within the policy's grace warning window (Policy → grace warning days).", ThresholdUnit.None, 0, 0, 0, false),
-        new(AgentSilent, "Agent silent", "The machine's agent has not reported for longer than the threshold.", ThresholdUnit.Days, 7, 1, 365, false),
+        // Silent is the one liveness definition, with the policy's window (the Overview and Agents page use the same).
+        new(AgentSilent, "Agent silent", "The machine's agent has not reported for longer than the policy's silent agent days (Policy → silent agent days).", ThresholdUnit.None, 0, 0, 0, false),
         new(NewFlag, "New flag", "A flag at or above the chosen severity is open (waived flags never alert).", ThresholdUnit.None, 0, 0, 0, true),
         new(KmsHostNotAllowlisted, "KMS host not allowlisted", "A KMS host that is not on the policy's allowlist is seen (needs an allowlist).", ThresholdUnit.None, 0, 0, 0, false),
     ];

@@ -1,5 +1,7 @@
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
+using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Overview;
@@ -16,6 +18,7 @@ public sealed record FleetOverview(
     long NotActivated,
     long NotReported,
     long SilentAgents,
+    TimeSpan SilentAfter,
     long SeenLast24Hours,
     IReadOnlyList<Segment> Statuses,
     IReadOnlyList<Segment> Channels,
@@ -34,7 +37,7 @@ public sealed record FleetOverview(
 /// each node keeps the latest result and recomputes it when it is older than <see cref="MaxAge"/>, or older than
 /// <see cref="ChangedMaxAge"/> when the fleet has changed; pages read the kept result.
 /// </summary>
-public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider time) : IDisposable
+public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService policies, TimeProvider time) : IDisposable
 {
     private static readonly string[] Severities = ["Critical", "Warning", "Info"];
 
@@ -42,9 +45,6 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
 
     /// <summary>How stale the overview may be while reports are arriving: one recomputation per node at most this often.</summary>
     public static readonly TimeSpan ChangedMaxAge = TimeSpan.FromSeconds(10);
-
-    /// <summary>Agents that have not sent a fresh report for this long count as silent.</summary>
-    public static readonly TimeSpan SilentAfter = TimeSpan.FromDays(7);
 
     private readonly SemaphoreSlim _computing = new(1, 1);
     private FleetOverview? _latest;
@@ -77,6 +77,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
     public async Task<FleetOverview> ComputeAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var silentAfter = (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection)
         {
@@ -86,11 +87,11 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
                 Command("""
                     SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
                            windows_status, windows_channel, edition_id, count(*),
-                           count(*) FILTER (WHERE coalesce(last_collected_at, enrolled_at) < $1),
+                           count(*) FILTER (WHERE coalesce(last_seen_at, enrolled_at) < $1),
                            count(*) FILTER (WHERE last_seen_at >= $2)
                     FROM machines
                     GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
-                    """, now - SilentAfter, now.AddHours(-24)),
+                    """, AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
                 Command("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity"),
                 Command("""
                     SELECT (first_seen_at AT TIME ZONE 'UTC')::date, severity, count(*) FROM flags
@@ -155,6 +156,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
             Count(StatusBucket.NotActivated),
             Count(StatusBucket.NotReported),
             silent,
+            silentAfter,
             seen,
             [.. statuses.OrderByDescending(s => s.Count)],
             [.. channels.OrderByDescending(s => s.Count)],
