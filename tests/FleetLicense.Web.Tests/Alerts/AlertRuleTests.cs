@@ -134,7 +134,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task NewFlag_WhenFlagsOfEachSeverityOpen_AlertsOnlyAtOrAboveTheMinimumAndNeverForWaived()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NewFlag_WhenFlagsOfEachSeverityOpen_AlertsOnlyAtOrAboveTheMinimumAndNeverForWaived));
-        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = "Warning" });
+        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = FindingSeverity.Warning });
         var machine = await app.AddMachineAsync("PC-FLAGGED");
         await app.AddFlagAsync(machine, "Info");
         await app.AddFlagAsync(machine, "Warning");
@@ -152,7 +152,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task NewFlag_WhenWaivedAfterAlerting_ClosesSilentlyButAResolvedFlagGetsAResolutionNotice()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NewFlag_WhenWaivedAfterAlerting_ClosesSilentlyButAResolvedFlagGetsAResolutionNotice));
-        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = "Warning" });
+        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = FindingSeverity.Warning });
         var machine = await app.AddMachineAsync("PC-FLAGGED");
         var waived = await app.AddFlagAsync(machine, "Critical");
         var fixedFlag = await app.AddFlagAsync(machine, "Warning");

@@ -1,4 +1,5 @@
 using Bunit;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Alerts;
@@ -18,9 +19,9 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         var inbox = new FakeInbox();
         inbox.Items.AddRange(
         [
-            new NotificationView(1, "Critical: PC-1: Windows is in Notification mode", "…", "/machines/1", "Critical", BunitExtensions.Now.AddMinutes(-5), false),
-            new NotificationView(2, "Warning: PC-2: agent silent", "…", "/machines/2", "Warning", BunitExtensions.Now.AddHours(-3), false),
-            new NotificationView(3, "Resolved: PC-3: grace period ends", "…", "/machines/3", "Info", BunitExtensions.Now.AddDays(-2), true),
+            new NotificationView(1, "Critical: PC-1: Windows is in Notification mode", "…", "/machines/1", FindingSeverity.Critical, BunitExtensions.Now.AddMinutes(-5), false),
+            new NotificationView(2, "Warning: PC-2: agent silent", "…", "/machines/2", FindingSeverity.Warning, BunitExtensions.Now.AddHours(-3), false),
+            new NotificationView(3, "Resolved: PC-3: grace period ends", "…", "/machines/3", FindingSeverity.Info, BunitExtensions.Now.AddDays(-2), true),
         ]);
         Services.AddSingleton<INotificationInbox>(inbox);
         this.AddTestServices(withPopoverProvider: false);
@@ -51,7 +52,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         var bell = Render<NotificationBell>(p => p.Add(b => b.PollEvery, TimeSpan.FromSeconds(10)));
         Assert.Equal("0", bell.Find("[data-testid=unread-count]").TextContent);
 
-        inbox.Items.Add(new NotificationView(7, "Critical: PC-9: Windows is not activated", "…", null, "Critical", BunitExtensions.Now, false));
+        inbox.Items.Add(new NotificationView(7, "Critical: PC-9: Windows is not activated", "…", null, FindingSeverity.Critical, BunitExtensions.Now, false));
         await bell.InvokeAsync(() => time.Advance(TimeSpan.FromSeconds(10)));
 
         bell.WaitForAssertion(() => Assert.Equal("1", bell.Find("[data-testid=unread-count]").TextContent));
@@ -68,7 +69,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
                 DedupKey = "alert:1:0:Alert:1",
                 Kind = AlertMessageKind.Alert,
                 Rule = AlertRules.NotificationMode,
-                Severity = "Critical",
+                Severity = FindingSeverity.Critical,
                 Subject = "[FleetLicense] Critical: PC-7: Windows is in Notification mode",
                 Detail = "d",
                 TextBody = "t",

@@ -10,7 +10,7 @@ using Npgsql;
 namespace FleetLicense.Web.Features.Alerts;
 
 /// <summary>A condition some rule sees right now; it becomes an alert once <paramref name="Delay"/> has passed since it was first seen.</summary>
-public sealed record AlertCandidate(string Rule, Guid? MachineId, string Subject, string Severity, string Title, string Detail, string Link, TimeSpan Delay);
+public sealed record AlertCandidate(string Rule, Guid? MachineId, string Subject, FindingSeverity Severity, string Title, string Detail, string Link, TimeSpan Delay);
 
 public sealed record AlertEvaluation(int Firing, int Notified, int Resolved, int Deliveries)
 {
@@ -101,7 +101,7 @@ public sealed class AlertEvaluator(
         foreach (var recipient in recipients)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var held = new List<(long Id, string Kind, string Severity, string Subject, string? Link)>();
+            var held = new List<(long Id, string Kind, FindingSeverity Severity, string Subject, string? Link)>();
             await using (var command = new NpgsqlCommand("""
                 SELECT d.id, m.kind, m.severity, m.subject, m.link FROM alert_deliveries d JOIN alert_messages m ON m.id = d.message_id
                 WHERE d.status = 'Held' AND d.channel = 'Email' AND d.recipient = $1 ORDER BY d.id FOR UPDATE OF d
@@ -111,7 +111,7 @@ public sealed class AlertEvaluator(
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    held.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                    held.Add((reader.GetInt64(0), reader.GetString(1), Enum.Parse<FindingSeverity>(reader.GetString(2)), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
                 }
             }
 
@@ -174,20 +174,20 @@ public sealed class AlertEvaluator(
 
                 if (on.Contains(AlertRules.NotActivated) && StatusBuckets.Of(status) == StatusBucket.NotActivated)
                 {
-                    firing.Add(new(AlertRules.NotActivated, id, "", "Critical", $"{host}: Windows is not activated",
+                    firing.Add(new(AlertRules.NotActivated, id, "", FindingSeverity.Critical, $"{host}: Windows is not activated",
                         $"Windows on {host} reports {described}. An unactivated machine is unlicensed until it activates.", link, notActivatedAfter));
                 }
 
                 if (on.Contains(AlertRules.NotificationMode) && status == (int)LicenseStatus.Notification)
                 {
-                    firing.Add(new(AlertRules.NotificationMode, id, "", "Critical", $"{host}: Windows is in Notification mode",
+                    firing.Add(new(AlertRules.NotificationMode, id, "", FindingSeverity.Critical, $"{host}: Windows is in Notification mode",
                         $"Windows on {host} is in Notification mode: not activated and out of grace. Users see activation nags and personalisation is locked.", link, TimeSpan.Zero));
                 }
 
                 if (on.Contains(AlertRules.GraceEnding) && grace is > 0 && collected is { } at && at.AddMinutes(grace.Value) is var ends && ends - now <= graceWithin)
                 {
                     var days = Math.Max(0, (int)Math.Ceiling((ends - now).TotalDays));
-                    firing.Add(new(AlertRules.GraceEnding, id, "", "Warning", $"{host}: grace period ends {ends.UtcDateTime:yyyy-MM-dd}",
+                    firing.Add(new(AlertRules.GraceEnding, id, "", FindingSeverity.Warning, $"{host}: grace period ends {ends.UtcDateTime:yyyy-MM-dd}",
                         $"The grace period or KMS activation of Windows on {host} ends {ends.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({days} day(s) left, status: {described}). Activate it or check its KMS host before then.",
                         link, TimeSpan.Zero));
                 }
@@ -195,7 +195,7 @@ public sealed class AlertEvaluator(
                 if (on.Contains(AlertRules.AgentSilent) && AgentLiveness.Of(lastSeen, enrolled, now, silentAfter) == Liveness.Silent)
                 {
                     var seen = AgentLiveness.LastHeard(lastSeen, enrolled);
-                    firing.Add(new(AlertRules.AgentSilent, id, "", "Warning", $"{host}: agent silent",
+                    firing.Add(new(AlertRules.AgentSilent, id, "", FindingSeverity.Warning, $"{host}: agent silent",
                         $"The FleetLicense agent on {host} {(lastSeen is null ? "has not reported since it enrolled" : "last reported")} {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
                         link, TimeSpan.Zero));
                 }
@@ -205,7 +205,7 @@ public sealed class AlertEvaluator(
         var waived = new List<string>();
         if (on.Contains(AlertRules.NewFlag))
         {
-            var minimum = AlertRules.SeverityRank(settings.For(AlertRules.NewFlag).MinimumSeverity);
+            var minimum = settings.For(AlertRules.NewFlag).MinimumSeverity ?? FindingSeverity.Warning;
             await using var command = new NpgsqlCommand("""
                 SELECT f.id, f.machine_id, m.hostname, f.severity, f.title, f.message, f.status FROM flags f JOIN machines m ON m.id = f.machine_id
                 WHERE f.status IN ('Open', 'Acknowledged', 'Waived')
@@ -220,8 +220,8 @@ public sealed class AlertEvaluator(
                     continue;
                 }
 
-                var severity = reader.GetString(3);
-                if (AlertRules.SeverityRank(severity) >= minimum)
+                var severity = Enum.Parse<FindingSeverity>(reader.GetString(3));
+                if (severity.AtLeast(minimum))
                 {
                     var host = reader.GetString(2);
                     firing.Add(new(AlertRules.NewFlag, reader.GetGuid(1), subject, severity, $"{host}: {reader.GetString(4)}", reader.GetString(5), "/flags", TimeSpan.Zero));
@@ -242,7 +242,7 @@ public sealed class AlertEvaluator(
                 }
             }
 
-            firing.AddRange(hosts.Select(h => new AlertCandidate(AlertRules.KmsHostNotAllowlisted, null, h.Key, "Warning", $"KMS host {h.Key} is not allowlisted",
+            firing.AddRange(hosts.Select(h => new AlertCandidate(AlertRules.KmsHostNotAllowlisted, null, h.Key, FindingSeverity.Warning, $"KMS host {h.Key} is not allowlisted",
                 string.Create(CultureInfo.InvariantCulture, $"{h.Value} machine(s) activate against the KMS host {h.Key}, which is not on the policy's allowlist. If it is yours, add it to the allowlist; otherwise find out who runs it."),
                 "/kms-hosts", TimeSpan.Zero)));
         }
@@ -280,7 +280,7 @@ public sealed class AlertEvaluator(
         command.Parameters.Add(Text(firing.Select(c => c.Rule)));
         command.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. firing.Select(c => c.MachineId)] });
         command.Parameters.Add(Text(firing.Select(c => Clip(c.Subject, 300))));
-        command.Parameters.Add(Text(firing.Select(c => c.Severity)));
+        command.Parameters.Add(Text(firing.Select(c => c.Severity.ToString())));
         command.Parameters.Add(Text(firing.Select(c => Clip(c.Title, 300))));
         command.Parameters.Add(Text(firing.Select(c => Clip(c.Detail, 2000))));
         command.Parameters.Add(Text(firing.Select(c => c.Link)));
@@ -365,7 +365,7 @@ public sealed class AlertEvaluator(
     }
 
     private static AlertNotice ReadNotice(NpgsqlDataReader reader, string kind, DateTimeOffset now) => new(
-        reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+        reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.GetString(3), Enum.Parse<FindingSeverity>(reader.GetString(4)), reader.GetString(5),
         reader.GetString(6), reader.GetString(7), kind, reader.GetInt32(8), reader.GetInt32(9), now);
 
     /// <summary>Stores the messages (a message already stored is skipped) and one delivery per channel and recipient of each new one.</summary>
@@ -419,7 +419,7 @@ public sealed class AlertEvaluator(
         command.Parameters.Add(Text(messages.Select(m => m.Rule)));
         command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. messages.Select(m => m.StateId)] });
         command.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. messages.Select(m => m.MachineId)] });
-        command.Parameters.Add(Text(messages.Select(m => m.Severity)));
+        command.Parameters.Add(Text(messages.Select(m => m.Severity.ToString())));
         command.Parameters.Add(Text(messages.Select(m => Clip(m.Subject, 500))));
         command.Parameters.Add(Text(messages.Select(m => m.Detail)));
         command.Parameters.Add(Text(messages.Select(m => m.TextBody)));

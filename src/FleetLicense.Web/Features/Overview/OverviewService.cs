@@ -1,6 +1,7 @@
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
@@ -39,8 +40,6 @@ public sealed record FleetOverview(
 /// </summary>
 public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService policies, TimeProvider time) : IDisposable
 {
-    private static readonly string[] Severities = ["Critical", "Warning", "Info"];
-
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
     /// <summary>How stale the overview may be while reports are arriving: one recomputation per node at most this often.</summary>
@@ -141,7 +140,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         {
             var day = reader.GetFieldValue<DateOnly>(0);
             var counts = opened.TryGetValue(day, out var c) ? c : opened[day] = new long[3];
-            counts[reader.GetString(1) switch { "Critical" => 0, "Warning" => 1, _ => 2 }] += reader.GetInt64(2);
+            counts[Severities.Position(Enum.Parse<FindingSeverity>(reader.GetString(1)))] += reader.GetInt64(2);
         }
 
         await reader.DisposeAsync();
@@ -161,7 +160,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
             [.. statuses.OrderByDescending(s => s.Count)],
             [.. channels.OrderByDescending(s => s.Count)],
             [.. editions.OrderByDescending(s => s.Count)],
-            [.. Severities.Select(s => new Segment(s, s, severities.GetValueOrDefault(s)))],
+            [.. Severities.MostSevereFirst.Select(s => new Segment(s.ToString(), s.ToString(), severities.GetValueOrDefault(s.ToString())))],
             [.. opened.Select(o => (o.Key, o.Value[0], o.Value[1], o.Value[2]))],
             trend);
     }
