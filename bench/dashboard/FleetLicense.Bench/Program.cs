@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -13,8 +15,9 @@ var iterations = args.Length > 1 ? int.Parse(args[1], System.Globalization.Cultu
 await using var dataSource = NpgsqlDataSource.Create(connectionString);
 var options = new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options;
 var dbFactory = new Factory(options);
-using var overview = new OverviewService(dataSource, TimeProvider.System);
-var grid = new MachineGrid(dbFactory, TimeProvider.System);
+var policies = new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation());
+using var overview = new OverviewService(dataSource, policies, TimeProvider.System);
+var grid = new MachineGrid(dbFactory, policies, TimeProvider.System);
 
 var cases = new (string Name, Func<Task> Run)[]
 {

@@ -8,12 +8,11 @@ public static class LicenseStatuses
     /// <summary>Maps the WMI code to the status; codes outside 0–6 become <see cref="LicenseStatus.Unknown"/>.</summary>
     public static LicenseStatus FromCode(long code) => code is >= 0 and <= 6 ? (LicenseStatus)(int)code : LicenseStatus.Unknown;
 
-    /// <summary>Only status 1 is activated; 0 and 5 in particular are not, whatever else the row says.</summary>
-    public static bool IsActivated(LicenseStatus status) => status == LicenseStatus.Licensed;
+    /// <summary>Only status 1 is activated; 0 and 5 in particular are not, whatever else the row says (see <see cref="StatusBuckets"/>).</summary>
+    public static bool IsActivated(LicenseStatus status) => StatusBuckets.Of((int)status) == StatusBucket.Activated;
 
-    /// <summary>True for the grace states 2, 3, 4 and 6, which run out after <c>GracePeriodRemaining</c> minutes.</summary>
-    public static bool IsGrace(LicenseStatus status) =>
-        status is LicenseStatus.OOBGrace or LicenseStatus.OOTGrace or LicenseStatus.NonGenuineGrace or LicenseStatus.ExtendedGrace;
+    /// <summary>True for the grace states 2, 3, 4 and 6, which run out after <c>GracePeriodRemaining</c> minutes (see <see cref="StatusBuckets"/>).</summary>
+    public static bool IsGrace(LicenseStatus status) => StatusBuckets.Of((int)status) == StatusBucket.InGrace;
 
     /// <summary>Plain-English description for people.</summary>
     public static string Describe(LicenseStatus status) => status switch

@@ -13,6 +13,38 @@ public enum FindingSeverity
     Critical = 2,
 }
 
+/// <summary>
+/// The one ordering and the one set of names of <see cref="FindingSeverity"/>. Everywhere else (flags, alerts, the
+/// bell, stored rows, the API) holds the enum; its name is the text stored and shown.
+/// </summary>
+public static class Severities
+{
+    /// <summary>Most severe first: how lists, counts and charts order severities.</summary>
+    public static IReadOnlyList<FindingSeverity> MostSevereFirst { get; } = [.. Enum.GetValues<FindingSeverity>().OrderDescending()];
+
+    /// <summary>Reads a severity by its name, ignoring case; numbers and unknown names are refused.</summary>
+    public static bool TryParse(string? text, out FindingSeverity severity)
+    {
+        foreach (FindingSeverity candidate in MostSevereFirst)
+        {
+            if (string.Equals(candidate.ToString(), text?.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                severity = candidate;
+                return true;
+            }
+        }
+
+        severity = default;
+        return false;
+    }
+
+    /// <summary>The position of <paramref name="severity"/> in <see cref="MostSevereFirst"/> (0 for the most severe).</summary>
+    public static int Position(FindingSeverity severity) => MostSevereFirst.Count - 1 - (int)severity;
+
+    /// <summary>True when <paramref name="severity"/> is <paramref name="minimum"/> or more severe.</summary>
+    public static bool AtLeast(this FindingSeverity severity, FindingSeverity minimum) => severity >= minimum;
+}
+
 /// <summary>One result of a detection rule for one machine.</summary>
 public sealed record Finding
 {
@@ -62,10 +94,10 @@ public static class RuleIds
     /// <summary>KMS client activation that lasts far beyond 180 days (KMS38 and similar).</summary>
     public const string Kms38Activation = "kms38-activation";
 
-    /// <summary>Not activated: status 0 (Unlicensed) or 5 (Notification).</summary>
+    /// <summary>Not activated: <see cref="Licensing.StatusBucket.NotActivated"/> (status 0, 5, or an undocumented code).</summary>
     public const string NotActivated = "not-activated";
 
-    /// <summary>Running on a grace period (status 2, 3, 4 or 6).</summary>
+    /// <summary>Running on a grace period: <see cref="Licensing.StatusBucket.InGrace"/> (status 2, 3, 4 or 6).</summary>
     public const string GracePeriod = "grace-period";
 
     /// <summary>Grace period or volume activation ends within the policy window.</summary>

@@ -213,10 +213,21 @@ public static class RuleEngine
         Add(evidence, "graceMinutes", product.GraceMinutes?.ToString(CultureInfo.InvariantCulture));
         string what = product.Kind == ProductKind.Office ? "Office" : "Windows";
 
-        switch (product.LicenseStatus)
+        if (StatusBuckets.Of(product) == StatusBucket.NotActivated)
         {
-            case LicenseStatus.Unlicensed or LicenseStatus.Notification:
-                findings.Add(new Finding
+            findings.Add(product.LicenseStatus == LicenseStatus.Unknown
+                ? new Finding
+                {
+                    Rule = RuleIds.NotActivated,
+                    Severity = FindingSeverity.Warning,
+                    Title = $"{what} reports an unknown licence status",
+                    Message = $"{product.Name} reports licence status {product.LicenseStatusCode}, which Windows does not document; it cannot be counted as activated.",
+                    Advice = "Run slmgr /dlv on the machine to see its state.",
+                    Product = product.Name,
+                    ActivationId = product.ActivationId,
+                    Evidence = evidence,
+                }
+                : new Finding
                 {
                     Rule = RuleIds.NotActivated,
                     Severity = FindingSeverity.Critical,
@@ -227,20 +238,7 @@ public static class RuleEngine
                     ActivationId = product.ActivationId,
                     Evidence = evidence,
                 });
-                return;
-            case LicenseStatus.Unknown when product.LicenseStatusCode != -1:
-                findings.Add(new Finding
-                {
-                    Rule = RuleIds.NotActivated,
-                    Severity = FindingSeverity.Warning,
-                    Title = $"{what} reports an unknown licence status",
-                    Message = $"{product.Name} reports licence status {product.LicenseStatusCode}, which Windows does not document; it cannot be counted as activated.",
-                    Advice = "Run slmgr /dlv on the machine to see its state.",
-                    Product = product.Name,
-                    ActivationId = product.ActivationId,
-                    Evidence = evidence,
-                });
-                return;
+            return;
         }
 
         long window = (long)policy.GraceWarningDays * 1440;

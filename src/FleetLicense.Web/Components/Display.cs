@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetLicense.Domain.Rules;
 using MudBlazor;
 
 namespace FleetLicense.Web.Components;
@@ -6,8 +7,6 @@ namespace FleetLicense.Web.Components;
 /// <summary>How the dashboard writes times, severities and rule ids, so every page says them the same way.</summary>
 public static class Display
 {
-    public static readonly string[] Severities = ["Critical", "Warning", "Info"];
-
     public static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     public static string Utc(DateTimeOffset? at) => at is { } value ? Utc(value) : "—";
@@ -28,20 +27,34 @@ public static class Display
             : $"{(int)span.TotalDays} days ago";
     }
 
-    public static Color SeverityColor(string severity) => severity switch
+    public static Color SeverityColor(FindingSeverity severity) => severity switch
     {
-        "Critical" => Color.Error,
-        "Warning" => Color.Warning,
+        FindingSeverity.Critical => Color.Error,
+        FindingSeverity.Warning => Color.Warning,
         _ => Color.Info,
     };
 
-    /// <summary>Most severe first.</summary>
-    public static int SeverityRank(string severity) => severity switch
+    /// <summary>The MudBlazor alert kind that shows a finding of this severity.</summary>
+    public static Severity AlertSeverity(FindingSeverity severity) => severity switch
     {
-        "Critical" => 0,
-        "Warning" => 1,
-        "Info" => 2,
-        _ => 3,
+        FindingSeverity.Critical => Severity.Error,
+        FindingSeverity.Warning => Severity.Warning,
+        _ => Severity.Info,
+    };
+
+    /// <summary>The palette variable for charts.</summary>
+    public static string SeverityPalette(FindingSeverity severity) => severity switch
+    {
+        FindingSeverity.Critical => "var(--mud-palette-error)",
+        FindingSeverity.Warning => "var(--mud-palette-warning)",
+        _ => "var(--mud-palette-info)",
+    };
+
+    public static string SeverityIcon(FindingSeverity severity) => severity switch
+    {
+        FindingSeverity.Critical => Icons.Material.Filled.Error,
+        FindingSeverity.Warning => Icons.Material.Filled.Warning,
+        _ => Icons.Material.Filled.Info,
     };
 
     private static readonly Dictionary<string, string> Acronyms = new(StringComparer.Ordinal)

@@ -15,7 +15,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NotActivated_WhenThresholdHasNotPassed_StaysPendingThenAlertsOnceAtTheThreshold));
         await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 24 });
-        var machine = await app.AddMachineAsync("PC-GRACE", status: 2);
+        var machine = await app.AddMachineAsync("PC-UNLICENSED", status: 0);
 
         await app.EvaluateAsync();
         app.Time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
@@ -34,7 +34,26 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
         Assert.Equal(0, later.Notified);
         var message = Assert.Single(await app.MessagesAsync());
         Assert.Equal((AlertMessageKind.Alert, AlertRules.NotActivated), (message.Kind, message.Rule));
-        Assert.Contains("PC-GRACE", message.Subject, StringComparison.Ordinal);
+        Assert.Contains("PC-UNLICENSED", message.Subject, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotActivated_WhenWindowsIsInAGracePeriod_DoesNotAlertButUnlicensedAndNotificationDo()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(NotActivated_WhenWindowsIsInAGracePeriod_DoesNotAlertButUnlicensedAndNotificationDo));
+        await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 0 });
+        foreach (var code in Enumerable.Range(0, 7))
+        {
+            await app.AddMachineAsync($"PC-STATUS-{code}", status: code);
+        }
+
+        await app.AddMachineAsync("PC-NO-WINDOWS-ROW", status: null);
+
+        await app.EvaluateAsync();
+
+        // The detection rule's meaning, from the one definition: 0 and 5 are not activated; 2, 3, 4, 6 are in grace.
+        Assert.Equal(["PC-STATUS-0: Windows is not activated", "PC-STATUS-5: Windows is not activated"],
+            (await app.MessagesAsync()).Select(m => m.Subject[(m.Subject.IndexOf("PC-", StringComparison.Ordinal))..]).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -59,7 +78,8 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task GraceEnding_WhenTheEndComesWithinTheThreshold_AlertsThenAndNotBefore()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WhenTheEndComesWithinTheThreshold_AlertsThenAndNotBefore));
-        await app.OnlyRuleAsync(AlertRules.GraceEnding, r => r with { Threshold = 7 });
+        await app.OnlyRuleAsync(AlertRules.GraceEnding);
+        await app.SavePolicyAsync(p => p with { Detection = p.Detection with { GraceWarningDays = 7 } });
         // Reported now with 10 days of grace left: the end is 10 days away, inside 7 days in 3 days' time.
         await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60);
         await app.AddMachineAsync("PC-PERMANENT", status: 1, graceMinutes: 0);
@@ -76,10 +96,26 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task GraceEnding_WithTheDefaultPolicy_AlertsWithinItsFourteenDayWindowLikeTheGraceEndingFlag()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WithTheDefaultPolicy_AlertsWithinItsFourteenDayWindowLikeTheGraceEndingFlag));
+        await app.OnlyRuleAsync(AlertRules.GraceEnding);
+        // Ten days left: inside the policy's 14-day window, so the detection rule flags it and the alert must agree.
+        await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60);
+        await app.AddMachineAsync("PC-LATER", status: 1, graceMinutes: 15 * 24 * 60);
+
+        var evaluation = await app.EvaluateAsync();
+
+        Assert.Equal(14, DetectionPolicy.Default.GraceWarningDays);
+        Assert.Equal(1, evaluation.Notified);
+        Assert.Contains("PC-KMS: grace period ends", Assert.Single(await app.MessagesAsync()).Subject, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AgentSilent_WhenNoReportForLongerThanTheThreshold_AlertsAndResolvesWhenItReportsAgain()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(AgentSilent_WhenNoReportForLongerThanTheThreshold_AlertsAndResolvesWhenItReportsAgain));
-        await app.OnlyRuleAsync(AlertRules.AgentSilent, r => r with { Threshold = 7 });
+        await app.OnlyRuleAsync(AlertRules.AgentSilent);
         var machine = await app.AddMachineAsync("PC-QUIET", seenAt: AlertsApp.Start);
 
         app.Time.Advance(TimeSpan.FromDays(7));
@@ -98,7 +134,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task NewFlag_WhenFlagsOfEachSeverityOpen_AlertsOnlyAtOrAboveTheMinimumAndNeverForWaived()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NewFlag_WhenFlagsOfEachSeverityOpen_AlertsOnlyAtOrAboveTheMinimumAndNeverForWaived));
-        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = "Warning" });
+        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = FindingSeverity.Warning });
         var machine = await app.AddMachineAsync("PC-FLAGGED");
         await app.AddFlagAsync(machine, "Info");
         await app.AddFlagAsync(machine, "Warning");
@@ -116,7 +152,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     public async Task NewFlag_WhenWaivedAfterAlerting_ClosesSilentlyButAResolvedFlagGetsAResolutionNotice()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NewFlag_WhenWaivedAfterAlerting_ClosesSilentlyButAResolvedFlagGetsAResolutionNotice));
-        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = "Warning" });
+        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = FindingSeverity.Warning });
         var machine = await app.AddMachineAsync("PC-FLAGGED");
         var waived = await app.AddFlagAsync(machine, "Critical");
         var fixedFlag = await app.AddFlagAsync(machine, "Warning");
@@ -209,7 +245,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(PendingAlert_WhenItClearsBeforeTheThreshold_IsNeverMentioned));
         await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 24 });
-        var machine = await app.AddMachineAsync("PC-NEW", status: 2);
+        var machine = await app.AddMachineAsync("PC-NEW", status: 0);
 
         await app.EvaluateAsync();
         app.Time.Advance(TimeSpan.FromHours(2));

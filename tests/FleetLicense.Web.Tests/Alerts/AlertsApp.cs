@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -75,6 +76,15 @@ internal sealed class AlertsApp : IAsyncDisposable
                 : AlertSettings.DefaultFor(r) with { Enabled = false }),
         };
         var (_, errors) = await Service<AlertSettingsService>().SaveAsync((global ?? (s => s))(settings), "test", TestContext.Current.CancellationToken);
+        Assert.Null(errors);
+    }
+
+    /// <summary>Saves a new policy version: the current one changed by <paramref name="change"/>.</summary>
+    public async Task SavePolicyAsync(Func<FleetPolicy, FleetPolicy> change)
+    {
+        var policies = Service<PolicyService>();
+        var current = (await policies.GetCurrentAsync(TestContext.Current.CancellationToken)).Policy;
+        var (_, errors) = await policies.SaveAsync(change(current), "test", null, TestContext.Current.CancellationToken);
         Assert.Null(errors);
     }
 

@@ -1,5 +1,6 @@
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Fleet;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.Extensions.Options;
 
 namespace FleetLicense.Web.Tests.Alerts;
@@ -28,13 +29,12 @@ public sealed class FleetTrendsTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task MarkStale_WhenAnAgentIsSilentPastTheThreshold_MarksItOnceAndClearsItWhenItReports()
+    public async Task MarkStale_WhenAnAgentIsSilentPastThePolicysWindow_MarksItOnceAndClearsItWhenItReports()
     {
-        await using var app = await AlertsApp.StartAsync(postgres, nameof(MarkStale_WhenAnAgentIsSilentPastTheThreshold_MarksItOnceAndClearsItWhenItReports),
-            new Dictionary<string, string?> { ["Fleet:StaleAfterDays"] = "14" });
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(MarkStale_WhenAnAgentIsSilentPastThePolicysWindow_MarksItOnceAndClearsItWhenItReports));
+        await app.SavePolicyAsync(p => p with { SilentAgentDays = 14 });
         var trends = app.Service<FleetTrends>();
         var quiet = await app.AddMachineAsync("PC-QUIET");
-        Assert.Equal(14, app.Service<IOptions<FleetOptions>>().Value.StaleAfterDays);
 
         app.Time.Advance(TimeSpan.FromDays(14));
         var notYet = await trends.MarkStaleAsync(TestContext.Current.CancellationToken);
@@ -48,6 +48,17 @@ public sealed class FleetTrendsTests(PostgresFixture postgres)
         Assert.Equal((1, 0), marked);
         Assert.Equal((0, 0), again);
         Assert.Equal((0, 1), cleared);
+    }
+
+    [Fact]
+    public async Task Start_WhenTheRemovedStaleAfterDaysIsStillSet_FailsSayingWhereTheWindowLivesNow()
+    {
+        await using var stale = new FleetWebFactory(await postgres.CreateDatabaseAsync("staleafter"), settings: new Dictionary<string, string?> { ["Fleet:StaleAfterDays"] = "14" });
+
+        var error = Assert.Throws<InvalidOperationException>(() => stale.CreateClient());
+
+        Assert.Contains("Fleet:StaleAfterDays", error.Message, StringComparison.Ordinal);
+        Assert.Contains("silent agent days", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Bunit;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
@@ -113,7 +114,7 @@ internal sealed class AdminPages
         return machine;
     }
 
-    public async Task<Flag> AddFlagAsync(Machine machine, string rule, string severity, FlagStatus status, string title = "A finding")
+    public async Task<Flag> AddFlagAsync(Machine machine, string rule, FindingSeverity severity, FlagStatus status, string title = "A finding")
     {
         var now = BunitExtensions.Now;
         var flag = new Flag

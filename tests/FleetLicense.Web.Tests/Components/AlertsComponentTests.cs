@@ -1,4 +1,5 @@
 using Bunit;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Alerts;
@@ -18,9 +19,9 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         var inbox = new FakeInbox();
         inbox.Items.AddRange(
         [
-            new NotificationView(1, "Critical: PC-1: Windows is in Notification mode", "…", "/machines/1", "Critical", BunitExtensions.Now.AddMinutes(-5), false),
-            new NotificationView(2, "Warning: PC-2: agent silent", "…", "/machines/2", "Warning", BunitExtensions.Now.AddHours(-3), false),
-            new NotificationView(3, "Resolved: PC-3: grace period ends", "…", "/machines/3", "Info", BunitExtensions.Now.AddDays(-2), true),
+            new NotificationView(1, "Critical: PC-1: Windows is in Notification mode", "…", "/machines/1", FindingSeverity.Critical, BunitExtensions.Now.AddMinutes(-5), false),
+            new NotificationView(2, "Warning: PC-2: agent silent", "…", "/machines/2", FindingSeverity.Warning, BunitExtensions.Now.AddHours(-3), false),
+            new NotificationView(3, "Resolved: PC-3: grace period ends", "…", "/machines/3", FindingSeverity.Info, BunitExtensions.Now.AddDays(-2), true),
         ]);
         Services.AddSingleton<INotificationInbox>(inbox);
         this.AddTestServices(withPopoverProvider: false);
@@ -51,7 +52,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         var bell = Render<NotificationBell>(p => p.Add(b => b.PollEvery, TimeSpan.FromSeconds(10)));
         Assert.Equal("0", bell.Find("[data-testid=unread-count]").TextContent);
 
-        inbox.Items.Add(new NotificationView(7, "Critical: PC-9: Windows is not activated", "…", null, "Critical", BunitExtensions.Now, false));
+        inbox.Items.Add(new NotificationView(7, "Critical: PC-9: Windows is not activated", "…", null, FindingSeverity.Critical, BunitExtensions.Now, false));
         await bell.InvokeAsync(() => time.Advance(TimeSpan.FromSeconds(10)));
 
         bell.WaitForAssertion(() => Assert.Equal("1", bell.Find("[data-testid=unread-count]").TextContent));
@@ -68,7 +69,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
                 DedupKey = "alert:1:0:Alert:1",
                 Kind = AlertMessageKind.Alert,
                 Rule = AlertRules.NotificationMode,
-                Severity = "Critical",
+                Severity = FindingSeverity.Critical,
                 Subject = "[FleetLicense] Critical: PC-7: Windows is in Notification mode",
                 Detail = "d",
                 TextBody = "t",
@@ -115,19 +116,21 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         this.AddTestServices();
         var page = Render<AlertSettingsPage>();
         page.WaitForAssertion(() => Assert.Equal(AlertRules.All.Count, page.FindAll("[data-testid=rule]").Count), TimeSpan.FromSeconds(10));
-        var threshold = () => page.Find($"[data-rule={AlertRules.GraceEnding}] [data-testid=threshold] input");
-        var recipients = () => page.Find($"[data-rule={AlertRules.GraceEnding}] [data-testid=recipients] input");
+        var threshold = () => page.Find($"[data-rule={AlertRules.NotActivated}] [data-testid=threshold] input");
+        var recipients = () => page.Find($"[data-rule={AlertRules.NotActivated}] [data-testid=recipients] input");
+        // Grace ending takes its window from the policy, so it has no threshold of its own to disagree with.
+        Assert.Empty(page.FindAll($"[data-rule={AlertRules.GraceEnding}] [data-testid=threshold]"));
 
-        threshold().Change("0");
+        threshold().Change("3000");
         page.Find("[data-testid=save]").Click();
-        page.WaitForAssertion(() => Assert.Contains("must be 1–180 days", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal));
+        page.WaitForAssertion(() => Assert.Contains("must be 0–2160 hours", page.Find("[data-testid=errors]").TextContent, StringComparison.Ordinal));
 
         threshold().Change("3");
         recipients().Change("it@corp.example, boss@corp.example");
         page.Find("[data-testid=save]").Click();
 
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=errors]")));
-        var saved = (await Services.GetRequiredService<AlertSettingsService>().GetAsync(Xunit.TestContext.Current.CancellationToken)).Settings.For(AlertRules.GraceEnding);
+        var saved = (await Services.GetRequiredService<AlertSettingsService>().GetAsync(Xunit.TestContext.Current.CancellationToken)).Settings.For(AlertRules.NotActivated);
         Assert.Equal(3, saved.Threshold);
         Assert.Equal(["it@corp.example", "boss@corp.example"], saved.Recipients);
         Assert.Equal("not configured", page.Find($"[data-channel=Email] [data-testid=channel-password]").TextContent);

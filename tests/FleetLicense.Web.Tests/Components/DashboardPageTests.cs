@@ -1,4 +1,5 @@
 using Bunit;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Flags;
@@ -140,7 +141,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
                     MachineId = id,
                     Rule = "not-activated",
                     Subject = "act-1",
-                    Severity = "Critical",
+                    Severity = FindingSeverity.Critical,
                     Title = "Windows is not activated",
                     Message = "Notification mode.",
                     Advice = "Activate it.",

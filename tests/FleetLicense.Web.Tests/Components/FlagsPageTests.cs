@@ -1,4 +1,5 @@
 using Bunit;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Flags;
 using Microsoft.AspNetCore.Components;
@@ -17,10 +18,10 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
         var pages = await AdminPages.AddAsync(this, postgres, nameof(FlagsPage_WhenFlagsExist_SummarisesByRuleAndListsTheOpenOnes));
         var pc1 = await pages.AddMachineAsync("PC-1");
         var pc2 = await pages.AddMachineAsync("PC-2");
-        await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open, "Public KMS emulator");
-        await pages.AddFlagAsync(pc2, "kms-public-emulator", "Critical", FlagStatus.Acknowledged, "Public KMS emulator");
-        await pages.AddFlagAsync(pc2, "grace-ending", "Warning", FlagStatus.Open, "Activation ends soon");
-        await pages.AddFlagAsync(pc1, "not-activated", "Critical", FlagStatus.Resolved, "Not activated");
+        await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open, "Public KMS emulator");
+        await pages.AddFlagAsync(pc2, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Acknowledged, "Public KMS emulator");
+        await pages.AddFlagAsync(pc2, "grace-ending", FindingSeverity.Warning, FlagStatus.Open, "Activation ends soon");
+        await pages.AddFlagAsync(pc1, "not-activated", FindingSeverity.Critical, FlagStatus.Resolved, "Not activated");
 
         var page = Render<FlagsPage>();
 
@@ -40,9 +41,9 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(FlagsPage_WhenASeverityOrStatusIsChosen_FiltersTheListAndKeepsTheFilterInTheUrl));
         var pc1 = await pages.AddMachineAsync("PC-1");
-        await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open);
-        await pages.AddFlagAsync(pc1, "grace-ending", "Warning", FlagStatus.Open);
-        await pages.AddFlagAsync(pc1, "not-activated", "Critical", FlagStatus.Resolved, "Not activated");
+        await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open);
+        await pages.AddFlagAsync(pc1, "grace-ending", FindingSeverity.Warning, FlagStatus.Open);
+        await pages.AddFlagAsync(pc1, "not-activated", FindingSeverity.Critical, FlagStatus.Resolved, "Not activated");
         var navigation = Services.GetRequiredService<NavigationManager>();
         var page = Render<FlagsPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=flag-host]").Count), Wait);
@@ -68,8 +69,8 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(FlagsPage_WhenOpenedFromABookmark_ShowsTheBookmarkedView));
         var pc1 = await pages.AddMachineAsync("PC-1");
-        await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open);
-        await pages.AddFlagAsync(pc1, "not-activated", "Critical", FlagStatus.Resolved, "Not activated");
+        await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open);
+        await pages.AddFlagAsync(pc1, "not-activated", FindingSeverity.Critical, FlagStatus.Resolved, "Not activated");
         Services.GetRequiredService<NavigationManager>().NavigateTo("flags?status=Resolved&rule=not-activated");
 
         var page = Render<FlagsPage>();
@@ -95,9 +96,9 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(Acknowledge_WhenSeveralAreSelected_AcknowledgesTheOpenOnesAndReportsTheRest));
         var pc1 = await pages.AddMachineAsync("PC-1");
-        var open1 = await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open);
-        var open2 = await pages.AddFlagAsync(pc1, "grace-ending", "Warning", FlagStatus.Open);
-        var acknowledged = await pages.AddFlagAsync(pc1, "kms38-activation", "Critical", FlagStatus.Acknowledged);
+        var open1 = await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open);
+        var open2 = await pages.AddFlagAsync(pc1, "grace-ending", FindingSeverity.Warning, FlagStatus.Open);
+        var acknowledged = await pages.AddFlagAsync(pc1, "kms38-activation", FindingSeverity.Critical, FlagStatus.Acknowledged);
         var page = Render<FlagsPage>();
         page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=flag-host]").Count), Wait);
 
@@ -124,8 +125,8 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(Waive_WhenGivenAReasonAndADate_WaivesEverySelectedFlagUntilThatDay));
         var pc1 = await pages.AddMachineAsync("PC-1");
-        var a = await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open);
-        var b = await pages.AddFlagAsync(pc1, "grace-ending", "Warning", FlagStatus.Acknowledged);
+        var a = await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open);
+        var b = await pages.AddFlagAsync(pc1, "grace-ending", FindingSeverity.Warning, FlagStatus.Acknowledged);
         var page = Render<FlagsPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=flag-host]").Count), Wait);
 
@@ -155,7 +156,7 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(Waive_WithoutAReason_IsRefusedAndChangesNothing));
         var pc1 = await pages.AddMachineAsync("PC-1");
-        var flag = await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open);
+        var flag = await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open);
         var page = Render<FlagsPage>();
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=flag-host]")), Wait);
 
@@ -179,7 +180,7 @@ public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(FlagTitle_WhenClicked_ShowsMessageAdviceEvidenceAndHistory));
         var pc1 = await pages.AddMachineAsync("PC-1");
-        var flag = await pages.AddFlagAsync(pc1, "kms-public-emulator", "Critical", FlagStatus.Open, "Public KMS emulator");
+        var flag = await pages.AddFlagAsync(pc1, "kms-public-emulator", FindingSeverity.Critical, FlagStatus.Open, "Public KMS emulator");
         await Services.GetRequiredService<FlagService>().TransitionAsync([flag.Id], FlagStatus.Acknowledged, "Sam", "Looking into it", null, Xunit.TestContext.Current.CancellationToken);
         var page = Render<FlagsPage>();
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=flag-title]")), Wait);

@@ -1,5 +1,10 @@
 using FleetLicense.Testing;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Features.Overview;
+using FleetLicense.Web.Features.Policy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 
 namespace FleetLicense.Web.Tests.Components;
@@ -10,7 +15,8 @@ public sealed class OverviewServiceTests(PostgresFixture postgres)
     public async Task Trend_WhenHistoryArrivesAfterAnEmptyStart_IsRebuiltFromIt()
     {
         await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("overview_trend"));
-        using var overview = new OverviewService(dataSource, TimeProvider.System);
+        var dbFactory = new PooledDbContextFactory<FleetLicenseDbContext>(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options);
+        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation()), TimeProvider.System);
         var empty = await overview.ComputeAsync(TestContext.Current.CancellationToken);
         var machine = Guid.NewGuid();
         await using (var insert = dataSource.CreateCommand($"""

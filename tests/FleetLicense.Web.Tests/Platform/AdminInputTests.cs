@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using FleetLicense.Domain.Keys;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Policy;
@@ -263,7 +264,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
             MachineId = machineId,
             Rule = "kms-public-emulator",
             Subject = Guid.NewGuid().ToString(),
-            Severity = "Critical",
+            Severity = FindingSeverity.Critical,
             Title = "A finding",
             Message = "PC-1 activates against a public KMS emulator.",
             Advice = "Activate against your own KMS host.",

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using FleetLicense.Domain.Rules;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -12,7 +13,7 @@ using Npgsql;
 namespace FleetLicense.Web.Features.Alerts;
 
 /// <summary>A message on its way to one recipient over one channel.</summary>
-public sealed record OutgoingMessage(long DeliveryId, long MessageId, string Channel, string Kind, string Severity, string Recipient, string Subject, string Detail,
+public sealed record OutgoingMessage(long DeliveryId, long MessageId, string Channel, string Kind, FindingSeverity Severity, string Recipient, string Subject, string Detail,
     string TextBody, string HtmlBody, string Payload, string? Link, DateTimeOffset CreatedAt);
 
 /// <summary>How one attempt went. <paramref name="Permanent"/> failures are not retried.</summary>
@@ -217,7 +218,7 @@ public sealed class InAppChannel(NpgsqlDataSource dataSource, TimeProvider time)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = title.Length <= 300 ? title : title[..300] });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = message.Detail });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)message.Link ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = message.Severity });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = message.Severity.ToString() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
         await command.ExecuteNonQueryAsync(cancellationToken);
         return DeliveryResult.Ok;

@@ -2,16 +2,17 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using FleetLicense.Domain.Rules;
 using Microsoft.Extensions.Options;
 
 namespace FleetLicense.Web.Features.Alerts;
 
 /// <summary>An alert notice decided by the evaluator, before it is worded.</summary>
-public sealed record AlertNotice(long StateId, string Rule, Guid? MachineId, string Subject, string Severity, string Title, string Detail, string Link,
+public sealed record AlertNotice(long StateId, string Rule, Guid? MachineId, string Subject, FindingSeverity Severity, string Title, string Detail, string Link,
     string Kind, int NotifyCount, int Episode, DateTimeOffset At);
 
 /// <summary>A message ready to store: the same words for email (text + HTML), webhook (JSON) and the bell.</summary>
-public sealed record ComposedMessage(string DedupKey, string Kind, string? Rule, long? StateId, Guid? MachineId, string Severity, string Subject, string Detail,
+public sealed record ComposedMessage(string DedupKey, string Kind, string? Rule, long? StateId, Guid? MachineId, FindingSeverity Severity, string Subject, string Detail,
     string TextBody, string HtmlBody, string Payload, string? Link);
 
 /// <summary>Words alert notices, digests and test messages, with links into the dashboard.</summary>
@@ -28,7 +29,7 @@ public sealed class AlertComposer(IOptions<AlertsOptions> options)
         {
             AlertMessageKind.Resolved => ("Resolved", "alert.resolved", "This alert has cleared:"),
             AlertMessageKind.Reminder => ("Still open", "alert.reminder", $"Reminder #{notice.NotifyCount - 1}: this alert is still open:"),
-            _ => (notice.Severity, "alert.opened", "A new alert needs attention:"),
+            _ => (notice.Severity.ToString(), "alert.opened", "A new alert needs attention:"),
         };
         var subject = $"[FleetLicense] {prefix}: {notice.Title}";
         var url = Absolute(notice.Link);
@@ -45,7 +46,7 @@ public sealed class AlertComposer(IOptions<AlertsOptions> options)
             <p>{E(lead)}</p>
             <h2 style="margin:0 0 8px">{E(notice.Title)}</h2>
             <p>{E(notice.Detail)}</p>
-            <p style="color:#6b7280">Rule: {E(rule)} · Severity: {E(notice.Severity)}</p>
+            <p style="color:#6b7280">Rule: {E(rule)} · Severity: {E(notice.Severity.ToString())}</p>
             <p><a href="{E(url)}">Open in FleetLicense</a> · <a href="{E(Absolute("/alerts"))}">All alerts</a></p>
             </body></html>
             """;
@@ -53,7 +54,7 @@ public sealed class AlertComposer(IOptions<AlertsOptions> options)
         {
             @event = eventName,
             rule = notice.Rule,
-            severity = notice.Severity,
+            severity = notice.Severity.ToString(),
             title = notice.Title,
             detail = notice.Detail,
             machineId = notice.MachineId,
@@ -67,7 +68,7 @@ public sealed class AlertComposer(IOptions<AlertsOptions> options)
     }
 
     /// <summary>One email listing the held notices of a day for one recipient.</summary>
-    public ComposedMessage Digest(string recipient, DateOnly day, IReadOnlyList<(string Kind, string Severity, string Subject, string? Link)> items)
+    public ComposedMessage Digest(string recipient, DateOnly day, IReadOnlyList<(string Kind, FindingSeverity Severity, string Subject, string? Link)> items)
     {
         var subject = $"[FleetLicense] Daily alert digest {day:yyyy-MM-dd}: {items.Count} notice(s)";
         var text = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"{items.Count} alert notice(s) since the last digest:").AppendLine();
@@ -83,7 +84,7 @@ public sealed class AlertComposer(IOptions<AlertsOptions> options)
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"All alerts: {Absolute("/alerts")}");
         html.Append(CultureInfo.InvariantCulture, $"</ul><p><a href=\"{E(Absolute("/alerts"))}\">All alerts</a></p></body></html>");
         var payload = JsonSerializer.Serialize(new { @event = "digest", day, count = items.Count }, Json);
-        return new ComposedMessage($"digest:{day:yyyy-MM-dd}:{recipient.ToLowerInvariant()}", AlertMessageKind.Digest, null, null, null, "Info", subject,
+        return new ComposedMessage($"digest:{day:yyyy-MM-dd}:{recipient.ToLowerInvariant()}", AlertMessageKind.Digest, null, null, null, FindingSeverity.Info, subject,
             $"{items.Count} alert notice(s) since the last digest.", text.ToString(), html.ToString(), payload, "/alerts");
     }
 
@@ -93,7 +94,7 @@ public sealed class AlertComposer(IOptions<AlertsOptions> options)
         var text = $"This is a test of the {channel} channel, sent {at:yyyy-MM-dd HH:mm:ss} UTC. Alerts will arrive like this.\n\nAll alerts: {Absolute("/alerts")}\n";
         var html = $"<html><body><p>This is a test of the {E(channel)} channel, sent {at:yyyy-MM-dd HH:mm:ss} UTC. Alerts will arrive like this.</p><p><a href=\"{E(Absolute("/alerts"))}\">All alerts</a></p></body></html>";
         var payload = JsonSerializer.Serialize(new { @event = "test", channel, occurredAt = at, url = Absolute("/alerts") }, Json);
-        return new ComposedMessage($"test:{Guid.CreateVersion7(at):N}", AlertMessageKind.Test, null, null, null, "Info", subject,
+        return new ComposedMessage($"test:{Guid.CreateVersion7(at):N}", AlertMessageKind.Test, null, null, null, FindingSeverity.Info, subject,
             $"A test of the {channel} channel.", text, html, payload, "/alerts");
     }
 

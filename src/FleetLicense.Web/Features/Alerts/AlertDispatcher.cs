@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -90,7 +91,7 @@ public sealed partial class AlertDispatcher(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var message = new OutgoingMessage(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(4), reader.GetString(2), reader.GetString(3), reader.GetString(5),
+            var message = new OutgoingMessage(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(4), reader.GetString(2), Enum.Parse<FindingSeverity>(reader.GetString(3)), reader.GetString(5),
                 reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
                 reader.GetFieldValue<DateTimeOffset>(12));
             claimed.Add((message, reader.GetInt32(13)));

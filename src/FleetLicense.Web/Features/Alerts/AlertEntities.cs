@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Machines;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -44,7 +45,7 @@ public sealed class AlertState
     /// <summary>Within the machine: a flag id, a KMS host, or empty.</summary>
     public required string Subject { get; set; }
 
-    public required string Severity { get; set; }
+    public required FindingSeverity Severity { get; set; }
 
     public required string Title { get; set; }
 
@@ -100,7 +101,7 @@ public sealed class AlertMessage
 
     public Guid? MachineId { get; set; }
 
-    public required string Severity { get; set; }
+    public required FindingSeverity Severity { get; set; }
 
     public required string Subject { get; set; }
 
@@ -183,7 +184,7 @@ public sealed class InAppNotification
 
     public string? Link { get; set; }
 
-    public required string Severity { get; set; }
+    public required FindingSeverity Severity { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 
@@ -207,7 +208,7 @@ internal sealed class AlertStateConfiguration : IEntityTypeConfiguration<AlertSt
     {
         builder.Property(a => a.Rule).HasMaxLength(50);
         builder.Property(a => a.Subject).HasMaxLength(300);
-        builder.Property(a => a.Severity).HasMaxLength(20);
+        builder.Property(a => a.Severity).HasConversion<string>().HasMaxLength(20);
         builder.Property(a => a.Title).HasMaxLength(300);
         builder.Property(a => a.Detail).HasMaxLength(2000);
         builder.Property(a => a.Link).HasMaxLength(500);
@@ -227,7 +228,7 @@ internal sealed class AlertMessageConfiguration : IEntityTypeConfiguration<Alert
         builder.HasIndex(m => m.DedupKey).IsUnique();
         builder.Property(m => m.Kind).HasMaxLength(20);
         builder.Property(m => m.Rule).HasMaxLength(50);
-        builder.Property(m => m.Severity).HasMaxLength(20);
+        builder.Property(m => m.Severity).HasConversion<string>().HasMaxLength(20);
         builder.Property(m => m.Subject).HasMaxLength(500);
         builder.Property(m => m.Detail).HasMaxLength(2000);
         builder.Property(m => m.Payload).HasColumnType("jsonb");
@@ -261,7 +262,7 @@ internal sealed class InAppNotificationConfiguration : IEntityTypeConfiguration<
         builder.Property(n => n.Title).HasMaxLength(300);
         builder.Property(n => n.Body).HasMaxLength(2000);
         builder.Property(n => n.Link).HasMaxLength(500);
-        builder.Property(n => n.Severity).HasMaxLength(20);
+        builder.Property(n => n.Severity).HasConversion<string>().HasMaxLength(20);
         builder.HasIndex(n => n.MessageId).IsUnique();
         builder.HasIndex(n => n.CreatedAt);
         builder.HasOne<AlertMessage>().WithMany().HasForeignKey(n => n.MessageId).OnDelete(DeleteBehavior.Cascade);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Policy;
@@ -9,7 +10,7 @@ using Npgsql;
 namespace FleetLicense.Web.Features.Alerts;
 
 /// <summary>A condition some rule sees right now; it becomes an alert once <paramref name="Delay"/> has passed since it was first seen.</summary>
-public sealed record AlertCandidate(string Rule, Guid? MachineId, string Subject, string Severity, string Title, string Detail, string Link, TimeSpan Delay);
+public sealed record AlertCandidate(string Rule, Guid? MachineId, string Subject, FindingSeverity Severity, string Title, string Detail, string Link, TimeSpan Delay);
 
 public sealed record AlertEvaluation(int Firing, int Notified, int Resolved, int Deliveries)
 {
@@ -50,7 +51,7 @@ public sealed class AlertEvaluator(
             active.Remove(AlertRules.KmsHostNotAllowlisted);
         }
 
-        var (firing, waivedFlags) = await ConditionsAsync(connection, settings, active, policy.Detection, now, cancellationToken);
+        var (firing, waivedFlags) = await ConditionsAsync(connection, settings, active, policy, now, cancellationToken);
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var ids = await UpsertAsync(connection, firing, now, cancellationToken);
@@ -100,7 +101,7 @@ public sealed class AlertEvaluator(
         foreach (var recipient in recipients)
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var held = new List<(long Id, string Kind, string Severity, string Subject, string? Link)>();
+            var held = new List<(long Id, string Kind, FindingSeverity Severity, string Subject, string? Link)>();
             await using (var command = new NpgsqlCommand("""
                 SELECT d.id, m.kind, m.severity, m.subject, m.link FROM alert_deliveries d JOIN alert_messages m ON m.id = d.message_id
                 WHERE d.status = 'Held' AND d.channel = 'Email' AND d.recipient = $1 ORDER BY d.id FOR UPDATE OF d
@@ -110,7 +111,7 @@ public sealed class AlertEvaluator(
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    held.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                    held.Add((reader.GetInt64(0), reader.GetString(1), Enum.Parse<FindingSeverity>(reader.GetString(2)), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
                 }
             }
 
@@ -146,17 +147,18 @@ public sealed class AlertEvaluator(
     }
 
     private static async Task<(List<AlertCandidate> Firing, string[] WaivedFlags)> ConditionsAsync(
-        NpgsqlConnection connection, AlertSettings settings, List<string> active, DetectionPolicy detection, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection connection, AlertSettings settings, List<string> active, FleetPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var detection = policy.Detection;
         var firing = new List<AlertCandidate>();
         var on = active.ToHashSet();
         if (on.Overlaps([AlertRules.NotActivated, AlertRules.NotificationMode, AlertRules.GraceEnding, AlertRules.AgentSilent]))
         {
             var notActivatedAfter = TimeSpan.FromHours(settings.For(AlertRules.NotActivated).Threshold);
-            var graceWithin = TimeSpan.FromDays(settings.For(AlertRules.GraceEnding).Threshold);
-            var silentAfter = TimeSpan.FromDays(settings.For(AlertRules.AgentSilent).Threshold);
+            var graceWithin = TimeSpan.FromDays(detection.GraceWarningDays);
+            var silentAfter = policy.SilentAfter;
             await using var command = new NpgsqlCommand(
-                "SELECT id, hostname, windows_status, windows_grace_minutes, last_collected_at, COALESCE(last_seen_at, enrolled_at) FROM machines", connection);
+                "SELECT id, hostname, windows_status, windows_grace_minutes, last_collected_at, last_seen_at, enrolled_at FROM machines", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -165,34 +167,36 @@ public sealed class AlertEvaluator(
                 int? status = reader.IsDBNull(2) ? null : reader.GetInt32(2);
                 long? grace = reader.IsDBNull(3) ? null : reader.GetInt64(3);
                 DateTimeOffset? collected = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4);
-                var seen = reader.GetFieldValue<DateTimeOffset>(5);
+                DateTimeOffset? lastSeen = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5);
+                var enrolled = reader.GetFieldValue<DateTimeOffset>(6);
                 var link = $"/machines/{id}";
                 var described = status is { } s ? LicenseStatuses.Describe(LicenseStatuses.FromCode(s)) : "";
 
-                if (on.Contains(AlertRules.NotActivated) && status is { } code && code != (int)LicenseStatus.Licensed)
+                if (on.Contains(AlertRules.NotActivated) && StatusBuckets.Of(status) == StatusBucket.NotActivated)
                 {
-                    firing.Add(new(AlertRules.NotActivated, id, "", "Critical", $"{host}: Windows is not activated",
+                    firing.Add(new(AlertRules.NotActivated, id, "", FindingSeverity.Critical, $"{host}: Windows is not activated",
                         $"Windows on {host} reports {described}. An unactivated machine is unlicensed until it activates.", link, notActivatedAfter));
                 }
 
                 if (on.Contains(AlertRules.NotificationMode) && status == (int)LicenseStatus.Notification)
                 {
-                    firing.Add(new(AlertRules.NotificationMode, id, "", "Critical", $"{host}: Windows is in Notification mode",
+                    firing.Add(new(AlertRules.NotificationMode, id, "", FindingSeverity.Critical, $"{host}: Windows is in Notification mode",
                         $"Windows on {host} is in Notification mode: not activated and out of grace. Users see activation nags and personalisation is locked.", link, TimeSpan.Zero));
                 }
 
                 if (on.Contains(AlertRules.GraceEnding) && grace is > 0 && collected is { } at && at.AddMinutes(grace.Value) is var ends && ends - now <= graceWithin)
                 {
                     var days = Math.Max(0, (int)Math.Ceiling((ends - now).TotalDays));
-                    firing.Add(new(AlertRules.GraceEnding, id, "", "Warning", $"{host}: grace period ends {ends.UtcDateTime:yyyy-MM-dd}",
+                    firing.Add(new(AlertRules.GraceEnding, id, "", FindingSeverity.Warning, $"{host}: grace period ends {ends.UtcDateTime:yyyy-MM-dd}",
                         $"The grace period or KMS activation of Windows on {host} ends {ends.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({days} day(s) left, status: {described}). Activate it or check its KMS host before then.",
                         link, TimeSpan.Zero));
                 }
 
-                if (on.Contains(AlertRules.AgentSilent) && now - seen > silentAfter)
+                if (on.Contains(AlertRules.AgentSilent) && AgentLiveness.Of(lastSeen, enrolled, now, silentAfter) == Liveness.Silent)
                 {
-                    firing.Add(new(AlertRules.AgentSilent, id, "", "Warning", $"{host}: agent silent",
-                        $"The FleetLicense agent on {host} last reported {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
+                    var seen = AgentLiveness.LastHeard(lastSeen, enrolled);
+                    firing.Add(new(AlertRules.AgentSilent, id, "", FindingSeverity.Warning, $"{host}: agent silent",
+                        $"The FleetLicense agent on {host} {(lastSeen is null ? "has not reported since it enrolled" : "last reported")} {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
                         link, TimeSpan.Zero));
                 }
             }
@@ -201,7 +205,7 @@ public sealed class AlertEvaluator(
         var waived = new List<string>();
         if (on.Contains(AlertRules.NewFlag))
         {
-            var minimum = AlertRules.SeverityRank(settings.For(AlertRules.NewFlag).MinimumSeverity);
+            var minimum = settings.For(AlertRules.NewFlag).MinimumSeverity ?? FindingSeverity.Warning;
             await using var command = new NpgsqlCommand("""
                 SELECT f.id, f.machine_id, m.hostname, f.severity, f.title, f.message, f.status FROM flags f JOIN machines m ON m.id = f.machine_id
                 WHERE f.status IN ('Open', 'Acknowledged', 'Waived')
@@ -216,8 +220,8 @@ public sealed class AlertEvaluator(
                     continue;
                 }
 
-                var severity = reader.GetString(3);
-                if (AlertRules.SeverityRank(severity) >= minimum)
+                var severity = Enum.Parse<FindingSeverity>(reader.GetString(3));
+                if (severity.AtLeast(minimum))
                 {
                     var host = reader.GetString(2);
                     firing.Add(new(AlertRules.NewFlag, reader.GetGuid(1), subject, severity, $"{host}: {reader.GetString(4)}", reader.GetString(5), "/flags", TimeSpan.Zero));
@@ -238,7 +242,7 @@ public sealed class AlertEvaluator(
                 }
             }
 
-            firing.AddRange(hosts.Select(h => new AlertCandidate(AlertRules.KmsHostNotAllowlisted, null, h.Key, "Warning", $"KMS host {h.Key} is not allowlisted",
+            firing.AddRange(hosts.Select(h => new AlertCandidate(AlertRules.KmsHostNotAllowlisted, null, h.Key, FindingSeverity.Warning, $"KMS host {h.Key} is not allowlisted",
                 string.Create(CultureInfo.InvariantCulture, $"{h.Value} machine(s) activate against the KMS host {h.Key}, which is not on the policy's allowlist. If it is yours, add it to the allowlist; otherwise find out who runs it."),
                 "/kms-hosts", TimeSpan.Zero)));
         }
@@ -276,7 +280,7 @@ public sealed class AlertEvaluator(
         command.Parameters.Add(Text(firing.Select(c => c.Rule)));
         command.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. firing.Select(c => c.MachineId)] });
         command.Parameters.Add(Text(firing.Select(c => Clip(c.Subject, 300))));
-        command.Parameters.Add(Text(firing.Select(c => c.Severity)));
+        command.Parameters.Add(Text(firing.Select(c => c.Severity.ToString())));
         command.Parameters.Add(Text(firing.Select(c => Clip(c.Title, 300))));
         command.Parameters.Add(Text(firing.Select(c => Clip(c.Detail, 2000))));
         command.Parameters.Add(Text(firing.Select(c => c.Link)));
@@ -361,7 +365,7 @@ public sealed class AlertEvaluator(
     }
 
     private static AlertNotice ReadNotice(NpgsqlDataReader reader, string kind, DateTimeOffset now) => new(
-        reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+        reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.GetString(3), Enum.Parse<FindingSeverity>(reader.GetString(4)), reader.GetString(5),
         reader.GetString(6), reader.GetString(7), kind, reader.GetInt32(8), reader.GetInt32(9), now);
 
     /// <summary>Stores the messages (a message already stored is skipped) and one delivery per channel and recipient of each new one.</summary>
@@ -415,7 +419,7 @@ public sealed class AlertEvaluator(
         command.Parameters.Add(Text(messages.Select(m => m.Rule)));
         command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. messages.Select(m => m.StateId)] });
         command.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. messages.Select(m => m.MachineId)] });
-        command.Parameters.Add(Text(messages.Select(m => m.Severity)));
+        command.Parameters.Add(Text(messages.Select(m => m.Severity.ToString())));
         command.Parameters.Add(Text(messages.Select(m => Clip(m.Subject, 500))));
         command.Parameters.Add(Text(messages.Select(m => m.Detail)));
         command.Parameters.Add(Text(messages.Select(m => m.TextBody)));

@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -5,10 +6,10 @@ using Npgsql;
 
 namespace FleetLicense.Web.Features.Alerts;
 
-public sealed record DeliveryView(long Id, DateTimeOffset CreatedAt, string Kind, string? Rule, string Severity, string Subject, string? Link, Guid? MachineId,
+public sealed record DeliveryView(long Id, DateTimeOffset CreatedAt, string Kind, string? Rule, FindingSeverity Severity, string Subject, string? Link, Guid? MachineId,
     string Channel, string Recipient, string Status, int Attempts, string? LastError, DateTimeOffset? SentAt, DateTimeOffset NextAttemptAt);
 
-public sealed record OpenAlertView(long Id, string Rule, Guid? MachineId, string Subject, string Severity, string Title, string Status, DateTimeOffset ConditionSince,
+public sealed record OpenAlertView(long Id, string Rule, Guid? MachineId, string Subject, FindingSeverity Severity, string Title, string Status, DateTimeOffset ConditionSince,
     DateTimeOffset? FirstNotifiedAt, DateTimeOffset? LastNotifiedAt, int NotifyCount, string Link);
 
 public sealed record HistoryQuery(string? Channel = null, string? Status = null, string? Rule = null, int Skip = 0, int Take = 100);
@@ -62,7 +63,7 @@ public sealed class AlertQueries(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.AlertStates.AsNoTracking()
             .Where(a => a.Status == AlertStateStatus.Open || a.Status == AlertStateStatus.Pending)
-            .OrderByDescending(a => a.Status == AlertStateStatus.Open).ThenByDescending(a => a.Severity == "Critical").ThenBy(a => a.ConditionSince).ThenBy(a => a.Id)
+            .OrderByDescending(a => a.Status == AlertStateStatus.Open).ThenByDescending(a => a.Severity == FindingSeverity.Critical).ThenByDescending(a => a.Severity == FindingSeverity.Warning).ThenBy(a => a.ConditionSince).ThenBy(a => a.Id)
             .Take(500)
             .Select(a => new OpenAlertView(a.Id, a.Rule, a.MachineId, a.Subject, a.Severity, a.Title, a.Status, a.ConditionSince, a.FirstNotifiedAt, a.LastNotifiedAt, a.NotifyCount, a.Link))
             .ToListAsync(cancellationToken);

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using FleetLicense.Domain.Rules;
 
 namespace FleetLicense.Web.Features.Alerts;
 
@@ -23,27 +25,19 @@ public static class AlertRules
     public const string NewFlag = "new-flag";
     public const string KmsHostNotAllowlisted = "kms-host-not-allowlisted";
 
-    public static readonly IReadOnlyList<string> Severities = ["Info", "Warning", "Critical"];
-
     public static IReadOnlyList<AlertRuleDefinition> All { get; } =
     [
-        new(NotActivated, "Machine not activated", "Windows is not Licensed (any status other than 1) for longer than the threshold.", ThresholdUnit.Hours, 24, 0, 24 * 90, false),
+        new(NotActivated, "Machine not activated", "Windows is not activated (status 0 or 5; a grace period is not) for longer than the threshold.", ThresholdUnit.Hours, 24, 0, 24 * 90, false),
         new(NotificationMode, "Notification mode", "Windows is in Notification mode (status 5): not activated and out of grace.", ThresholdUnit.None, 0, 0, 0, false),
-        new(GraceEnding, "Grace period ending", "A grace period or KMS activation of Windows ends within the threshold.", ThresholdUnit.Days, 7, 1, 180, false),
-        new(AgentSilent, "Agent silent", "The machine's agent has not reported for longer than the threshold.", ThresholdUnit.Days, 7, 1, 365, false),
+        // The window is the detection policy's grace warning days, so the alert and the grace-ending flag agree.
+        new(GraceEnding, "Grace period ending", "A grace period or KMS activation of Windows ends within the policy's grace warning window (Policy → grace warning days).", ThresholdUnit.None, 0, 0, 0, false),
+        // Silent is the one liveness definition, with the policy's window (the Overview and Agents page use the same).
+        new(AgentSilent, "Agent silent", "The machine's agent has not reported for longer than the policy's silent agent days (Policy → silent agent days).", ThresholdUnit.None, 0, 0, 0, false),
         new(NewFlag, "New flag", "A flag at or above the chosen severity is open (waived flags never alert).", ThresholdUnit.None, 0, 0, 0, true),
         new(KmsHostNotAllowlisted, "KMS host not allowlisted", "A KMS host that is not on the policy's allowlist is seen (needs an allowlist).", ThresholdUnit.None, 0, 0, 0, false),
     ];
 
     public static AlertRuleDefinition? Find(string id) => All.FirstOrDefault(r => r.Id == id);
-
-    public static int SeverityRank(string? severity) => severity switch
-    {
-        "Critical" => 2,
-        "Warning" => 1,
-        "Info" => 0,
-        _ => -1,
-    };
 }
 
 /// <summary>One rule's settings: on/off, threshold, who hears about it and on which channels.</summary>
@@ -55,7 +49,8 @@ public sealed record AlertRuleSettings
     public int Threshold { get; init; }
 
     /// <summary>For <see cref="AlertRules.NewFlag"/>: the lowest severity that alerts.</summary>
-    public string? MinimumSeverity { get; init; }
+    [JsonConverter(typeof(JsonStringEnumConverter))]
+    public FindingSeverity? MinimumSeverity { get; init; }
 
     /// <summary>Email addresses for this rule.</summary>
     public IReadOnlyList<string> Recipients { get; init; } = [];
@@ -95,7 +90,7 @@ public sealed record AlertSettings : IValidatableObject
     {
         Enabled = true,
         Threshold = rule.DefaultThreshold,
-        MinimumSeverity = rule.TakesSeverity ? "Warning" : null,
+        MinimumSeverity = rule.TakesSeverity ? FindingSeverity.Warning : null,
     };
 
     /// <summary>Every known rule present (missing ones at their defaults); unknown rule ids are dropped.</summary>
@@ -142,9 +137,9 @@ public sealed record AlertSettings : IValidatableObject
                     [$"rules.{id}.threshold"]);
             }
 
-            if (definition.TakesSeverity && !AlertRules.Severities.Contains(rule.MinimumSeverity))
+            if (definition.TakesSeverity && (rule.MinimumSeverity is null || !Enum.IsDefined(rule.MinimumSeverity.Value)))
             {
-                yield return new ValidationResult($"The minimum severity must be one of {string.Join(", ", AlertRules.Severities)}.", [$"rules.{id}.minimumSeverity"]);
+                yield return new ValidationResult($"The minimum severity must be one of {string.Join(", ", Severities.MostSevereFirst)}.", [$"rules.{id}.minimumSeverity"]);
             }
 
             var recipients = rule.Recipients ?? [];

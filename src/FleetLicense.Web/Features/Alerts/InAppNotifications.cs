@@ -1,9 +1,10 @@
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Alerts;
 
-public sealed record NotificationView(long Id, string Title, string Body, string? Link, string Severity, DateTimeOffset CreatedAt, bool Read);
+public sealed record NotificationView(long Id, string Title, string Body, string? Link, FindingSeverity Severity, DateTimeOffset CreatedAt, bool Read);
 
 /// <summary>What the bell shows and does.</summary>
 public interface INotificationInbox

@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -26,7 +27,7 @@ public sealed class Flag
     /// <summary>What the finding is about within the machine: a product key, a fingerprint, or empty.</summary>
     public required string Subject { get; set; }
 
-    public required string Severity { get; set; }
+    public required FindingSeverity Severity { get; set; }
 
     public required string Title { get; set; }
 
@@ -80,7 +81,7 @@ internal sealed class FlagConfiguration : IEntityTypeConfiguration<Flag>
     {
         builder.Property(f => f.Rule).HasMaxLength(100);
         builder.Property(f => f.Subject).HasMaxLength(200);
-        builder.Property(f => f.Severity).HasMaxLength(20);
+        builder.Property(f => f.Severity).HasConversion<string>().HasMaxLength(20);
         builder.Property(f => f.Title).HasMaxLength(300);
         builder.Property(f => f.Message).HasMaxLength(4000);
         builder.Property(f => f.Advice).HasMaxLength(4000);

@@ -1,12 +1,13 @@
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Flags;
 
 /// <summary>How many flags one rule has, by severity.</summary>
-public sealed record FlagRuleSummary(string Rule, int Total, IReadOnlyDictionary<string, int> BySeverity)
+public sealed record FlagRuleSummary(string Rule, int Total, IReadOnlyDictionary<FindingSeverity, int> BySeverity)
 {
-    public int Count(string severity) => BySeverity.GetValueOrDefault(severity);
+    public int Count(FindingSeverity severity) => BySeverity.GetValueOrDefault(severity);
 }
 
 /// <summary>What a person asks for in the acknowledge / waive dialog.</summary>
@@ -31,7 +32,7 @@ public sealed class FlagBoard(IDbContextFactory<FleetLicenseDbContext> dbFactory
             .ToListAsync(cancellationToken);
         return [.. counts.GroupBy(c => c.Rule)
             .Select(g => new FlagRuleSummary(g.Key, g.Sum(c => c.Count), g.ToDictionary(c => c.Severity, c => c.Count)))
-            .OrderBy(s => s.BySeverity.Keys.Min(Components.Display.SeverityRank))
+            .OrderByDescending(s => s.BySeverity.Keys.Max())
             .ThenByDescending(s => s.Total)
             .ThenBy(s => s.Rule, StringComparer.Ordinal)];
     }

@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -34,8 +35,22 @@ public static class FlagEndpoints
 
     public sealed record FlagDetail(FlagView Flag, IReadOnlyList<FlagEventView> Events);
 
-    private static async Task<Ok<FlagPage>> QueryAsync(FlagService service, FlagStatus[]? status, string? rule, string? severity, Guid? machineId, int? skip, int? take, CancellationToken ct) =>
-        TypedResults.Ok(await service.QueryAsync(new FlagQuery(status, rule, severity, machineId, skip ?? 0, take ?? 50), ct));
+    private static async Task<Results<Ok<FlagPage>, ValidationProblem>> QueryAsync(FlagService service, FlagStatus[]? status, string? rule, string? severity, Guid? machineId, int? skip, int? take, CancellationToken ct)
+    {
+        FindingSeverity? wanted = null;
+        if (severity is not null)
+        {
+            if (!Severities.TryParse(severity, out var parsed))
+            {
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["severity"] = [$"Not a severity: one of {string.Join(", ", Severities.MostSevereFirst)}."] }, title: "The flag query is not valid.");
+            }
+
+            wanted = parsed;
+        }
+
+        return TypedResults.Ok(await service.QueryAsync(new FlagQuery(status, rule, wanted, machineId, skip ?? 0, take ?? 50), ct));
+    }
 
     private static async Task<IResult> ActOnOneAsync(Guid id, string action, FlagActionRequest request, FlagService service, CancellationToken ct)
     {

@@ -3,7 +3,7 @@ using FleetLicense.Domain.Rules;
 namespace FleetLicense.Web.Features.Flags;
 
 /// <summary>A finding as it would be stored: what some rule says about a machine right now.</summary>
-public sealed record FlagCandidate(Guid MachineId, string Rule, string Subject, string Severity, string Title, string Message, string Advice, string? Product, string Evidence)
+public sealed record FlagCandidate(Guid MachineId, string Rule, string Subject, FindingSeverity Severity, string Title, string Message, string Advice, string? Product, string Evidence)
 {
     public (Guid, string, string) Key => (MachineId, Rule, Subject);
 
@@ -11,7 +11,7 @@ public sealed record FlagCandidate(Guid MachineId, string Rule, string Subject, 
         machineId,
         finding.Rule,
         Truncate(finding.ActivationId ?? finding.Product ?? "", 200),
-        finding.Severity.ToString(),
+        finding.Severity,
         Truncate(finding.Title, 300),
         Truncate(finding.Message, 4000),
         Truncate(finding.Advice, 4000),

@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -5,13 +6,13 @@ using Npgsql;
 
 namespace FleetLicense.Web.Features.Flags;
 
-public sealed record FlagView(Guid Id, Guid MachineId, string Hostname, string Rule, string Subject, string Severity, string Title, string Message, string Advice,
+public sealed record FlagView(Guid Id, Guid MachineId, string Hostname, string Rule, string Subject, FindingSeverity Severity, string Title, string Message, string Advice,
     string? Product, IReadOnlyDictionary<string, string> Evidence, FlagStatus Status, DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt,
     DateTimeOffset StatusChangedAt, string? StatusBy, string? StatusReason, DateTimeOffset? WaivedUntil);
 
 public sealed record FlagEventView(DateTimeOffset At, FlagStatus? From, FlagStatus To, string Actor, string? Reason, DateTimeOffset? Until);
 
-public sealed record FlagQuery(FlagStatus[]? Statuses = null, string? Rule = null, string? Severity = null, Guid? MachineId = null, int Skip = 0, int Take = 50);
+public sealed record FlagQuery(FlagStatus[]? Statuses = null, string? Rule = null, FindingSeverity? Severity = null, Guid? MachineId = null, int Skip = 0, int Take = 50);
 
 public sealed record FlagPage(int Total, IReadOnlyList<FlagView> Items);
 
@@ -54,7 +55,7 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
         var total = await flags.CountAsync(cancellationToken);
         var rows = await flags
             .Join(db.Machines, f => f.MachineId, m => m.Id, (f, m) => new { Flag = f, m.Hostname })
-            .OrderByDescending(r => r.Flag.Severity == "Critical").ThenByDescending(r => r.Flag.Severity == "Warning")
+            .OrderByDescending(r => r.Flag.Severity == FindingSeverity.Critical).ThenByDescending(r => r.Flag.Severity == FindingSeverity.Warning)
             .ThenByDescending(r => r.Flag.StatusChangedAt).ThenBy(r => r.Flag.Id)
             .Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))
             .ToListAsync(cancellationToken);

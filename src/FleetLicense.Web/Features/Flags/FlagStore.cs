@@ -1,3 +1,4 @@
+using FleetLicense.Domain.Rules;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Flags;
@@ -52,7 +53,7 @@ public static class FlagStore
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. flags.Select(f => f.MachineId)] });
             command.Parameters.Add(Text(flags.Select(f => f.Rule)));
             command.Parameters.Add(Text(flags.Select(f => f.Subject)));
-            command.Parameters.Add(Text(flags.Select(f => f.Severity)));
+            command.Parameters.Add(Text(flags.Select(f => f.Severity.ToString())));
             command.Parameters.Add(Text(flags.Select(f => f.Title)));
             command.Parameters.Add(Text(flags.Select(f => f.Message)));
             command.Parameters.Add(Text(flags.Select(f => f.Advice)));
@@ -104,7 +105,7 @@ public static class FlagStore
                 MachineId = reader.GetGuid(1),
                 Rule = reader.GetString(2),
                 Subject = reader.GetString(3),
-                Severity = reader.GetString(4),
+                Severity = Enum.Parse<FindingSeverity>(reader.GetString(4)),
                 Title = reader.GetString(5),
                 Message = reader.GetString(6),
                 Advice = reader.GetString(7),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FleetLicense.Domain.Keys;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
@@ -39,7 +40,7 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
             GROUP BY key_fingerprint HAVING count(DISTINCT machine_id) > 1
             """, [new NpgsqlParameter<string[]> { TypedValue = SharedByDesign }], cancellationToken))
         {
-            firing.AddRange(group.Machines.Select(m => Candidate(m, RetailKeyReuse, group, "Critical",
+            firing.AddRange(group.Machines.Select(m => Candidate(m, RetailKeyReuse, group, FindingSeverity.Critical,
                 $"Retail or OEM key used on {group.Machines.Length} machines",
                 $"The key ending {group.PartialKey} ({group.Product}) is installed on {group.Machines.Length} machines. A retail licence covers one device at a time and an OEM licence stays with the device it came with, so all but one of these are unlicensed.",
                 "Find which machine owns the licence (purchase record or firmware key); give the others a key of their own or a volume licence.")));
@@ -58,7 +59,7 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
                 continue;
             }
 
-            firing.AddRange(group.Machines.Select(m => Candidate(m, MakOveruse, group, "Warning",
+            firing.AddRange(group.Machines.Select(m => Candidate(m, MakOveruse, group, FindingSeverity.Warning,
                 $"MAK used on {group.Machines.Length} machines (limit {limit})",
                 $"The MAK ending {group.PartialKey} is installed on {group.Machines.Length} machines, more than the {limit} activations the policy allows for it. Activations beyond what was bought are not licensed, and a leaked MAK is often the cause.",
                 "Check the MAK's activation count in the Volume Licensing Service Center; if it leaked, replace it on your machines and block it.")));
@@ -73,7 +74,7 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
 
     private sealed record SharedKey(string Fingerprint, string? PartialKey, Guid[] Machines, string Product);
 
-    private static FlagCandidate Candidate(Guid machine, string rule, SharedKey group, string severity, string title, string message, string advice) =>
+    private static FlagCandidate Candidate(Guid machine, string rule, SharedKey group, FindingSeverity severity, string title, string message, string advice) =>
         new(machine, rule, group.Fingerprint, severity, title, message, advice, group.Product,
             JsonSerializer.Serialize(new Dictionary<string, string>
             {

@@ -1,25 +1,21 @@
-using System.ComponentModel.DataAnnotations;
 using FleetLicense.Web.Features.Scheduling;
 using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace FleetLicense.Web.Features.Fleet;
 
-public sealed class FleetOptions
-{
-    public const string SectionName = "Fleet";
-
-    /// <summary>A machine whose agent has not reported for this many days is marked stale.</summary>
-    [Range(1, 365)]
-    public int StaleAfterDays { get; set; } = 14;
-}
-
 public static class FleetFeature
 {
     /// <summary>Fleet-wide upkeep: the daily snapshot for trend charts and stale-agent marking.</summary>
     public static WebApplicationBuilder AddFleetFeature(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // Agent liveness has one window, the policy's silent agent days; a leftover setting would be ignored silently.
+        if (builder.Configuration["Fleet:StaleAfterDays"] is not null)
+        {
+            throw new InvalidOperationException(
+                "Fleet:StaleAfterDays is no longer read: stale marking uses the policy's silent agent days (Settings → Policy) like every other view of agent liveness. Remove the setting.");
+        }
+
         builder.Services.AddSingleton<FleetTrends>();
         builder.Services.AddSingleton<IScheduledJobSetup, FleetJobs>();
         return builder;

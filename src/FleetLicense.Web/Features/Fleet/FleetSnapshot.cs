@@ -1,4 +1,6 @@
+using FleetLicense.Domain.Agents;
 using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Npgsql;
@@ -23,7 +25,7 @@ public sealed class FleetSnapshot
     public DateTimeOffset TakenAt { get; set; }
 }
 
-/// <summary>A machine whose agent has been silent longer than <see cref="FleetOptions.StaleAfterDays"/>.</summary>
+/// <summary>A machine whose agent is <see cref="Liveness.Silent"/> (the policy's silent agent days).</summary>
 public sealed class StaleAgent
 {
     public Guid MachineId { get; set; }
@@ -53,7 +55,7 @@ internal sealed class StaleAgentConfiguration : IEntityTypeConfiguration<StaleAg
 }
 
 /// <summary>Takes the daily fleet snapshot and keeps the stale-agent marks current. Both are idempotent: rerunning changes nothing.</summary>
-public sealed class FleetTrends(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<FleetOptions> options, TimeProvider time)
+public sealed class FleetTrends(NpgsqlDataSource dataSource, PolicyService policies, TimeProvider time)
 {
     /// <summary>Replaces today's snapshot rows with the counts as they are now; returns how many rows it wrote.</summary>
     public async Task<int> SnapshotAsync(CancellationToken cancellationToken)
@@ -88,11 +90,11 @@ public sealed class FleetTrends(NpgsqlDataSource dataSource, Microsoft.Extension
         }
     }
 
-    /// <summary>Marks machines silent past the threshold as stale and unmarks those that reported since; returns (marked, cleared).</summary>
+    /// <summary>Marks machines whose agent is silent as stale and unmarks those that reported since; returns (marked, cleared).</summary>
     public async Task<(int Marked, int Cleared)> MarkStaleAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var cutoff = now - TimeSpan.FromDays(options.Value.StaleAfterDays);
+        var cutoff = AgentLiveness.SilentBefore(now, (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         int cleared;

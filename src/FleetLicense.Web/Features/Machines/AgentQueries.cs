@@ -1,22 +1,26 @@
+using FleetLicense.Domain.Agents;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Machines;
 
 /// <summary>An enrolled agent; <paramref name="TokenRevokedAt"/> is set while its device token is revoked (until it enrols again).</summary>
-public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? TokenRevokedAt = null);
+public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? TokenRevokedAt = null)
+{
+    /// <summary>The agent's liveness when the page was read (<see cref="AgentLiveness"/>, the policy's window).</summary>
+    public Liveness Liveness { get; init; }
+}
 
-public sealed record AgentPage(int Total, IReadOnlyList<AgentView> Items);
+/// <summary>A page of agents; <paramref name="SilentAfter"/> is the policy's window their liveness was judged by.</summary>
+public sealed record AgentPage(int Total, IReadOnlyList<AgentView> Items, TimeSpan SilentAfter);
 
 /// <summary>How many agents run one version (null: the agent has not said).</summary>
 public sealed record AgentVersionCount(string? Version, int Agents);
 
 /// <summary>Read models over the enrolled agents for Settings → Agents.</summary>
-public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFactory)
+public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFactory, PolicyService policies, TimeProvider time)
 {
-    /// <summary>An agent silent this long is shown as silent (stale marking itself is the StaleAgents job's, with its own setting).</summary>
-    public static readonly TimeSpan SilentAfter = TimeSpan.FromDays(7);
-
     /// <summary>Agents by host name; <paramref name="search"/> matches anywhere in the host name, ignoring case.</summary>
     public async Task<AgentPage> PageAsync(string? search, int skip, int take, CancellationToken cancellationToken)
     {
@@ -33,7 +37,9 @@ public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFact
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500))
             .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.LastSeenAt, m.TokenRevokedAt))
             .ToListAsync(cancellationToken);
-        return new AgentPage(total, items);
+        var silentAfter = (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter;
+        var now = time.GetUtcNow();
+        return new AgentPage(total, [.. items.Select(a => a with { Liveness = AgentLiveness.Of(a.LastSeenAt, a.EnrolledAt, now, silentAfter) })], silentAfter);
     }
 
     /// <summary>Agents per version, most common first.</summary>
@@ -46,8 +52,6 @@ public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFact
             .ToListAsync(cancellationToken);
         return [.. counts.OrderByDescending(v => v.Agents).ThenBy(v => v.Version, StringComparer.Ordinal).Select(v => new AgentVersionCount(v.Version, v.Agents))];
     }
-
-    public static bool IsSilent(AgentView agent, DateTimeOffset now) => agent.LastSeenAt is not { } seen || now - seen > SilentAfter;
 
     private static string EscapeLike(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);

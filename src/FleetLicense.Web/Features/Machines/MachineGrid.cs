@@ -1,6 +1,9 @@
 using System.Globalization;
+using FleetLicense.Domain.Agents;
+using FleetLicense.Domain.Licensing;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 
@@ -28,7 +31,7 @@ public sealed record MachineFilter
 
     public string? Model { get; init; }
 
-    /// <summary><c>24h</c> (seen in the last day) or <c>silent</c> (no fresh report for a week).</summary>
+    /// <summary><c>24h</c> (seen in the last day) or <c>silent</c> (<see cref="Liveness.Silent"/>, the policy's window).</summary>
     public string? Seen { get; init; }
 
     /// <summary>Free text: part of the host name or serial, or a partial key.</summary>
@@ -44,6 +47,10 @@ public sealed record MachineFilter
 
     public bool IsEmpty => Statuses.Count == 0 && Channel is null && Edition is null && Rule is null && KmsHost is null
         && Manufacturer is null && Model is null && Seen is null && string.IsNullOrWhiteSpace(Search);
+
+    /// <summary>The grid's address for the machines of one status bucket, by the bucket's codes from its one definition: <c>machines?status=0,5</c>.</summary>
+    public static string AddressOf(StatusBucket bucket) =>
+        "machines?status=" + (bucket == StatusBucket.NotReported ? "none" : string.Join(',', StatusBuckets.Codes(bucket)));
 
     public static MachineFilter FromQuery(string uri)
     {
@@ -100,7 +107,7 @@ public sealed record MachineRow(Guid Id, string Hostname, int? WindowsStatus, st
 public sealed record MachinePage(IReadOnlyList<MachineRow> Rows, int Total, bool TotalIsCapped);
 
 /// <summary>The machine grid's query: server-side filtering, sorting and paging that stays fast at a million machines.</summary>
-public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time)
+public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFactory, PolicyService policies, TimeProvider time)
 {
     /// <summary>Counting every match of a broad filter over a million machines costs more than it tells; past this it says "more than 10,000".</summary>
     public const int CountCap = 10_000;
@@ -109,8 +116,9 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
 
     public async Task<MachinePage> QueryAsync(MachineFilter filter, CancellationToken cancellationToken)
     {
+        var silentAfter = (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var machines = Apply(db, filter);
+        var machines = Apply(db, filter, silentAfter);
         if (!string.IsNullOrWhiteSpace(filter.Search))
         {
             // A rare search term: walking the host-name index in sort order would visit most of the fleet before
@@ -118,7 +126,7 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
             var matches = await Search(db.Machines, filter.Search).Select(m => m.Id).Take(CountCap + 1).ToListAsync(cancellationToken);
             if (matches.Count <= CountCap)
             {
-                machines = Apply(db, filter with { Search = null }).Where(m => matches.Contains(m.Id));
+                machines = Apply(db, filter with { Search = null }, silentAfter).Where(m => matches.Contains(m.Id));
             }
         }
 
@@ -164,7 +172,7 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
         return await values.GroupBy(v => v).OrderByDescending(g => g.Count()).Select(g => g.Key).Take(100).ToListAsync(cancellationToken);
     }
 
-    private IQueryable<Machine> Apply(FleetLicenseDbContext db, MachineFilter filter)
+    private IQueryable<Machine> Apply(FleetLicenseDbContext db, MachineFilter filter, TimeSpan silentAfter)
     {
         var machines = db.Machines.AsNoTracking();
         if (filter.Statuses.Count > 0)
@@ -213,8 +221,8 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
         }
         else if (filter.Seen == "silent")
         {
-            var before = now - Overview.OverviewService.SilentAfter;
-            machines = machines.Where(m => (m.LastCollectedAt ?? m.EnrolledAt) < before);
+            var before = AgentLiveness.SilentBefore(now, silentAfter);
+            machines = machines.Where(m => (m.LastSeenAt ?? m.EnrolledAt) < before);
         }
 
         return string.IsNullOrWhiteSpace(filter.Search) ? machines : Search(machines, filter.Search);

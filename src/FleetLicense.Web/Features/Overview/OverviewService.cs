@@ -1,4 +1,8 @@
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Agents;
+using FleetLicense.Domain.Licensing;
+using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Overview;
@@ -15,6 +19,7 @@ public sealed record FleetOverview(
     long NotActivated,
     long NotReported,
     long SilentAgents,
+    TimeSpan SilentAfter,
     long SeenLast24Hours,
     IReadOnlyList<Segment> Statuses,
     IReadOnlyList<Segment> Channels,
@@ -33,17 +38,12 @@ public sealed record FleetOverview(
 /// each node keeps the latest result and recomputes it when it is older than <see cref="MaxAge"/>, or older than
 /// <see cref="ChangedMaxAge"/> when the fleet has changed; pages read the kept result.
 /// </summary>
-public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider time) : IDisposable
+public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService policies, TimeProvider time) : IDisposable
 {
-    private static readonly string[] Severities = ["Critical", "Warning", "Info"];
-
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
     /// <summary>How stale the overview may be while reports are arriving: one recomputation per node at most this often.</summary>
     public static readonly TimeSpan ChangedMaxAge = TimeSpan.FromSeconds(10);
-
-    /// <summary>Agents that have not sent a fresh report for this long count as silent.</summary>
-    public static readonly TimeSpan SilentAfter = TimeSpan.FromDays(7);
 
     private readonly SemaphoreSlim _computing = new(1, 1);
     private FleetOverview? _latest;
@@ -76,6 +76,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
     public async Task<FleetOverview> ComputeAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var silentAfter = (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection)
         {
@@ -85,11 +86,11 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
                 Command("""
                     SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
                            windows_status, windows_channel, edition_id, count(*),
-                           count(*) FILTER (WHERE coalesce(last_collected_at, enrolled_at) < $1),
+                           count(*) FILTER (WHERE coalesce(last_seen_at, enrolled_at) < $1),
                            count(*) FILTER (WHERE last_seen_at >= $2)
                     FROM machines
                     GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
-                    """, now - SilentAfter, now.AddHours(-24)),
+                    """, AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
                 Command("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity"),
                 Command("""
                     SELECT (first_seen_at AT TIME ZONE 'UTC')::date, severity, count(*) FROM flags
@@ -139,26 +140,27 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
         {
             var day = reader.GetFieldValue<DateOnly>(0);
             var counts = opened.TryGetValue(day, out var c) ? c : opened[day] = new long[3];
-            counts[reader.GetString(1) switch { "Critical" => 0, "Warning" => 1, _ => 2 }] += reader.GetInt64(2);
+            counts[Severities.Position(Enum.Parse<FindingSeverity>(reader.GetString(1)))] += reader.GetInt64(2);
         }
 
         await reader.DisposeAsync();
         var trend = await ActivationTrendAsync(connection, now, cancellationToken);
 
-        long Count(Func<int?, bool> match) => statuses.Where(s => match(s.Key == "none" ? null : int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture))).Sum(s => s.Count);
+        long Count(StatusBucket bucket) => statuses.Where(s => StatusBuckets.Of(StatusCode(s.Key)) == bucket).Sum(s => s.Count);
         return new FleetOverview(
             now,
             total,
-            Count(s => s == 1),
-            Count(s => s is 2 or 3 or 4 or 6),
-            Count(s => s is 0 or 5),
-            Count(s => s is null),
+            Count(StatusBucket.Activated),
+            Count(StatusBucket.InGrace),
+            Count(StatusBucket.NotActivated),
+            Count(StatusBucket.NotReported),
             silent,
+            silentAfter,
             seen,
             [.. statuses.OrderByDescending(s => s.Count)],
             [.. channels.OrderByDescending(s => s.Count)],
             [.. editions.OrderByDescending(s => s.Count)],
-            [.. Severities.Select(s => new Segment(s, s, severities.GetValueOrDefault(s)))],
+            [.. Severities.MostSevereFirst.Select(s => new Segment(s.ToString(), s.ToString(), severities.GetValueOrDefault(s.ToString())))],
             [.. opened.Select(o => (o.Key, o.Value[0], o.Value[1], o.Value[2]))],
             trend);
     }
@@ -226,6 +228,10 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, TimeProvider ti
 
         return points;
     }
+
+    /// <summary>The status code a segment of <see cref="FleetOverview.Statuses"/> stands for (null: not reported).</summary>
+    public static int? StatusCode(string segmentKey) =>
+        segmentKey == "none" ? null : int.Parse(segmentKey, System.Globalization.CultureInfo.InvariantCulture);
 
     public static string StatusLabel(int? code) => code switch
     {

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Keys;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Infrastructure;
@@ -23,6 +25,18 @@ public sealed record FleetPolicy : IValidatableObject
 
     /// <summary>Activation counts bought per MAK, by key fingerprint.</summary>
     public IReadOnlyDictionary<string, int> MakLimits { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// An agent not heard from for more than this many days is silent (<see cref="AgentLiveness"/>): the one window
+    /// of the Overview, the grid, the Agents page, stale marking and the agent-silent alert. Policies stored before
+    /// it existed read as the default.
+    /// </summary>
+    [Range(1, 365)]
+    public int SilentAgentDays { get; init; } = AgentLiveness.DefaultSilentAfterDays;
+
+    /// <summary><see cref="SilentAgentDays"/> as a span.</summary>
+    [JsonIgnore]
+    public TimeSpan SilentAfter => TimeSpan.FromDays(SilentAgentDays);
 
     /// <summary>How long raw reports are kept, in days (history and current state are kept).</summary>
     [Range(1, 3650)]
