@@ -7,21 +7,21 @@ namespace FleetLicense.Web.Features.Alerts;
 public static class AlertsFeature
 {
     /// <summary>Alert rules, their evaluation and delivery (email, webhook, in-app), and the pages and API for them.</summary>
-    public static WebApplicationBuilder AddAlertsFeature(this WebApplicationBuilder builder)
+    public static IServiceCollection AddAlerts(this IServiceCollection services)
     {
-        builder.Services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(WebhookChannel.HttpClientName);
-        builder.Services.AddSingleton<AlertSettingsService>();
-        builder.Services.AddSingleton<AlertComposer>();
-        builder.Services.AddSingleton<AlertEvaluator>();
-        builder.Services.AddSingleton<AlertDispatcher>();
-        builder.Services.AddSingleton<AlertQueries>();
-        builder.Services.AddSingleton<IAlertChannel, EmailChannel>();
-        builder.Services.AddSingleton<IAlertChannel, WebhookChannel>();
-        builder.Services.AddSingleton<IAlertChannel, InAppChannel>();
-        builder.Services.AddSingleton<INotificationInbox, InAppNotificationStore>();
-        builder.Services.AddSingleton<IScheduledJobSetup, AlertJobs>();
-        return builder;
+        services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHttpClient(WebhookChannel.HttpClientName);
+        services.AddSingleton<AlertSettingsService>();
+        services.AddSingleton<AlertComposer>();
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<AlertDispatcher>();
+        services.AddSingleton<AlertQueries>();
+        services.AddSingleton<IAlertChannel, EmailChannel>();
+        services.AddSingleton<IAlertChannel, WebhookChannel>();
+        services.AddSingleton<IAlertChannel, InAppChannel>();
+        services.AddSingleton<INotificationInbox, InAppNotificationStore>();
+        services.AddSingleton<IScheduledJobSetup, AlertJobs>();
+        return services;
     }
 }
 

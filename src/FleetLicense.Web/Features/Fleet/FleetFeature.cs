@@ -17,12 +17,12 @@ public sealed class FleetOptions
 public static class FleetFeature
 {
     /// <summary>Fleet-wide upkeep: the daily snapshot for trend charts and stale-agent marking.</summary>
-    public static WebApplicationBuilder AddFleetFeature(this WebApplicationBuilder builder)
+    public static IServiceCollection AddFleet(this IServiceCollection services)
     {
-        builder.Services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<FleetTrends>();
-        builder.Services.AddSingleton<IScheduledJobSetup, FleetJobs>();
-        return builder;
+        services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<FleetTrends>();
+        services.AddSingleton<IScheduledJobSetup, FleetJobs>();
+        return services;
     }
 }
 

@@ -1,19 +1,12 @@
-using FleetLicense.Web.Features.Live;
-using FleetLicense.Web.Features.Machines;
-
 namespace FleetLicense.Web.Features.Overview;
 
-public static class DashboardFeature
+public static class OverviewFeature
 {
-    /// <summary>The read side of the dashboard: the overview, the machine grid and live change notifications.</summary>
-    public static WebApplicationBuilder AddDashboardFeature(this WebApplicationBuilder builder)
+    /// <summary>The fleet overview page and the refresher that keeps its figures current.</summary>
+    public static IServiceCollection AddOverview(this IServiceCollection services)
     {
-        builder.Services.AddSingleton<OverviewService>();
-        builder.Services.AddSingleton<MachineGrid>();
-        builder.Services.AddSingleton<CacheInvalidation>();
-        builder.Services.AddSingleton<FleetChanges>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<FleetChanges>());
-        builder.Services.AddHostedService<OverviewRefresher>();
-        return builder;
+        services.AddSingleton<OverviewService>();
+        services.AddHostedService<OverviewRefresher>();
+        return services;
     }
 }

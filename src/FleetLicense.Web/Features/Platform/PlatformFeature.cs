@@ -3,26 +3,27 @@ using Quartz;
 
 namespace FleetLicense.Web.Features.Platform;
 
-public static class SystemFeature
+public static class PlatformFeature
 {
-    public static WebApplicationBuilder AddSystemFeature(this WebApplicationBuilder builder)
+    /// <summary>This node's identity and heartbeat, the cluster's status for the System page, health checks and background loops.</summary>
+    public static IServiceCollection AddPlatform(this IServiceCollection services)
     {
-        builder.Services.AddOptions<SystemOptions>()
+        services.AddOptions<SystemOptions>()
             .BindConfiguration(SystemOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<NodeIdentity>();
-        builder.Services.AddSingleton<NodeHeartbeat>();
-        builder.Services.AddSingleton<SystemStatusService>();
-        builder.Services.AddSingleton<BackgroundLoops>();
-        builder.Services.AddHealthChecks()
+        services.AddSingleton<NodeIdentity>();
+        services.AddSingleton<NodeHeartbeat>();
+        services.AddSingleton<SystemStatusService>();
+        services.AddSingleton<BackgroundLoops>();
+        services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgresql", tags: ["ready"])
             .AddCheck<BackgroundLoopsHealthCheck>("background-loops", tags: ["ready"]);
         // Loops keep themselves running (BackgroundLoops); an exception that still escapes a hosted service must
         // not end the process and every agent's connection with it.
-        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
-        builder.Services.AddSingleton<IScheduledJobSetup, HeartbeatScheduleSetup>();
-        return builder;
+        services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
+        services.AddSingleton<IScheduledJobSetup, HeartbeatScheduleSetup>();
+        return services;
     }
 }
 

@@ -22,10 +22,10 @@ public sealed class SchedulingOptions
     public int ClusterCheckinSeconds { get; set; } = 10;
 }
 
-public static class SchedulingExtensions
+public static class SchedulingFeature
 {
     /// <summary>Quartz.NET on the persistent, clustered PostgreSQL job store created by the first migration.</summary>
-    public static WebApplicationBuilder AddFleetScheduling(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddScheduling(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SchedulingOptions>()
             .BindConfiguration(SchedulingOptions.SectionName)
