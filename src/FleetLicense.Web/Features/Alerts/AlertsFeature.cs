@@ -25,12 +25,12 @@ public static class AlertsFeature
     }
 }
 
-internal sealed class AlertJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
+internal sealed class AlertJobs(IOptions<AlertsOptions> options) : IScheduledJobSetup
 {
     public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
-        await RecurringJobs.EveryAsync<AlertEvaluationJob>(scheduler, AlertEvaluationJob.Key, TimeSpan.FromSeconds(jobs.Value.AlertEvaluationSeconds), cancellationToken);
-        await RecurringJobs.EveryAsync<AlertDeliveryJob>(scheduler, AlertDeliveryJob.Key, TimeSpan.FromSeconds(jobs.Value.AlertDeliverySeconds), cancellationToken);
+        await RecurringJobs.EveryAsync<AlertEvaluationJob>(scheduler, AlertEvaluationJob.Key, TimeSpan.FromSeconds(options.Value.EvaluationSeconds), cancellationToken);
+        await RecurringJobs.EveryAsync<AlertDeliveryJob>(scheduler, AlertDeliveryJob.Key, TimeSpan.FromSeconds(options.Value.DeliverySeconds), cancellationToken);
     }
 }
 
@@ -39,8 +39,6 @@ internal sealed class AlertJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
 public sealed class AlertEvaluationJob(AlertEvaluator evaluator, AlertDispatcher dispatcher, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("alert-evaluation", "alerts");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken)
     {
@@ -56,8 +54,6 @@ public sealed class AlertEvaluationJob(AlertEvaluator evaluator, AlertDispatcher
 public sealed class AlertDeliveryJob(AlertDispatcher dispatcher, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("alert-delivery", "alerts");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken) => $"deliveries: {await dispatcher.DispatchDueAsync(cancellationToken)}";
 }

@@ -12,6 +12,15 @@ public sealed class FleetOptions
     /// <summary>A machine whose agent has not reported for this many days is marked stale.</summary>
     [Range(1, 365)]
     public int StaleAfterDays { get; set; } = 14;
+
+    /// <summary>When the daily fleet snapshot is taken (Quartz cron, UTC); it upserts the day's row, so reruns are harmless.</summary>
+    [Required]
+    [QuartzCron]
+    public string SnapshotCron { get; set; } = "0 55 23 * * ?";
+
+    /// <summary>How often machines whose agent went silent are marked stale.</summary>
+    [Range(1, 1440)]
+    public int StaleAgentMinutes { get; set; } = 60;
 }
 
 public static class FleetFeature
@@ -26,12 +35,12 @@ public static class FleetFeature
     }
 }
 
-internal sealed class FleetJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
+internal sealed class FleetJobs(IOptions<FleetOptions> options) : IScheduledJobSetup
 {
     public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
-        await RecurringJobs.CronAsync<FleetSnapshotJob>(scheduler, FleetSnapshotJob.Key, jobs.Value.FleetSnapshotCron, cancellationToken);
-        await RecurringJobs.EveryAsync<StaleAgentJob>(scheduler, StaleAgentJob.Key, TimeSpan.FromMinutes(jobs.Value.StaleAgentMinutes), cancellationToken);
+        await RecurringJobs.CronAsync<FleetSnapshotJob>(scheduler, FleetSnapshotJob.Key, options.Value.SnapshotCron, cancellationToken);
+        await RecurringJobs.EveryAsync<StaleAgentJob>(scheduler, StaleAgentJob.Key, TimeSpan.FromMinutes(options.Value.StaleAgentMinutes), cancellationToken);
     }
 }
 
@@ -40,8 +49,6 @@ internal sealed class FleetJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
 public sealed class FleetSnapshotJob(FleetTrends trends, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("fleet-snapshot", "fleet");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken) =>
         $"{await trends.SnapshotAsync(cancellationToken)} snapshot row(s) written";
@@ -52,8 +59,6 @@ public sealed class FleetSnapshotJob(FleetTrends trends, JobRunServices services
 public sealed class StaleAgentJob(FleetTrends trends, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("stale-agents", "fleet");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using FleetLicense.Web.Features.Scheduling;
+using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace FleetLicense.Web.Features.Platform;
@@ -27,21 +28,9 @@ public static class PlatformFeature
     }
 }
 
-/// <summary>Adds this node's pinned heartbeat trigger; the job definition is shared by all nodes.</summary>
-internal sealed class HeartbeatScheduleSetup(NodeIdentity node, Microsoft.Extensions.Options.IOptions<SystemOptions> options) : IScheduledJobSetup
+/// <summary>This node's own heartbeat trigger; the job definition is shared by all nodes.</summary>
+internal sealed class HeartbeatScheduleSetup(NodeIdentity node, IOptions<SystemOptions> options) : IScheduledJobSetup
 {
-    public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
-    {
-        var job = JobBuilder.Create<NodeHeartbeatJob>().WithIdentity(NodeHeartbeatJob.Key).StoreDurably().Build();
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(NodeHeartbeatJob.TriggerFor(node.Id))
-            .ForJob(NodeHeartbeatJob.Key)
-            .WithPreferredNode(PreferredNode.For(node.Id))
-            .StartNow()
-            .WithSimpleSchedule(s => s.WithInterval(TimeSpan.FromSeconds(options.Value.HeartbeatSeconds)).RepeatForever()
-                .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
-            .Build();
-        await scheduler.AddJob(job, AddJobOptions.Replacing, cancellationToken);
-        await scheduler.ScheduleJob(trigger, ScheduleJobOptions.Replacing, cancellationToken);
-    }
+    public Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken) =>
+        RecurringJobs.EveryOnNodeAsync<NodeHeartbeatJob>(scheduler, NodeHeartbeatJob.Key, node.Id, TimeSpan.FromSeconds(options.Value.HeartbeatSeconds), cancellationToken);
 }
