@@ -24,7 +24,7 @@ if (!builder.Environment.IsDevelopment())
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddFleetApi().AddAdminApi();
 builder.AddFleetDatabase();
-builder.AddScheduling();
+builder.AddScheduling(NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]));
 
 // Every feature registers itself from its own folder (Features/<Feature>/<Feature>Feature.cs).
 builder.Services

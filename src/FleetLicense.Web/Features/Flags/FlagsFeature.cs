@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FleetLicense.Web.Features.Policy;
 using FleetLicense.Web.Features.Scheduling;
 using Microsoft.Extensions.Options;
 using Quartz;
@@ -43,7 +44,7 @@ internal sealed class FlagJobs(IOptions<FlagsOptions> options) : IScheduledJobSe
 [DisallowConcurrentExecution]
 public sealed class ReevaluationJob(Reevaluation reevaluation, JobRunServices services) : FleetJob(services)
 {
-    public static readonly JobKey Key = new("policy-reevaluation", "flags");
+    public static readonly JobKey Key = PolicyReevaluation.JobKey;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken) =>
         $"{await reevaluation.RunAsync(cancellationToken)} flag(s) changed";

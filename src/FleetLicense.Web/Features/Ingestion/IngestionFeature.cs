@@ -1,3 +1,4 @@
+using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Scheduling;
 using Microsoft.Extensions.Options;
 using Quartz;
@@ -21,6 +22,7 @@ public static class IngestionFeature
         services.AddSingleton<ReportProjector>();
         services.AddHostedService(sp => sp.GetRequiredService<ReportProjector>());
         services.AddSingleton<RawReportPartitions>();
+        services.AddSingleton<IIngestionGauges, IngestionGauges>();
         services.AddSingleton<IScheduledJobSetup, IngestionJobs>();
         return services;
     }

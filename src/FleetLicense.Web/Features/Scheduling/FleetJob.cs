@@ -1,4 +1,3 @@
-using FleetLicense.Web.Features.Platform;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Npgsql;
@@ -86,7 +85,8 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
                 ScheduledAt = context.ScheduledFireTimeUtc,
                 StartedAt = started,
                 FinishedAt = services.Time.GetUtcNow(),
-                Node = services.Node.Id,
+                // The scheduler instance id is the node id (AddScheduling), so the run names the node that ran it.
+                Node = context.Scheduler.SchedulerInstanceId,
                 Outcome = outcome,
                 Detail = detail.Length > 2000 ? detail[..2000] : detail,
             }, cancellationToken);
@@ -107,12 +107,10 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
     private static partial void LogRecordFailed(ILogger logger, string job, Exception exception);
 }
 
-/// <summary>What <see cref="FleetJob"/> needs: the clock, this node's id, a logger and the database.</summary>
-public sealed class JobRunServices(NpgsqlDataSource dataSource, TimeProvider time, NodeIdentity node, ILogger<FleetJob> logger)
+/// <summary>What <see cref="FleetJob"/> needs: the clock, a logger and the database.</summary>
+public sealed class JobRunServices(NpgsqlDataSource dataSource, TimeProvider time, ILogger<FleetJob> logger)
 {
     public TimeProvider Time { get; } = time;
-
-    public NodeIdentity Node { get; } = node;
 
     public ILogger Logger { get; } = logger;
 

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using FleetLicense.Web.Features.Platform;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
@@ -25,8 +24,11 @@ public sealed class SchedulingOptions
 
 public static class SchedulingFeature
 {
-    /// <summary>Quartz.NET on the persistent, clustered PostgreSQL job store created by the first migration.</summary>
-    public static WebApplicationBuilder AddScheduling(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Quartz.NET on the persistent, clustered PostgreSQL job store created by the first migration, its instance id
+    /// <paramref name="nodeId"/> (Platform owns the node's identity; taking it as a value keeps Scheduling below Platform).
+    /// </summary>
+    public static WebApplicationBuilder AddScheduling(this WebApplicationBuilder builder, string nodeId)
     {
         builder.Services.AddOptions<SchedulingOptions>()
             .BindConfiguration(SchedulingOptions.SectionName)
@@ -35,7 +37,6 @@ public static class SchedulingFeature
         RefuseMovedSchedules(builder.Configuration);
         builder.Services.AddSingleton<JobRunServices>();
         var options = builder.Configuration.GetSection(SchedulingOptions.SectionName).Get<SchedulingOptions>() ?? new SchedulingOptions();
-        var nodeId = NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]);
         builder.Services.AddQuartz(q =>
         {
             q.ConfigureScheduler(s =>
