@@ -1,10 +1,15 @@
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Enrollment;
+using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Live;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;
 using FleetLicense.Web.Features.Platform;
+using FleetLicense.Web.Features.Policy;
 using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Infrastructure;
 using MudBlazor.Services;
@@ -17,18 +22,26 @@ if (!builder.Environment.IsDevelopment())
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddFleetApi();
+builder.Services.AddFleetApi().AddAdminApi();
 builder.AddFleetDatabase();
-builder.AddFleetScheduling();
-builder.AddSystemFeature();
-builder.AddIngestionFeature();
-builder.AddDashboardFeature();
-builder.AddFleetFeature();
-builder.AddAlertsFeature();
+builder.AddScheduling(NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]));
+
+// Every feature registers itself from its own folder (Features/<Feature>/<Feature>Feature.cs).
+builder.Services
+    .AddPlatform()
+    .AddPolicy()
+    .AddEnrollment()
+    .AddIngestion()
+    .AddFlags()
+    .AddMachines()
+    .AddLive()
+    .AddOverview()
+    .AddFleet()
+    .AddAlerts();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
-builder.Services.AddScoped<FleetLicense.Web.Components.SessionActor>();
+builder.Services.AddScoped<SessionActor>();
 
 var app = builder.Build();
 
@@ -40,9 +53,14 @@ app.UseAntiforgery();
 
 app.MapStaticAssets();
 app.MapFleetApiDocs();
-app.MapSystemEndpoints();
-app.MapIngestionEndpoints();
-app.MapAlertEndpoints();
+app
+    .MapPlatformEndpoints()
+    .MapEnrollmentEndpoints()
+    .MapIngestionEndpoints()
+    .MapFlagEndpoints()
+    .MapPolicyEndpoints()
+    .MapMachineEndpoints()
+    .MapAlertEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

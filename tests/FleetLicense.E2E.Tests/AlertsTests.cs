@@ -19,7 +19,7 @@ public sealed class AlertsTests(PostgresFixture postgres, BrowserFixture browser
         var connectionString = await postgres.CreateDatabaseAsync("e2e_alerts");
         await using var app = new FleetWebFactory(connectionString, nodeId: "e2e-alerts-node", environment: "Development", settings: new Dictionary<string, string?>
         {
-            ["Jobs:AlertEvaluationSeconds"] = "1",
+            ["Alerts:EvaluationSeconds"] = "1",
             ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),
         });
         var baseAddress = app.StartKestrel();

@@ -111,6 +111,14 @@ public sealed class AdminTokenFilter(IOptionsMonitor<SecurityOptions> options) :
 
 public static class AdminApi
 {
+    /// <summary>The admin token check and the security settings it and the abuse limits read.</summary>
+    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    {
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AdminTokenFilter>();
+        return services.AddAbuseLimits();
+    }
+
     /// <summary>A route group under <c>/api/v1/admin</c> that requires an admin token.</summary>
     public static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app, string prefix, string tag) =>
         app.MapGroup("/api/v1/admin" + prefix)

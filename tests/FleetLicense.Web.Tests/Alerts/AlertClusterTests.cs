@@ -13,7 +13,7 @@ public sealed class AlertClusterTests(PostgresFixture postgres)
     public async Task AlertEvaluation_WhenTwoNodesShareADatabase_FiresOncePerTriggerAndSendsOneMessage()
     {
         var connectionString = await postgres.CreateDatabaseAsync(nameof(AlertEvaluation_WhenTwoNodesShareADatabase_FiresOncePerTriggerAndSendsOneMessage));
-        var settings = new Dictionary<string, string?> { ["Jobs:AlertEvaluationSeconds"] = "1", ["Jobs:AlertDeliverySeconds"] = "1" };
+        var settings = new Dictionary<string, string?> { ["Alerts:EvaluationSeconds"] = "1", ["Alerts:DeliverySeconds"] = "1" };
         await using var nodeA = new FleetWebFactory(connectionString, nodeId: "alerts-node-a", settings: settings);
         await using var nodeB = new FleetWebFactory(connectionString, nodeId: "alerts-node-b", settings: settings);
         // Save the settings (every rule on, in-app only) and a machine in Notification mode before the nodes run the job.

@@ -55,7 +55,7 @@ public sealed class FleetTrendsTests(PostgresFixture postgres)
     {
         await using var stale = new FleetWebFactory(await postgres.CreateDatabaseAsync("staleafter"), settings: new Dictionary<string, string?> { ["Fleet:StaleAfterDays"] = "14" });
 
-        var error = Assert.Throws<InvalidOperationException>(() => stale.CreateClient());
+        var error = Assert.Throws<OptionsValidationException>(() => stale.CreateClient());
 
         Assert.Contains("Fleet:StaleAfterDays", error.Message, StringComparison.Ordinal);
         Assert.Contains("silent agent days", error.Message, StringComparison.Ordinal);
@@ -64,11 +64,11 @@ public sealed class FleetTrendsTests(PostgresFixture postgres)
     [Fact]
     public async Task Start_WhenAJobScheduleOrAlertSettingIsInvalid_FailsNamingTheSetting()
     {
-        await using var badCron = new FleetWebFactory(await postgres.CreateDatabaseAsync("badcron"), settings: new Dictionary<string, string?> { ["Jobs:FleetSnapshotCron"] = "every day" });
+        await using var badCron = new FleetWebFactory(await postgres.CreateDatabaseAsync("badcron"), settings: new Dictionary<string, string?> { ["Fleet:SnapshotCron"] = "every day" });
         await using var badUrl = new FleetWebFactory(await postgres.CreateDatabaseAsync("badurl"), settings: new Dictionary<string, string?> { ["Alerts:DashboardBaseUrl"] = "dash" });
         await using var noFrom = new FleetWebFactory(await postgres.CreateDatabaseAsync("nofrom"), settings: new Dictionary<string, string?> { ["Alerts:Smtp:Host"] = "smtp.corp.example" });
 
-        Assert.Contains("FleetSnapshotCron", Assert.Throws<OptionsValidationException>(() => badCron.CreateClient()).Message, StringComparison.Ordinal);
+        Assert.Contains("SnapshotCron", Assert.Throws<OptionsValidationException>(() => badCron.CreateClient()).Message, StringComparison.Ordinal);
         Assert.Contains("Alerts:DashboardBaseUrl", Assert.Throws<OptionsValidationException>(() => badUrl.CreateClient()).Message, StringComparison.Ordinal);
         Assert.Contains("Alerts:Smtp", Assert.Throws<OptionsValidationException>(() => noFrom.CreateClient()).Message, StringComparison.Ordinal);
     }

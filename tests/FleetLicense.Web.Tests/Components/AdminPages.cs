@@ -44,29 +44,14 @@ internal sealed class AdminPages
     public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
-        var services = context.Services;
-        services.AddDbContextFactory<FleetLicenseDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
-        services.AddSingleton(NpgsqlDataSource.Create(connectionString));
-        services.AddSingleton(Options.Create(new IngestionOptions()));
-        services.AddSingleton<FleetLicense.Web.Features.Live.CacheInvalidation>();
-        services.AddSingleton<PolicyService>();
-        services.AddSingleton<PolicyEditor>();
-        services.AddSingleton<PolicyReevaluation>();
-        services.AddSingleton<FlagService>();
-        services.AddSingleton<FlagBoard>();
-        services.AddSingleton<MachineQueries>();
-        services.AddSingleton<AgentQueries>();
-        services.AddSingleton<DeviceAuthenticator>();
-        services.AddSingleton<EnrollmentService>();
-        services.AddScoped<SessionActor>();
-        services.AddLogging();
+        context.AddFeatureServices(connectionString);
 
         var factory = QuartzSchedulerBuilder
             .Create(q => q.ConfigureScheduler(o => o.InstanceName = "bunit-" + Guid.NewGuid().ToString("N")).UseInMemoryStore())
             .Build();
         var scheduler = await factory.GetScheduler();
         await scheduler.AddJob(JobBuilder.Create<ReevaluationJob>().WithIdentity(ReevaluationJob.Key).StoreDurably().Build(), AddJobOptions.Replacing);
-        services.AddSingleton<ISchedulerFactory>(factory);
+        context.Services.AddSingleton<ISchedulerFactory>(factory);
 
         var time = context.AddTestServices();
         var dialogs = context.Render<MudDialogProvider>();

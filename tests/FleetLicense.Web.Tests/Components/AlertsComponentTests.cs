@@ -140,27 +140,10 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
     private async Task<string> AddDatabaseServicesAsync(string name)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
-        Services.AddDbContextFactory<FleetLicenseDbContext>(o => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention());
-        Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
-        Services.AddSingleton<IOptionsMonitor<AlertsOptions>>(new StaticMonitor(new AlertsOptions()));
-        Services.AddSingleton(Options.Create(new AlertsOptions()));
-        Services.AddSingleton<AlertComposer>();
-        Services.AddSingleton<AlertDispatcher>();
-        Services.AddSingleton<AlertQueries>();
-        Services.AddSingleton<AlertSettingsService>();
-        Services.AddLogging();
+        this.AddFeatureServices(connectionString);
         return connectionString;
     }
 
     private static FleetLicenseDbContext Db(string connectionString) =>
         new(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options);
-
-    private sealed class StaticMonitor(AlertsOptions value) : IOptionsMonitor<AlertsOptions>
-    {
-        public AlertsOptions CurrentValue => value;
-
-        public AlertsOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<AlertsOptions, string?> listener) => null;
-    }
 }

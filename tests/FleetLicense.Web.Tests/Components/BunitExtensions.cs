@@ -1,5 +1,17 @@
 using Bunit;
+using FleetLicense.Web.Components;
+using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Enrollment;
+using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Fleet;
+using FleetLicense.Web.Features.Ingestion;
+using FleetLicense.Web.Features.Live;
+using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Features.Overview;
+using FleetLicense.Web.Features.Platform;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MudBlazor;
@@ -12,21 +24,31 @@ internal static class BunitExtensions
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
 
-    /// <summary>The real data services of the dashboard pages, on a test database; call before <see cref="AddTestServices"/>.</summary>
-    public static void AddDataServices(this BunitContext context, string connectionString)
+    /// <summary>
+    /// The app's own feature registrations (the list in Program.cs) on a test database, with configuration from
+    /// <paramref name="settings"/> only; call before the test's overrides and <see cref="AddTestServices"/>.
+    /// Hosted services are registered but never started: bUnit has no host.
+    /// </summary>
+    public static void AddFeatureServices(this BunitContext context, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     {
+        var services = context.Services;
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
-        context.Services.AddSingleton(dataSource);
-        context.Services.AddDbContextFactory<FleetLicense.Web.Data.FleetLicenseDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
-        context.Services.AddSingleton<FleetLicense.Web.Features.Policy.PolicyService>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Overview.OverviewService>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Machines.MachineGrid>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Machines.MachineQueries>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Flags.FlagService>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Live.CacheInvalidation>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Platform.BackgroundLoops>();
-        context.Services.AddSingleton<FleetLicense.Web.Features.Live.FleetChanges>();
-        context.Services.AddLogging();
+        services.AddSingleton(dataSource);
+        services.AddDbContextFactory<FleetLicense.Web.Data.FleetLicenseDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
+        services.AddLogging();
+        services
+            .AddPlatform()
+            .AddPolicy()
+            .AddEnrollment()
+            .AddIngestion()
+            .AddFlags()
+            .AddMachines()
+            .AddLive()
+            .AddOverview()
+            .AddFleet()
+            .AddAlerts();
+        services.AddScoped<SessionActor>();
     }
 
     /// <summary>Registers MudBlazor, loose JS interop and a fake clock; call after the test's own services.</summary>

@@ -109,7 +109,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
     private async Task<List<Guid>> SeedAsync(string name, params (int Status, string Edition)[] machines)
     {
         _connectionString = await postgres.CreateDatabaseAsync(name);
-        this.AddDataServices(_connectionString);
+        this.AddFeatureServices(_connectionString);
         this.AddTestServices();
         var options = new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(_connectionString).UseSnakeCaseNamingConvention().Options;
         await using var db = new FleetLicenseDbContext(options);

@@ -15,11 +15,12 @@ public sealed class SystemPageTests(PostgresFixture postgres) : BunitContext
     {
         var connectionString = await postgres.CreateDatabaseAsync(nameof(SystemPage_WhenNodesHaveBeaten_ShowsVersionDatabaseAndNodeStates));
         void Configure(DbContextOptionsBuilder o) => o.UseNpgsql(connectionString).UseSnakeCaseNamingConvention();
-        Services.AddDbContextFactory<FleetLicenseDbContext>(Configure);
-        Services.AddSingleton(Options.Create(new SystemOptions { NodeId = "this-node", HeartbeatSeconds = 15, OfflineAfterMissedBeats = 4 }));
-        Services.AddSingleton<NodeIdentity>();
-        Services.AddSingleton<BackgroundLoops>();
-        Services.AddSingleton<SystemStatusService>();
+        this.AddFeatureServices(connectionString, new Dictionary<string, string?>
+        {
+            ["System:NodeId"] = "this-node",
+            ["System:HeartbeatSeconds"] = "15",
+            ["System:OfflineAfterMissedBeats"] = "4",
+        });
         this.AddTestServices();
         var options = new DbContextOptionsBuilder<FleetLicenseDbContext>();
         Configure(options);

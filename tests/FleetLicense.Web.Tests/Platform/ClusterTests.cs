@@ -42,8 +42,8 @@ public sealed class ClusterTests(PostgresFixture postgres)
         {
             ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(IngestionApp.AdminToken))),
             // Jobs every second, so both nodes compete for many firings during the test.
-            ["Jobs:AlertEvaluationSeconds"] = "1",
-            ["Jobs:AlertDeliverySeconds"] = "1",
+            ["Alerts:EvaluationSeconds"] = "1",
+            ["Alerts:DeliverySeconds"] = "1",
         };
         await using var nodeA = new FleetWebFactory(connectionString, nodeId: "ingest-node-a", settings: settings);
         await using var nodeB = new FleetWebFactory(connectionString, nodeId: "ingest-node-b", settings: settings);
@@ -65,7 +65,9 @@ public sealed class ClusterTests(PostgresFixture postgres)
         // Each firing of a cluster-wide job is executed by exactly one node (Quartz's clustered store) and recorded once.
         await Eventually.UntilAsync(async () => await CountAsync(connectionString, "SELECT count(*) FROM job_runs WHERE job IN ('alert-evaluation', 'alert-delivery')") >= 12,
             TimeSpan.FromSeconds(40), "twelve runs of the one-second jobs");
-        var doubled = await CountAsync(connectionString, "SELECT count(*) FROM (SELECT job, scheduled_at FROM job_runs GROUP BY job, scheduled_at HAVING count(*) > 1) d");
+        // The heartbeat is the one job every node runs on its own trigger, so only it may share a fire time.
+        var doubled = await CountAsync(connectionString,
+            "SELECT count(*) FROM (SELECT job, scheduled_at FROM job_runs WHERE job <> 'node-heartbeat' GROUP BY job, scheduled_at HAVING count(*) > 1) d");
         var nodes = await CountAsync(connectionString, "SELECT count(DISTINCT node) FROM job_runs");
         var jobs = await CountAsync(connectionString, "SELECT count(DISTINCT job) FROM job_runs");
 

@@ -7,30 +7,30 @@ namespace FleetLicense.Web.Features.Alerts;
 public static class AlertsFeature
 {
     /// <summary>Alert rules, their evaluation and delivery (email, webhook, in-app), and the pages and API for them.</summary>
-    public static WebApplicationBuilder AddAlertsFeature(this WebApplicationBuilder builder)
+    public static IServiceCollection AddAlerts(this IServiceCollection services)
     {
-        builder.Services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(WebhookChannel.HttpClientName);
-        builder.Services.AddSingleton<AlertSettingsService>();
-        builder.Services.AddSingleton<AlertComposer>();
-        builder.Services.AddSingleton<AlertEvaluator>();
-        builder.Services.AddSingleton<AlertDispatcher>();
-        builder.Services.AddSingleton<AlertQueries>();
-        builder.Services.AddSingleton<IAlertChannel, EmailChannel>();
-        builder.Services.AddSingleton<IAlertChannel, WebhookChannel>();
-        builder.Services.AddSingleton<IAlertChannel, InAppChannel>();
-        builder.Services.AddSingleton<INotificationInbox, InAppNotificationStore>();
-        builder.Services.AddSingleton<IScheduledJobSetup, AlertJobs>();
-        return builder;
+        services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHttpClient(WebhookChannel.HttpClientName);
+        services.AddSingleton<AlertSettingsService>();
+        services.AddSingleton<AlertComposer>();
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<AlertDispatcher>();
+        services.AddSingleton<AlertQueries>();
+        services.AddSingleton<IAlertChannel, EmailChannel>();
+        services.AddSingleton<IAlertChannel, WebhookChannel>();
+        services.AddSingleton<IAlertChannel, InAppChannel>();
+        services.AddSingleton<INotificationInbox, InAppNotificationStore>();
+        services.AddSingleton<IScheduledJobSetup, AlertJobs>();
+        return services;
     }
 }
 
-internal sealed class AlertJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
+internal sealed class AlertJobs(IOptions<AlertsOptions> options) : IScheduledJobSetup
 {
     public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
-        await RecurringJobs.EveryAsync<AlertEvaluationJob>(scheduler, AlertEvaluationJob.Key, TimeSpan.FromSeconds(jobs.Value.AlertEvaluationSeconds), cancellationToken);
-        await RecurringJobs.EveryAsync<AlertDeliveryJob>(scheduler, AlertDeliveryJob.Key, TimeSpan.FromSeconds(jobs.Value.AlertDeliverySeconds), cancellationToken);
+        await RecurringJobs.EveryAsync<AlertEvaluationJob>(scheduler, AlertEvaluationJob.Key, TimeSpan.FromSeconds(options.Value.EvaluationSeconds), cancellationToken);
+        await RecurringJobs.EveryAsync<AlertDeliveryJob>(scheduler, AlertDeliveryJob.Key, TimeSpan.FromSeconds(options.Value.DeliverySeconds), cancellationToken);
     }
 }
 
@@ -39,8 +39,6 @@ internal sealed class AlertJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
 public sealed class AlertEvaluationJob(AlertEvaluator evaluator, AlertDispatcher dispatcher, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("alert-evaluation", "alerts");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken)
     {
@@ -56,8 +54,6 @@ public sealed class AlertEvaluationJob(AlertEvaluator evaluator, AlertDispatcher
 public sealed class AlertDeliveryJob(AlertDispatcher dispatcher, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("alert-delivery", "alerts");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken) => $"deliveries: {await dispatcher.DispatchDueAsync(cancellationToken)}";
 }

@@ -15,6 +15,14 @@ public sealed class AlertsOptions : IValidatableObject
     [Required]
     public string DashboardBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>How often alert rules are evaluated (and new alerts sent).</summary>
+    [Range(1, 86_400)]
+    public int EvaluationSeconds { get; set; } = 120;
+
+    /// <summary>How often due deliveries (webhook and email retries) are attempted.</summary>
+    [Range(1, 86_400)]
+    public int DeliverySeconds { get; set; } = 30;
+
     public SmtpOptions Smtp { get; set; } = new();
 
     public WebhookOptions Webhook { get; set; } = new();

@@ -2,7 +2,6 @@ using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using Npgsql;
-using Quartz;
 
 namespace FleetLicense.Web.Features.Flags;
 
@@ -61,58 +60,4 @@ public sealed class Reevaluation(NpgsqlDataSource dataSource, PolicyService poli
 
         return changed + await fleetRules.RunAsync(cancellationToken);
     }
-}
-
-/// <summary>Runs <see cref="Reevaluation"/> once, on one node of the cluster, when the policy changes.</summary>
-[DisallowConcurrentExecution]
-public sealed partial class ReevaluationJob(Reevaluation reevaluation, ILogger<ReevaluationJob> logger) : IJob
-{
-    public static readonly JobKey Key = new("policy-reevaluation", "flags");
-
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var changed = await reevaluation.RunAsync(cancellationToken);
-            LogDone(logger, changed);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            LogFailed(logger, ex);
-            throw new JobExecutionException(ex);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Policy re-evaluation finished: {Changed} flag(s) changed")]
-    private static partial void LogDone(ILogger logger, int changed);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Policy re-evaluation failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
-}
-
-/// <summary>Fleet rules and ended waivers, every minute on one node of the cluster.</summary>
-[DisallowConcurrentExecution]
-public sealed partial class FleetRulesJob(FleetRules fleetRules, FlagService flags, ILogger<FleetRulesJob> logger) : IJob
-{
-    public static readonly JobKey Key = new("fleet-rules", "flags");
-
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var changed = await fleetRules.RunAsync(cancellationToken);
-            var reopened = await flags.EndExpiredWaiversAsync(cancellationToken);
-            LogDone(logger, changed, reopened);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            LogFailed(logger, ex);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Fleet rules: {Changed} flag(s) changed, {Reopened} waiver(s) ended")]
-    private static partial void LogDone(ILogger logger, int changed, int reopened);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Fleet rules failed; the next run retries")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -4,30 +4,42 @@ using Quartz;
 
 namespace FleetLicense.Web.Features.Fleet;
 
+public sealed class FleetOptions
+{
+    public const string SectionName = "Fleet";
+
+    /// <summary>When the daily fleet snapshot is taken (Quartz cron, UTC); it upserts the day's row, so reruns are harmless.</summary>
+    [Required]
+    [QuartzCron]
+    public string SnapshotCron { get; set; } = "0 55 23 * * ?";
+
+    /// <summary>How often machines whose agent went silent are marked stale.</summary>
+    [Range(1, 1440)]
+    public int StaleAgentMinutes { get; set; } = 60;
+}
+
 public static class FleetFeature
 {
     /// <summary>Fleet-wide upkeep: the daily snapshot for trend charts and stale-agent marking.</summary>
-    public static WebApplicationBuilder AddFleetFeature(this WebApplicationBuilder builder)
+    public static IServiceCollection AddFleet(this IServiceCollection services)
     {
-        // Agent liveness has one window, the policy's silent agent days; a leftover setting would be ignored silently.
-        if (builder.Configuration["Fleet:StaleAfterDays"] is not null)
-        {
-            throw new InvalidOperationException(
-                "Fleet:StaleAfterDays is no longer read: stale marking uses the policy's silent agent days (Settings → Policy) like every other view of agent liveness. Remove the setting.");
-        }
-
-        builder.Services.AddSingleton<FleetTrends>();
-        builder.Services.AddSingleton<IScheduledJobSetup, FleetJobs>();
-        return builder;
+        services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateDataAnnotations()
+            // Agent liveness has one window, the policy's silent agent days; a leftover setting would be ignored silently.
+            .Validate<IConfiguration>((_, configuration) => configuration[$"{FleetOptions.SectionName}:StaleAfterDays"] is null,
+                "Fleet:StaleAfterDays is no longer read: stale marking uses the policy's silent agent days (Settings → Policy) like every other view of agent liveness. Remove the setting.")
+            .ValidateOnStart();
+        services.AddSingleton<FleetTrends>();
+        services.AddSingleton<IScheduledJobSetup, FleetJobs>();
+        return services;
     }
 }
 
-internal sealed class FleetJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
+internal sealed class FleetJobs(IOptions<FleetOptions> options) : IScheduledJobSetup
 {
     public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
-        await RecurringJobs.CronAsync<FleetSnapshotJob>(scheduler, FleetSnapshotJob.Key, jobs.Value.FleetSnapshotCron, cancellationToken);
-        await RecurringJobs.EveryAsync<StaleAgentJob>(scheduler, StaleAgentJob.Key, TimeSpan.FromMinutes(jobs.Value.StaleAgentMinutes), cancellationToken);
+        await RecurringJobs.CronAsync<FleetSnapshotJob>(scheduler, FleetSnapshotJob.Key, options.Value.SnapshotCron, cancellationToken);
+        await RecurringJobs.EveryAsync<StaleAgentJob>(scheduler, StaleAgentJob.Key, TimeSpan.FromMinutes(options.Value.StaleAgentMinutes), cancellationToken);
     }
 }
 
@@ -36,8 +48,6 @@ internal sealed class FleetJobs(IOptions<JobsOptions> jobs) : IScheduledJobSetup
 public sealed class FleetSnapshotJob(FleetTrends trends, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("fleet-snapshot", "fleet");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken) =>
         $"{await trends.SnapshotAsync(cancellationToken)} snapshot row(s) written";
@@ -48,8 +58,6 @@ public sealed class FleetSnapshotJob(FleetTrends trends, JobRunServices services
 public sealed class StaleAgentJob(FleetTrends trends, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("stale-agents", "fleet");
-
-    protected override string Name => Key.Name;
 
     protected override async Task<string> RunAsync(CancellationToken cancellationToken)
     {

@@ -70,4 +70,8 @@ public sealed class IngestionOptions
     /// <summary>Most unknown tokens remembered per node, so a flood of random tokens cannot grow memory.</summary>
     [Range(0, 1_000_000)]
     public int UnknownTokenCacheEntries { get; set; } = 10_000;
+
+    /// <summary>How often raw report partitions are created ahead and dropped past the policy's retention.</summary>
+    [Range(1, 1440)]
+    public int RawReportPartitionsMinutes { get; set; } = 60;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FleetLicense.Web.Features.Policy;
+using FleetLicense.Web.Features.Scheduling;
 using Npgsql;
 using Quartz;
 
@@ -97,26 +98,13 @@ public sealed class RawReportPartitions(NpgsqlDataSource dataSource, PolicyServi
 
 /// <summary>Partition upkeep and raw-report retention, hourly and at start, on one node of the cluster.</summary>
 [DisallowConcurrentExecution]
-public sealed partial class RawReportPartitionsJob(RawReportPartitions partitions, ILogger<RawReportPartitionsJob> logger) : IJob
+public sealed class RawReportPartitionsJob(RawReportPartitions partitions, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("raw-report-partitions", "ingestion");
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    protected override async Task<string> RunAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            var (created, dropped) = await partitions.MaintainAsync(cancellationToken);
-            LogDone(logger, created, dropped);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            LogFailed(logger, ex);
-        }
+        var (created, dropped) = await partitions.MaintainAsync(cancellationToken);
+        return $"{created} partition(s) created, {dropped} dropped past retention";
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Raw report partitions: {Created} created, {Dropped} dropped past retention")]
-    private static partial void LogDone(ILogger logger, int created, int dropped);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Raw report partition upkeep failed; the next run retries")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -8,7 +8,7 @@ namespace FleetLicense.Web.Features.Ingestion;
 
 public static class ReportEndpoints
 {
-    public static IEndpointRouteBuilder MapReportEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
         var reports = app.MapGroup("/api/v1/reports").WithTags("Reports");
         reports.MapPost("/", PostReportAsync)

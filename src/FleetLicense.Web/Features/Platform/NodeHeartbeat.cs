@@ -1,4 +1,5 @@
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Quartz;
@@ -33,24 +34,15 @@ public sealed class NodeHeartbeat(
 /// beats (an unpinned trigger would fire on just one node of the cluster).
 /// </summary>
 [DisallowConcurrentExecution]
-public sealed partial class NodeHeartbeatJob(NodeHeartbeat heartbeat, NodeIdentity node, ILogger<NodeHeartbeatJob> logger) : IJob
+public sealed class NodeHeartbeatJob(NodeHeartbeat heartbeat, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = new("node-heartbeat", "system");
 
-    public static TriggerKey TriggerFor(string nodeId) => new($"node-heartbeat:{nodeId}", "system");
+    protected override LogLevel SucceededLevel => LogLevel.Debug;
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
+    protected override async Task<string> RunAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await heartbeat.BeatAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogBeatFailed(logger, ex, node.Id);
-        }
+        await heartbeat.BeatAsync(cancellationToken);
+        return "beat recorded";
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Heartbeat of node {NodeId} could not be recorded")]
-    private static partial void LogBeatFailed(ILogger logger, Exception exception, string nodeId);
 }

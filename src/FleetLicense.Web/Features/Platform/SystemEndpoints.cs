@@ -5,7 +5,7 @@ namespace FleetLicense.Web.Features.Platform;
 
 public static class SystemEndpoints
 {
-    public static IEndpointRouteBuilder MapSystemEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapPlatformEndpoints(this IEndpointRouteBuilder app)
     {
         // Liveness runs no checks: a process that answers is alive even while PostgreSQL is down.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

@@ -18,6 +18,25 @@ public sealed record SystemStatus(
 /// </summary>
 public sealed record IngestionStatus(int WriterBacklog, long ProjectionBacklog, long ProjectedByThisNode, double? LagP50Ms, double? LagP99Ms, long SetAside);
 
+/// <summary>
+/// This node's ingestion pipeline as the System page shows it. Ingestion implements it: ingestion runs on the
+/// platform (background loops, node identity), so the platform reads it through this instead of using Ingestion.
+/// </summary>
+public interface IIngestionGauges
+{
+    /// <summary>Reports waiting for a writer on this node.</summary>
+    int WriterBacklog { get; }
+
+    /// <summary>Reports this node's projector applied since it started.</summary>
+    long ProjectedByThisNode { get; }
+
+    /// <summary>A percentile of the recent lag from receipt to projection, in milliseconds; null before any.</summary>
+    double? RecentLagPercentile(int percentile);
+
+    /// <summary>Reports stored but not yet projected, and reports the projector set aside, cluster-wide.</summary>
+    Task<(long Backlog, long SetAside)> CountQueuedAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>One background loop of this node: running or down, and its last error (even if it recovered).</summary>
 public sealed record LoopView(string Name, bool Running, DateTimeOffset? DownSince, string? LastError, DateTimeOffset? LastErrorAt);
 
@@ -54,19 +73,20 @@ public sealed class SystemStatusService(
                 .OrderBy(n => n.Id)
                 .Select(n => new ClusterNodeStatus(n.Id, n.HostName, n.Version, n.StartedAt, n.LastBeatAt, n.LastBeatAt >= offlineBefore, n.Id == node.Id))
                 .ToListAsync(cancellationToken);
-            projectionBacklog = await db.ProjectionQueue.LongCountAsync(cancellationToken);
-            setAside = await db.ProjectionFailures.LongCountAsync(cancellationToken);
+            if (services.GetService<IIngestionGauges>() is { } queue)
+            {
+                (projectionBacklog, setAside) = await queue.CountQueuedAsync(cancellationToken);
+            }
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
         {
             database = new DatabaseStatus(false, null, null, 0, 0, ex.Message);
         }
 
-        // Ingestion services are optional here so the page also renders in component tests without them.
-        var writer = services.GetService<Ingestion.ReportWriter>();
-        var metrics = services.GetService<Ingestion.ProjectionMetrics>();
-        var ingestion = new IngestionStatus(writer?.Backlog ?? 0, projectionBacklog, metrics?.Projected ?? 0,
-            metrics?.RecentLagPercentile(50), metrics?.RecentLagPercentile(99), setAside);
+        // Optional, so the page also renders without the ingestion feature.
+        var gauges = services.GetService<IIngestionGauges>();
+        var ingestion = new IngestionStatus(gauges?.WriterBacklog ?? 0, projectionBacklog, gauges?.ProjectedByThisNode ?? 0,
+            gauges?.RecentLagPercentile(50), gauges?.RecentLagPercentile(99), setAside);
         var loops = loopRegistry.All.Select(l => new LoopView(l.Name, !l.IsDown, l.DownSince, l.LastError, l.LastErrorAt)).ToList();
         return new SystemStatus(NodeIdentity.Version, node.Id, database, nodes, ingestion, loops);
     }

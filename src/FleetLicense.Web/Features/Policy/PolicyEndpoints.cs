@@ -1,4 +1,3 @@
-using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quartz;
@@ -48,10 +47,16 @@ public sealed record PolicySaved(int Version, DateTimeOffset? CreatedAt, string 
 /// <summary>Asks for every machine to be re-evaluated under the policy in force (a service, so tests can make it fail).</summary>
 public class PolicyReevaluation(ISchedulerFactory schedulers)
 {
+    /// <summary>
+    /// The job the policy asks for; Flags runs it (its ReevaluationJob). The key lives here, with the asker, so the
+    /// policy does not depend on the flags that depend on it.
+    /// </summary>
+    public static readonly JobKey JobKey = new("policy-reevaluation", "flags");
+
     /// <summary>Asks the clustered scheduler to re-evaluate every machine once, on whichever node is free.</summary>
     public virtual async Task RequestAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
-        await scheduler.TriggerJob(ReevaluationJob.Key, cancellationToken);
+        await scheduler.TriggerJob(JobKey, cancellationToken);
     }
 }

@@ -1,4 +1,3 @@
-using FleetLicense.Web.Features.Platform;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Npgsql;
@@ -44,16 +43,19 @@ internal sealed class JobRunConfiguration : IEntityTypeConfiguration<JobRun>
 /// The boundary of every FleetLicense job: runs the feature's work, logs the outcome, records it in <c>job_runs</c>,
 /// and keeps a failure from escaping into Quartz (the next firing retries). Subclasses stay thin: one service call.
 /// Subclasses carry <see cref="DisallowConcurrentExecutionAttribute"/>, so a job never overlaps itself in the cluster.
+/// A run is recorded under its job key's name, so the run table names exactly the jobs the scheduler holds.
 /// </summary>
 public abstract partial class FleetJob(JobRunServices services) : IJob
 {
-    protected abstract string Name { get; }
+    /// <summary>Jobs that fire every few seconds on every node log success at Debug, so the log keeps what matters.</summary>
+    protected virtual LogLevel SucceededLevel => LogLevel.Information;
 
     /// <summary>The job's work; returns a one-line outcome for the log and the run record.</summary>
     protected abstract Task<string> RunAsync(CancellationToken cancellationToken);
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
+        var name = context.JobDetail.Key.Name;
         var started = services.Time.GetUtcNow();
         string outcome;
         string detail;
@@ -61,7 +63,7 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
         {
             detail = await RunAsync(cancellationToken);
             outcome = "Succeeded";
-            LogSucceeded(services.Logger, Name, detail);
+            LogSucceeded(services.Logger, SucceededLevel, name, detail);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -72,30 +74,31 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
             // Logged with the exception; the record keeps only its type and message.
             outcome = "Failed";
             detail = $"{ex.GetType().Name}: {ex.Message}";
-            LogFailed(services.Logger, Name, ex);
+            LogFailed(services.Logger, name, ex);
         }
 
         try
         {
             await services.RecordAsync(new JobRun
             {
-                Job = Name,
+                Job = name,
                 ScheduledAt = context.ScheduledFireTimeUtc,
                 StartedAt = started,
                 FinishedAt = services.Time.GetUtcNow(),
-                Node = services.Node.Id,
+                // The scheduler instance id is the node id (AddScheduling), so the run names the node that ran it.
+                Node = context.Scheduler.SchedulerInstanceId,
                 Outcome = outcome,
                 Detail = detail.Length > 2000 ? detail[..2000] : detail,
             }, cancellationToken);
         }
         catch (NpgsqlException ex)
         {
-            LogRecordFailed(services.Logger, Name, ex);
+            LogRecordFailed(services.Logger, name, ex);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} succeeded: {Detail}")]
-    private static partial void LogSucceeded(ILogger logger, string job, string detail);
+    [LoggerMessage(Message = "Job {Job} succeeded: {Detail}")]
+    private static partial void LogSucceeded(ILogger logger, LogLevel level, string job, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} failed; the next firing retries")]
     private static partial void LogFailed(ILogger logger, string job, Exception exception);
@@ -104,12 +107,10 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
     private static partial void LogRecordFailed(ILogger logger, string job, Exception exception);
 }
 
-/// <summary>What <see cref="FleetJob"/> needs: the clock, this node's id, a logger and the database.</summary>
-public sealed class JobRunServices(NpgsqlDataSource dataSource, TimeProvider time, NodeIdentity node, ILogger<FleetJob> logger)
+/// <summary>What <see cref="FleetJob"/> needs: the clock, a logger and the database.</summary>
+public sealed class JobRunServices(NpgsqlDataSource dataSource, TimeProvider time, ILogger<FleetJob> logger)
 {
     public TimeProvider Time { get; } = time;
-
-    public NodeIdentity Node { get; } = node;
 
     public ILogger Logger { get; } = logger;
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using FleetLicense.Web.Features.Platform;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
 
@@ -22,19 +22,21 @@ public sealed class SchedulingOptions
     public int ClusterCheckinSeconds { get; set; } = 10;
 }
 
-public static class SchedulingExtensions
+public static class SchedulingFeature
 {
-    /// <summary>Quartz.NET on the persistent, clustered PostgreSQL job store created by the first migration.</summary>
-    public static WebApplicationBuilder AddFleetScheduling(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Quartz.NET on the persistent, clustered PostgreSQL job store created by the first migration, its instance id
+    /// <paramref name="nodeId"/> (Platform owns the node's identity; taking it as a value keeps Scheduling below Platform).
+    /// </summary>
+    public static WebApplicationBuilder AddScheduling(this WebApplicationBuilder builder, string nodeId)
     {
         builder.Services.AddOptions<SchedulingOptions>()
             .BindConfiguration(SchedulingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        RefuseMovedSchedules(builder.Configuration);
         builder.Services.AddSingleton<JobRunServices>();
         var options = builder.Configuration.GetSection(SchedulingOptions.SectionName).Get<SchedulingOptions>() ?? new SchedulingOptions();
-        var nodeId = NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]);
         builder.Services.AddQuartz(q =>
         {
             q.ConfigureScheduler(s =>
@@ -64,6 +66,27 @@ public static class SchedulingExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>Where each setting of the former <c>Jobs</c> section went: into the options of the feature that owns the job.</summary>
+    private static readonly Dictionary<string, string> MovedSchedules = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["AlertEvaluationSeconds"] = "Alerts:EvaluationSeconds",
+        ["AlertDeliverySeconds"] = "Alerts:DeliverySeconds",
+        ["FleetSnapshotCron"] = "Fleet:SnapshotCron",
+        ["StaleAgentMinutes"] = "Fleet:StaleAgentMinutes",
+        ["RawReportPartitionsMinutes"] = "Ingestion:RawReportPartitionsMinutes",
+    };
+
+    /// <summary>A deployment still setting <c>Jobs:*</c> would silently run on the defaults; stop it with the new names instead.</summary>
+    private static void RefuseMovedSchedules(ConfigurationManager configuration)
+    {
+        var stale = configuration.GetSection("Jobs").GetChildren().Select(c => c.Key).ToList();
+        if (stale.Count > 0)
+        {
+            throw new OptionsValidationException("Jobs", typeof(SchedulingOptions), stale.Select(key =>
+                $"Jobs:{key} is no longer read: " + (MovedSchedules.TryGetValue(key, out var moved) ? $"set {moved} instead." : "each job's schedule is in its own feature's section.")));
+        }
     }
 }
 
