@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FleetLicense.Web.Features.Scheduling;
 using Microsoft.Extensions.Options;
 using Quartz;
