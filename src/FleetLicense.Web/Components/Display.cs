@@ -1,4 +1,5 @@
 using System.Globalization;
+using FleetLicense.Contracts;
 using FleetLicense.Domain.Rules;
 using MudBlazor;
 
@@ -7,6 +8,14 @@ namespace FleetLicense.Web.Components;
 /// <summary>How the dashboard writes times, severities and rule ids, so every page says them the same way.</summary>
 public static class Display
 {
+    /// <summary>A key channel as people say it (the enum's names are the WMI channel's short forms).</summary>
+    public static string ChannelLabel(string channel) => channel switch
+    {
+        nameof(LicenseChannel.KMS) => "KMS (GVLK)",
+        nameof(LicenseChannel.CSVLK) => "CSVLK (KMS host key)",
+        _ => channel,
+    };
+
     public static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
     public static string Utc(DateTimeOffset? at) => at is { } value ? Utc(value) : "—";

@@ -2,6 +2,7 @@ using FleetLicense.Contracts;
 using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Components;
 using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
@@ -114,7 +115,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
                     statuses.Add(new Segment(code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none", StatusLabel(code), count));
                     break;
                 case 5: // by channel
-                    channels.Add(new Segment(reader.IsDBNull(2) ? "none" : reader.GetString(2), reader.IsDBNull(2) ? "Not reported" : ChannelLabel(reader.GetString(2)), count));
+                    channels.Add(new Segment(reader.IsDBNull(2) ? "none" : reader.GetString(2), reader.IsDBNull(2) ? "Not reported" : Display.ChannelLabel(reader.GetString(2)), count));
                     break;
                 case 6: // by edition
                     editions.Add(new Segment(reader.IsDBNull(3) ? "none" : reader.GetString(3), reader.IsDBNull(3) ? "Not reported" : reader.GetString(3), count));
@@ -244,13 +245,6 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         5 => "Notification",
         6 => "Extended grace",
         _ => $"Unknown ({code})",
-    };
-
-    public static string ChannelLabel(string channel) => channel switch
-    {
-        nameof(LicenseChannel.KMS) => "KMS (GVLK)",
-        nameof(LicenseChannel.CSVLK) => "CSVLK (KMS host key)",
-        _ => channel,
     };
 
     public void Dispose() => _computing.Dispose();
