@@ -22,20 +22,21 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Enroll_WhenSecretAccepted_StoresConfigAndOwnerOnlySecrets()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
 
         (int exit, string output, string error) = await EnrollAsync(server.Url);
 
         Assert.Equal(0, exit);
-        Assert.Contains($"as machine {FakeFleetServer.MachineId}", output, StringComparison.Ordinal);
+        FakeDevice device = Assert.Single(server.Devices);
+        Assert.Contains($"as machine {device.MachineId}", output, StringComparison.Ordinal);
         Assert.Equal(string.Empty, error);
         EnrollRequestV1 request = Assert.Single(server.Enrolments);
         Assert.Equal(("LAPTOP-HOME01", "4C4C4544-0042-3510-8052-B2C04F4E3332", "5CD1234XYZ"), (request.Hostname, request.SmbiosUuid, request.SerialNumber));
         var store = new AgentStore(DataDir, new OwnerOnlyFileProtector());
-        Assert.Equal(FakeFleetServer.Token, store.LoadToken());
+        Assert.Equal(device.Token, store.LoadToken());
         Assert.Equal(FakeFleetServer.FingerprintSecret, store.LoadFingerprintSecret());
         Assert.Equal(240, store.LoadConfig()!.ReportIntervalMinutes);
-        Assert.DoesNotContain(FakeFleetServer.Token, File.ReadAllText(store.ConfigPath), StringComparison.Ordinal);
+        Assert.DoesNotContain(device.Token!, File.ReadAllText(store.ConfigPath), StringComparison.Ordinal);
         if (!OperatingSystem.IsWindows())
         {
             const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -49,7 +50,7 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Enroll_WhenSecretRejected_Exits3AndStoresNothing()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
 
         (int exit, _, string error) = await EnrollAsync(server.Url, "wrong-secret");
 
@@ -71,7 +72,7 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Enroll_WhenReEnrolled_ClearsTokenRejection()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         await EnrollAsync(server.Url);
         var store = new AgentStore(DataDir, new OwnerOnlyFileProtector());
         store.UpdateStatus(s => s with { NeedsReenrol = true, LastError = "device token rejected" });
@@ -96,7 +97,7 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Collect_WhenEnrolled_QueuesAndStatusShowsOutboxThenSendEmptiesIt()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         await EnrollAsync(server.Url);
 
         (int exit, string output, _) = await RunCliAsync("collect", "--data-dir", DataDir, "--from-recording", Data(ProRecording));
@@ -105,7 +106,7 @@ public sealed class AgentCommandsTests : IDisposable
         (_, string status, _) = await RunCliAsync("status", "--data-dir", DataDir);
         Assert.Contains("Outbox:          1 report(s) waiting", status, StringComparison.Ordinal);
         Assert.Contains("Last send:       never", status, StringComparison.Ordinal);
-        Assert.Empty(server.Requests);
+        Assert.Empty(server.ReportRequests);
 
         (int sendExit, string sent, _) = await RunCliAsync("collect", "--send", "--data-dir", DataDir, "--from-recording", Data(ProRecording));
 
@@ -120,7 +121,7 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Collect_WhenSendFails_Exits4AndKeepsReport()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         await EnrollAsync(server.Url);
         server.Fail(new ScriptedFailure(503, 30));
 
@@ -147,7 +148,7 @@ public sealed class AgentCommandsTests : IDisposable
     [InlineData(EnterpriseRecording, "2YT43")]
     public async Task CollectPrint_WhenRecorded_PrintsTheReportThatWouldBeSent(string recording, string partialKey)
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         await EnrollAsync(server.Url);
 
         (int exit, string output, string error) = await RunCliAsync("collect", "--print", "--data-dir", DataDir, "--from-recording", Data(recording));
@@ -235,13 +236,13 @@ public sealed class AgentCommandsTests : IDisposable
     [InlineData("slmgr/alygcode-esu-dlv.txt", "ESU-PC", "ESU-PC")]
     public async Task Submit_WhenDumpReadable_PostsReportAndExits0(string dump, string? hostname, string expectedHost)
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
-        string[] args = ["submit", Data(dump), "--server", server.Url.ToString(), "--token", FakeFleetServer.Token, .. hostname is null ? Array.Empty<string>() : ["--hostname", hostname]];
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
+        string[] args = ["submit", Data(dump), "--server", server.Url.ToString(), "--token", server.DeviceToken(), .. hostname is null ? Array.Empty<string>() : ["--hostname", hostname]];
 
         (int exit, string output, string error) = await RunCliAsync(args);
 
         Assert.True(exit == 0, error);
-        ReceivedRequest request = Assert.Single(server.Requests);
+        ReceivedRequest request = Assert.Single(server.ReportRequests);
         Assert.Equal("/api/v1/reports", request.Path);
         LicenseReportV1 sent = JsonSerializer.Deserialize(request.Body, FleetLicenseJsonContext.Default.LicenseReportV1)!;
         Assert.Equal(expectedHost, sent.Machine.Hostname);
@@ -273,7 +274,7 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Submit_WhenTokenRejected_Exits3()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
 
         (int exit, _, string error) = await RunCliAsync("submit", Data("wmi/fleetdm-windows11-kms-client.json"), "--server", server.Url.ToString(), "--token", "nope");
 
@@ -294,7 +295,7 @@ public sealed class AgentCommandsTests : IDisposable
     [Fact]
     public async Task Run_WhenStarted_SendsAReportAndStopsOnCancel()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         await EnrollAsync(server.Url);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         using var stdout = new StringWriter();

@@ -42,14 +42,16 @@ public sealed class AgentWorkerTests : IDisposable
     [Fact]
     public async Task Run_CollectsAtStartThenEveryIntervalWithJitter()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
-        AgentStore store = EnrolledStore(_dir, server.Url);
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
+        AgentStore store = EnrolledStore(_dir, server);
         using AgentWorker worker = Worker(Runtime(store, _http, _time, _logger));
         DateTimeOffset start = _time.GetUtcNow();
 
         await worker.StartAsync(Cancel);
         await EventuallyAsync(() => server.Stored.Count == 1, because: "the report collected at start is sent");
         await EventuallyAsync(() => server.Stored.Count == 2, Tick, "a second report after one interval");
+        // The server stores before it answers: stopping at once could cancel the agent before it records the ack.
+        await EventuallyAsync(() => store.LoadStatus().ReportsSent == 2, because: "the agent records the second ack");
         await worker.StopAsync(Cancel);
 
         TimeSpan elapsed = _time.GetUtcNow() - start;
@@ -63,13 +65,13 @@ public sealed class AgentWorkerTests : IDisposable
     [Fact]
     public async Task Run_WhenServerBusy_WaitsRetryAfterThenSends()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         server.Fail(new ScriptedFailure(503, 600));
-        AgentStore store = EnrolledStore(_dir, server.Url);
+        AgentStore store = EnrolledStore(_dir, server);
         using AgentWorker worker = Worker(Runtime(store, _http, _time, _logger));
 
         await worker.StartAsync(Cancel);
-        await EventuallyAsync(() => server.Requests.Count == 1, because: "the first attempt");
+        await EventuallyAsync(() => server.ReportRequests.Count == 1, because: "the first attempt");
         await EventuallyAsync(() => store.LoadStatus().NextAttemptAt is not null, because: "the retry time is recorded");
         Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(600), store.LoadStatus().NextAttemptAt);
         DateTimeOffset refusedAt = _time.GetUtcNow();
@@ -77,14 +79,14 @@ public sealed class AgentWorkerTests : IDisposable
         await worker.StopAsync(Cancel);
 
         Assert.True(_time.GetUtcNow() - refusedAt >= TimeSpan.FromSeconds(600));
-        Assert.Equal([503, 200], server.Requests.Select(r => r.Status));
+        Assert.Equal([503, 200], server.ReportRequests.Select(r => r.Status));
     }
 
     [Fact]
     public async Task Run_WhenTokenRejected_StopsSendingUntilEnrolledAgain()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
-        AgentStore store = EnrolledStore(_dir, server.Url, token: "revoked");
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
+        AgentStore store = EnrolledStore(_dir, server, token: "revoked");
         using AgentWorker worker = Worker(Runtime(store, _http, _time, _logger));
 
         await worker.StartAsync(Cancel);
@@ -95,10 +97,11 @@ public sealed class AgentWorkerTests : IDisposable
             await Task.Yield();
         }
 
-        Assert.Single(server.Requests);
+        Assert.Single(server.ReportRequests);
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("enrolled again", StringComparison.Ordinal));
 
-        store.SaveEnrolment(store.LoadConfig()!, FakeFleetServer.Token, FakeFleetServer.FingerprintSecret);
+        // Enrolling again rotates the token on the server.
+        store.SaveEnrolment(store.LoadConfig()!, server.Enroll(TestHost).Token!, FakeFleetServer.FingerprintSecret);
         await EventuallyAsync(() => server.Stored.Count == 1, Tick, "sending resumes after re-enrolment");
         await worker.StopAsync(Cancel);
         Assert.False(store.LoadStatus().NeedsReenrol);
@@ -108,9 +111,9 @@ public sealed class AgentWorkerTests : IDisposable
     public async Task Run_WhenProcessKilled_QueuedReportSurvivesAndIsSentByTheNextRun()
     {
         // The server keeps the real agent process waiting (503, retry in an hour) so its report stays queued.
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync();
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Cancel);
         server.Fail(new ScriptedFailure(503, 3600));
-        AgentStore store = EnrolledStore(_dir, server.Url);
+        AgentStore store = EnrolledStore(_dir, server);
         string agent = AgentExecutable();
         var start = new ProcessStartInfo(agent, ["run", "--data-dir", _dir.Path, "--from-recording", Data(ProRecording)])
         {
@@ -122,7 +125,7 @@ public sealed class AgentWorkerTests : IDisposable
         {
             try
             {
-                await EventuallyAsync(() => server.Requests.Count == 1, because: "the agent process tried to send", timeoutSeconds: 20);
+                await EventuallyAsync(() => server.ReportRequests.Count == 1, because: "the agent process tried to send", timeoutSeconds: 20);
             }
             finally
             {
@@ -133,7 +136,7 @@ public sealed class AgentWorkerTests : IDisposable
 
         var outbox = new Outbox(store.OutboxDirectory, new OutboxLimits(), _time, _logger);
         OutboxEntry survivor = Assert.Single(outbox.Peek(10));
-        Assert.Equal(server.Requests[0].ReportIds.Count == 0 ? survivor.ReportId : server.Requests[0].ReportIds[0], survivor.ReportId);
+        Assert.Equal(server.ReportRequests[0].ReportIds.Count == 0 ? survivor.ReportId : server.ReportRequests[0].ReportIds[0], survivor.ReportId);
 
         AgentRuntime restarted = Runtime(store, _http, _time, _logger);
         Assert.Equal(Upload.DrainOutcome.Drained, (await restarted.DrainAsync(Cancel)).Outcome);

@@ -51,13 +51,21 @@ internal static partial class TestSupport
         return (source, source);
     }
 
-    /// <summary>An enrolled agent store in a fresh directory, pointing at <paramref name="server"/>.</summary>
-    public static AgentStore EnrolledStore(TempDirectory dir, Uri server, string token = FakeFleetServer.Token)
+    /// <summary>The machine the tests send as, when they start from an enrolled agent.</summary>
+    public const string TestHost = "LAPTOP-HOME01";
+
+    /// <summary>The device token of <see cref="TestHost"/> on <paramref name="server"/>, enrolled there on first use.</summary>
+    public static string DeviceToken(this FakeFleetServer server) =>
+        (server.Devices.SingleOrDefault(d => d.Hostname == TestHost) ?? server.Enroll(TestHost)).Token!;
+
+    /// <summary>An enrolled agent store in a fresh directory, pointing at <paramref name="server"/> (with another token, say a revoked one).</summary>
+    public static AgentStore EnrolledStore(TempDirectory dir, FakeFleetServer server, string? token = null)
     {
+        string deviceToken = server.DeviceToken();
         var store = new AgentStore(dir.Path, new OwnerOnlyFileProtector());
         store.SaveEnrolment(
-            new AgentConfig { Server = server, MachineId = FakeFleetServer.MachineId, Hostname = "LAPTOP-HOME01", EnrolledAt = DateTimeOffset.UnixEpoch },
-            token,
+            new AgentConfig { Server = server.Url, MachineId = server.Devices.Single(d => d.Hostname == TestHost).MachineId, Hostname = TestHost, EnrolledAt = DateTimeOffset.UnixEpoch },
+            token ?? deviceToken,
             FakeFleetServer.FingerprintSecret);
         return store;
     }

@@ -14,11 +14,11 @@ public sealed class DriverTests
     [Fact]
     public async Task Demo_AgainstTheFakeServer_EnrolsEveryMachineAndSendsEveryReportWithRetries()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
         server.Script = n => n switch
         {
-            2 => (503, "0"),
-            5 => (429, "1"),
+            2 => new ScriptedFailure(503, 0),
+            5 => new ScriptedFailure(429, 1),
             _ => null,
         };
         var time = new FixedNowTimeProvider(TimeProvider.System.GetUtcNow());
@@ -29,10 +29,10 @@ public sealed class DriverTests
         Assert.Empty(stderr);
         TestFleet.Generated expected = GenerateLike(time, seed: 5, machines: 60, days: 20);
         Assert.Equal(60, server.Devices.Count);
-        Assert.Equal(expected.Reports.Sum(r => r.Count), server.StoredReports);
+        Assert.Equal(expected.Reports.Sum(r => r.Count), server.Stored.Count);
         foreach ((VirtualMachine machine, List<LicenseReportV1> reports) in expected.Machines())
         {
-            FakeFleetServer.Device device = Assert.Single(server.Devices, d => d.Hostname == machine.Hostname);
+            FakeDevice device = Assert.Single(server.Devices, d => d.Hostname == machine.Hostname);
             Assert.Equal(reports.Select(r => r.ReportId), device.Reports.Select(r => r.ReportId));
             Assert.True(device.Reports.Zip(device.Reports.Skip(1)).All(p => p.First.CollectedAt < p.Second.CollectedAt), "oldest first");
         }
@@ -40,11 +40,11 @@ public sealed class DriverTests
         Assert.Contains("retries: 2 (429: 1, 503: 1)", stdout, StringComparison.Ordinal);
         Assert.Contains("demo finished", stdout, StringComparison.Ordinal);
         Assert.Contains("60/60 machines enrolled", stdout, StringComparison.Ordinal);
-        Assert.Equal(0, server.ReportRequestsByPath.GetValueOrDefault("/api/v1/reports"));
+        Assert.Equal(0, server.ReportRequests.Count(r => r.Path == "/api/v1/reports"));
 
         // Nothing that left the simulator holds a full key.
         HashSet<string> keys = TestFleet.AllFullKeys(expected.Fleet);
-        Assert.All(server.Bodies, body =>
+        Assert.All(server.Requests.Select(r => r.Body), body =>
         {
             Assert.DoesNotMatch(TestFleet.FullKeyPattern(), body);
             Assert.Null(TestFleet.FindFullKey(body, keys));
@@ -54,25 +54,25 @@ public sealed class DriverTests
     [Fact]
     public async Task Demo_RunTwiceWithTheSameSeed_IsIdempotent()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
         var time = new FixedNowTimeProvider(TimeProvider.System.GetUtcNow());
         string[] args = ["--demo", "--machines", "20", "--days", "10", "--seed", "9"];
 
         (int first, string _, string _) = await RunAsync(server, time, args);
-        long stored = server.StoredReports;
+        long stored = server.Stored.Count;
         (int second, string stdout, string stderr) = await RunAsync(server, time, args);
 
         Assert.Equal(ExitCodes.Success, first);
         Assert.True(second == ExitCodes.Success, stderr);
         Assert.Equal(20, server.Devices.Count);
-        Assert.Equal(stored, server.StoredReports);
+        Assert.Equal(stored, server.Stored.Count);
         Assert.Contains($"(0 new, {stored:N0} duplicate)", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Demo_WhenTheAdminTokenIsWrong_FailsWithOneLine()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
 
         (int exit, string _, string stderr) = await RunWithTokenAsync(server, TimeProvider.System, "wrong", "--demo", "--machines", "5");
 
@@ -105,16 +105,16 @@ public sealed class DriverTests
     [Fact]
     public async Task Demo_WhenInterrupted_StopsWithASummary()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
-        server.Script = static _ => (503, "30");
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
+        server.Script = static _ => new ScriptedFailure(503, 30);
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(Token);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
         Task<int> run = SimulatorApp.RunAsync(
-            ["--demo", "--machines", "10", "--days", "5", "--server", server.BaseAddress.ToString(), "--admin-token", FakeFleetServer.AdminToken],
+            ["--demo", "--machines", "10", "--days", "5", "--server", server.Url.ToString(), "--admin-token", FakeFleetServer.AdminToken],
             TextWriter.Synchronized(stdout), TextWriter.Synchronized(stderr), static _ => null, TimeProvider.System, interrupt.Token);
-        await Eventually(() => server.ReportRequestsByPath.GetValueOrDefault("/api/v1/reports/batch") > 0);
+        await Eventually(() => server.ReportRequests.Any(r => r.Path == "/api/v1/reports/batch"));
         await interrupt.CancelAsync();
 
         Assert.Equal(ExitCodes.Interrupted, await run.WaitAsync(TimeSpan.FromSeconds(10), Token));
@@ -144,15 +144,15 @@ public sealed class DriverTests
     [Fact]
     public async Task Load_AgainstTheFakeServer_ReportsStatusCountsAndPercentiles()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
-        server.Script = n => n % 10 == 0 ? (503, "1") : null;
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
+        server.Script = n => n % 10 == 0 ? new ScriptedFailure(503, 1) : null;
 
         (int exit, string stdout, string stderr) = await RunAsync(
             server, TimeProvider.System, "--load", "--machines", "5", "--rate", "100", "--duration", "1s", "--progress", "500ms");
 
         Assert.True(exit == ExitCodes.Success, stderr);
-        Assert.Equal(100, server.ReportRequestsByPath.GetValueOrDefault("/api/v1/reports"));
-        Assert.Equal(90, server.StoredReports);
+        Assert.Equal(100, server.ReportRequests.Count(r => r.Path == "/api/v1/reports"));
+        Assert.Equal(90, server.Stored.Count);
         Assert.Contains("100 requests scheduled, 100 completed, 90 reports accepted", stdout, StringComparison.Ordinal);
         Assert.Contains("above the server's default per-device limit", stdout, StringComparison.Ordinal);
         string total = Assert.Single(stdout.Split('\n'), l => l.StartsWith("total:", StringComparison.Ordinal));
@@ -167,21 +167,21 @@ public sealed class DriverTests
     [Fact]
     public async Task Load_WithBatches_PostsToTheBatchEndpoint()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
 
         (int exit, string stdout, string stderr) = await RunAsync(
             server, TimeProvider.System, "--load", "--machines", "3", "--rate", "40", "--duration", "500ms", "--batch-size", "5");
 
         Assert.True(exit == ExitCodes.Success, stderr);
-        Assert.Equal(20, server.ReportRequestsByPath.GetValueOrDefault("/api/v1/reports/batch"));
-        Assert.Equal(100, server.StoredReports);
+        Assert.Equal(20, server.ReportRequests.Count(r => r.Path == "/api/v1/reports/batch"));
+        Assert.Equal(100, server.Stored.Count);
         Assert.Contains("20 completed, 100 reports accepted", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task EmitWrk_WritesTokensTemplateAndScript()
     {
-        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(cancellationToken: Token);
         string directory = Path.Combine(Path.GetTempPath(), "fleetlicense-wrk-" + Path.GetRandomFileName());
         try
         {
@@ -246,7 +246,7 @@ public sealed class DriverTests
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        string[] all = [.. args, "--server", server.BaseAddress.ToString(), "--admin-token", adminToken];
+        string[] all = [.. args, "--server", server.Url.ToString(), "--admin-token", adminToken];
         int exit = await SimulatorApp.RunAsync(all, TextWriter.Synchronized(stdout), TextWriter.Synchronized(stderr), static _ => null, time, Token);
         return (exit, stdout.ToString(), stderr.ToString());
     }

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
+using FleetLicense.Migrations;
 using FleetLicense.Web.Data.Postgres;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Testcontainers.PostgreSql;
 
 namespace FleetLicense.Testing;
@@ -51,6 +54,15 @@ public sealed class PostgresServer : IAsyncDisposable
         var dataDir = Path.Combine(Path.GetTempPath(), "fleetlicense-test-pg-" + Guid.NewGuid().ToString("N")[..12]);
         var cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(dataDir) { Throwaway = true, MaxConnections = 300 }, cancellationToken);
         return new PostgresServer(null, cluster, cluster.ConnectionString());
+    }
+
+    /// <summary>A database of its own on this server with every migration applied (for a test that stops and starts the server).</summary>
+    public async Task<string> CreateMigratedDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+        await using var db = new DesignTimeDbContextFactory().CreateDbContext([connectionString]);
+        await db.Database.MigrateAsync(cancellationToken);
+        return connectionString;
     }
 
     private static async Task<bool> DockerAnswersAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
 namespace FleetLicense.Web.Tests.Deployment;
@@ -50,6 +51,121 @@ public sealed class DockerComposeTests
         Assert.Contains("ASPNETCORE_URLS=http://+:8080", dockerfile, StringComparison.Ordinal);
         Assert.Contains("EXPOSE 8080", dockerfile, StringComparison.Ordinal);
         Assert.Contains("FleetLicense.Migrations.dll /app/", dockerfile, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Default_WhenParsed_LeavesTheClusterProfileOut()
+    {
+        var defaults = Map(Root(), "services").Children
+            .Where(s => !((YamlMappingNode)s.Value).Children.ContainsKey(new YamlScalarNode("profiles")))
+            .Select(s => ((YamlScalarNode)s.Key).Value)
+            .Order(StringComparer.Ordinal);
+        var app = Service("app");
+
+        Assert.Equal(new[] { "app", "db" }, defaults);
+        Assert.False(Map(app, "environment").Children.ContainsKey(new YamlScalarNode("Security__TrustedProxies__0")),
+            "the single node is reached through Docker's port mapping and must not believe X-Forwarded-For");
+        Assert.False(app.Children.ContainsKey(new YamlScalarNode("networks")), "the single node stays on the default network only");
+    }
+
+    [Fact]
+    public void Cluster_WhenParsed_RunsTwoNodesOfOneImageOnTheSameDatabase()
+    {
+        var nodes = ClusterNodes.Select(Service).ToList();
+        var appConnectionString = Scalar(Map(Service("app"), "environment"), "ConnectionStrings__FleetLicense");
+
+        foreach (var node in nodes)
+        {
+            Assert.Equal(new[] { "cluster" }, Sequence(node, "profiles"));
+            Assert.Equal("Dockerfile", Scalar(Map(node, "build"), "dockerfile"));
+            Assert.Equal("Production", Scalar(Map(node, "environment"), "ASPNETCORE_ENVIRONMENT"));
+            Assert.Equal(appConnectionString, Scalar(Map(node, "environment"), "ConnectionStrings__FleetLicense"));
+            Assert.Equal("service_healthy", Scalar(Map(Map(node, "depends_on"), "db"), "condition"));
+            Assert.False(node.Children.ContainsKey(new YamlScalarNode("ports")), "nodes are reached through nginx only");
+        }
+
+        Assert.Single(nodes.Select(n => Scalar(n, "image")).Distinct());
+        Assert.Equal(nodes.Count, nodes.Select(n => Scalar(n, "hostname")).Distinct().Count());
+    }
+
+    [Fact]
+    public void Cluster_WhenParsed_PutsNginxWithTheRepositorysConfigInFrontOfBothNodes()
+    {
+        var nginx = Service("nginx");
+        var config = NginxConfig();
+        var upstream = Block(config, "upstream fleetlicense");
+
+        Assert.Equal(new[] { "cluster" }, Sequence(nginx, "profiles"));
+        Assert.StartsWith("nginx:", Scalar(nginx, "image"), StringComparison.Ordinal);
+        Assert.Contains("./deploy/nginx/fleetlicense.conf:/etc/nginx/conf.d/default.conf:ro", Sequence(nginx, "volumes"));
+        Assert.Equal(ClusterNodes, Sequence(nginx, "depends_on").Order(StringComparer.Ordinal));
+        Assert.EndsWith(":80", Assert.Single(Sequence(nginx, "ports")), StringComparison.Ordinal);
+        Assert.Contains("listen 80;", Block(config, "server"), StringComparison.Ordinal);
+        foreach (var node in ClusterNodes)
+        {
+            // The port the image listens on (ASPNETCORE_URLS in the Dockerfile).
+            Assert.Matches($@"(?m)^\s*server {node}:8080\b", upstream);
+        }
+    }
+
+    [Fact]
+    public void Cluster_WhenParsed_KeepsEachBlazorCircuitOnOneNodeOverAWebSocket()
+    {
+        var config = NginxConfig();
+        var upstream = Block(config, "upstream fleetlicense");
+        var server = Block(config, "server");
+        var blazor = Block(server, "location /_blazor");
+
+        Assert.Matches(@"(?m)^\s*(ip_hash|hash \$\w+ consistent);", upstream);
+        Assert.Contains("proxy_pass http://fleetlicense;", blazor, StringComparison.Ordinal);
+        Assert.Contains("proxy_http_version 1.1;", server, StringComparison.Ordinal);
+        Assert.Contains("proxy_set_header Upgrade $http_upgrade;", server, StringComparison.Ordinal);
+        var connection = Assert.Single(Regex.Matches(server, @"proxy_set_header Connection (\$\w+);")).Groups[1].Value;
+        Assert.Matches($@"map \$http_upgrade \{connection} \{{\s*default upgrade;", config);
+        Assert.Contains("proxy_buffering off;", blazor, StringComparison.Ordinal);
+        Assert.Matches(@"proxy_read_timeout (\d+h|\d{3,}s);", blazor);
+    }
+
+    [Fact]
+    public void Cluster_WhenParsed_NodesBelieveForwardedAddressesFromNginxsNetworkOnly()
+    {
+        var server = Block(NginxConfig(), "server");
+        var edge = Map(Map(Root(), "networks"), "edge");
+        var subnet = Scalar((YamlMappingNode)Assert.Single(Assert.IsType<YamlSequenceNode>(Map(edge, "ipam").Children[new YamlScalarNode("config")]).Children), "subnet");
+
+        Assert.Contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;", server, StringComparison.Ordinal);
+        Assert.Contains("proxy_set_header X-Forwarded-Proto $scheme;", server, StringComparison.Ordinal);
+        Assert.Equal(new[] { "edge" }, Sequence(Service("nginx"), "networks"));
+        foreach (var node in ClusterNodes.Select(Service))
+        {
+            Assert.Equal(subnet, Scalar(Map(node, "environment"), "Security__TrustedProxies__0"));
+            Assert.Contains("edge", Sequence(node, "networks"));
+            Assert.Contains("default", Sequence(node, "networks"));
+        }
+    }
+
+    private static readonly string[] ClusterNodes = ["node-a", "node-b"];
+
+    /// <summary>The nginx config without comments, so a directive mentioned in a comment does not count.</summary>
+    private static string NginxConfig() =>
+        Regex.Replace(File.ReadAllText(Path.Combine(RepoRoot, "deploy", "nginx", "fleetlicense.conf")), "#[^\n]*", "");
+
+    /// <summary>The body of the first block opened by <paramref name="header"/> (braces matched).</summary>
+    private static string Block(string text, string header)
+    {
+        var start = Regex.Match(text, $@"(?m)^\s*{Regex.Escape(header)}\s*\{{");
+        Assert.True(start.Success, $"a '{header} {{' block");
+        var depth = 1;
+        for (var i = start.Index + start.Length; i < text.Length; i++)
+        {
+            depth += text[i] switch { '{' => 1, '}' => -1, _ => 0 };
+            if (depth == 0)
+            {
+                return text[(start.Index + start.Length)..i];
+            }
+        }
+
+        throw new InvalidOperationException($"'{header}' block is not closed.");
     }
 
     private static YamlMappingNode Root()

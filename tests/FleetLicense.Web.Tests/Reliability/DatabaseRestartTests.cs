@@ -2,11 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using FleetLicense.Agent.Storage;
 using FleetLicense.Agent.Upload;
-using FleetLicense.Migrations;
 using FleetLicense.Testing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace FleetLicense.Web.Tests.Reliability;
 
@@ -24,7 +21,7 @@ public sealed class DatabaseRestartTests
         var output = TestContext.Current.TestOutputHelper!;
         // A server of its own: stopping the assembly's shared one would fail every other test running now.
         await using var server = await PostgresServer.StartOwnAsync(ct);
-        var connectionString = await MigratedDatabaseAsync(server, ct);
+        var connectionString = await server.CreateMigratedDatabaseAsync("fleetlicense_restart", ct);
         await using var app = IngestionApp.Start(connectionString, "db-restart", kestrel: true, settings: new Dictionary<string, string?>
         {
             // The scheduler's own recovery is Quartz's business; this test is about requests, readiness and reports.
@@ -130,14 +127,6 @@ public sealed class DatabaseRestartTests
     {
         using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
         return response.StatusCode;
-    }
-
-    private static async Task<string> MigratedDatabaseAsync(PostgresServer server, CancellationToken ct)
-    {
-        var connectionString = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Database = "fleetlicense_restart" }.ConnectionString;
-        await using var db = new DesignTimeDbContextFactory().CreateDbContext([connectionString]);
-        await db.Database.MigrateAsync(ct);
-        return connectionString;
     }
 
     private sealed class TempDirectory : IDisposable

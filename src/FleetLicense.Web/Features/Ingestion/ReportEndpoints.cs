@@ -53,21 +53,17 @@ public static class ReportEndpoints
             return error!;
         }
 
-        var errors = new Dictionary<string, string[]>();
         ValidReport? report;
         // The validated report is a copy: the pooled body goes back as soon as it is parsed.
         using (body)
-        using (var document = ReportValidator.HasUnacceptableText(body.Memory.Span, errors) ? null : ReportValidator.TryParse(body.Memory, errors))
         {
-            report = document is null ? null : ReportValidator.Validate(document.RootElement, "", intake.Time, errors);
+            if (ValidateReport(body.Memory, intake.Time, out report) is { } invalid)
+            {
+                return invalid;
+            }
         }
 
-        if (report is null)
-        {
-            return TypedResults.ValidationProblem(errors, title: "The report is not valid.");
-        }
-
-        var acks = await intake.StoreAsync(http, device, [report], cancellationToken);
+        var acks = await intake.StoreAsync(http, device, [report!], cancellationToken);
         return acks.Error ?? TypedResults.Ok(acks.Results![0]);
     }
 
@@ -83,7 +79,7 @@ public static class ReportEndpoints
         // The validated reports are copies: the pooled body goes back as soon as they are parsed.
         using (body)
         {
-            if (ValidateBatch(body.Memory, intake, out valid) is { } invalid)
+            if (ValidateBatch(body.Memory, intake.Time, intake.Options.MaxBatchReports, out valid) is { } invalid)
             {
                 return invalid;
             }
@@ -93,7 +89,23 @@ public static class ReportEndpoints
         return acks.Error ?? TypedResults.Ok(new ReportBatchAckV1 { Results = acks.Results! });
     }
 
-    private static ValidationProblem? ValidateBatch(ReadOnlyMemory<byte> body, ReportIntake intake, out List<ValidReport> valid)
+    /// <summary>
+    /// The answer to a single report's body when it is not valid, or null and the report. Public so the test
+    /// stand-in for this server (FleetLicense.Testing's FakeFleetServer) answers exactly as this endpoint does.
+    /// </summary>
+    public static ValidationProblem? ValidateReport(ReadOnlyMemory<byte> body, TimeProvider time, out ValidReport? report)
+    {
+        var errors = new Dictionary<string, string[]>();
+        using (var document = ReportValidator.HasUnacceptableText(body.Span, errors) ? null : ReportValidator.TryParse(body, errors))
+        {
+            report = document is null ? null : ReportValidator.Validate(document.RootElement, "", time, errors);
+        }
+
+        return report is null ? TypedResults.ValidationProblem(errors, title: "The report is not valid.") : null;
+    }
+
+    /// <summary>The answer to a batch body when it is not valid (nothing is stored then), or null and its reports.</summary>
+    public static ValidationProblem? ValidateBatch(ReadOnlyMemory<byte> body, TimeProvider time, int max, out List<ValidReport> valid)
     {
         valid = [];
         var errors = new Dictionary<string, string[]>();
@@ -111,7 +123,6 @@ public static class ReportEndpoints
             return TypedResults.ValidationProblem(errors, title: "The batch is not valid.");
         }
 
-        var max = intake.Options.MaxBatchReports;
         if (array.GetArrayLength() is var count && (count == 0 || count > max))
         {
             errors["reports"] = [$"A batch holds 1 to {max} reports (got {count})."];
@@ -121,7 +132,7 @@ public static class ReportEndpoints
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
-            if (ReportValidator.Validate(element, $"reports[{index++}]", intake.Time, errors) is { } report)
+            if (ReportValidator.Validate(element, $"reports[{index++}]", time, errors) is { } report)
             {
                 valid.Add(report);
             }
