@@ -3,7 +3,8 @@
 # Records the pgbench ceiling, the simulator's open-loop runs and wrk runs into bench/results/<stamp>/.
 # Usage: bench/ingestion/run.sh   (DURATION=60s by default; about 8 minutes in all)
 #        PHASES="wrk wrk-batch" bench/ingestion/run.sh   runs only some phases
-#        (pgbench sim-10k sim-2k sim-batch wrk wrk-batch; all by default)
+#        (pgbench sim-10k sim-2k sim-batch wrk wrk-batch; all by default; sim-2k-warm on request: the 2,000/s run
+#        again after the wrk phases, on an app that has been serving for minutes)
 #        PROFILE=1 ... also samples the app with perf for 15 s of each wrk phase (perf-*.txt: hottest methods)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -134,6 +135,13 @@ if phase wrk-batch; then
   mark "wrk batch"
   profile batch
   wrk_ -c32 -s "$work/wrk/batch.lua" > "$out/wrk-batch.txt" 2>&1 || true
+  drain
+fi
+# The latency target again, once the app has served the wrk phases: its code is compiled at full optimisation and
+# its pools are grown, as on a server that has been up for a while. The cold run above is the first load it sees.
+if phase sim-2k-warm; then
+  mark "simulator single 2000/s, warm app"
+  sim --load --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k-warm.txt" 2>&1 || true
   drain
 fi
 mark "end"

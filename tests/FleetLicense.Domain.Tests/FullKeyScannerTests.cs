@@ -73,6 +73,33 @@ public class FullKeyScannerTests
     }
 
     [Fact]
+    public void ContainsFullKey_WhenTextIsAscii_AnswersAsTheFullScanDoes()
+    {
+        // Mostly key characters, with separators and breakers mixed in, so stretches either side of 25 occur.
+        // The full scan's answer is Redact's: it runs without the vectorised pre-check and changes the text only
+        // where it finds a key.
+        const string characters = ProductKeyText.KeyCharacters + ProductKeyText.KeyCharacters + "vk7jgnphtm" + "-- _\t\r\n" + "aeo015.,;:O";
+        Gen.String[Gen.Char[characters], 0, 90].Sample(text =>
+        {
+            var found = FullKeyScanner.Redact(text) != text;
+            return FullKeyScanner.ContainsFullKey(text) == found && FullKeyScanner.ContainsFullKeyAscii(Encoding.ASCII.GetBytes(text)) == found;
+        }, iter: 20_000);
+    }
+
+    [Theory]
+    [InlineData("aVK7JGNPHTMC97JM9MPGT3V66", false)]
+    [InlineData("aVK7JGNPHTMC97JM9MPGT3V66T", true)]
+    [InlineData("VK7JG-NPHTM-C97JM-9MPGT-3V66Ta", true)]
+    [InlineData("VK7JG-NPHTM-C97JM-9MPGT-3V6.6T", false)]
+    [InlineData("Windows(R), Professional edition. VK7JG-NPHTM-C97JM-9MPGT-3V66T", true)]
+    public void ContainsFullKeyAscii_AtTheEdgesOfAStretch_AnswersAsTheTextScanDoes(string text, bool expected)
+    {
+        Assert.Equal(expected, FullKeyScanner.ContainsFullKey(text));
+        Assert.Equal(expected, FullKeyScanner.ContainsFullKeyAscii(Encoding.ASCII.GetBytes(text)));
+        Assert.Equal(expected, FullKeyScanner.ContainsFullKeyAscii(Encoding.ASCII.GetBytes(new string('o', 600) + text)));
+    }
+
+    [Fact]
     public void Redact_WhenTextHoldsKeysWrittenAnyWay_LeavesNoKeyAndShowsTheLastGroup()
     {
         Gen.Select(Keys, Gen.Int[0, Separators.Length - 1], Keys).Sample((first, separator, second) =>

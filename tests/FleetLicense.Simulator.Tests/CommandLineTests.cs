@@ -48,6 +48,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "--demo", "--admin-token", "t", "--machines", "many" }, "--machines: 'many' is not a whole number")]
     [InlineData(new[] { "--demo", "--admin-token", "t", "--machines", "0" }, "--machines: 0 is out of range")]
     [InlineData(new[] { "--demo", "--admin-token", "t", "--rate", "5" }, "--rate does not apply to --demo")]
+    [InlineData(new[] { "--demo", "--admin-token", "t", "--acked-log", "acked.txt" }, "--acked-log does not apply to --demo")]
     [InlineData(new[] { "--load", "--admin-token", "t", "--rate", "5", "--duration", "soon" }, "--duration: 'soon' is not a duration")]
     [InlineData(new[] { "--load", "--admin-token", "t", "--rate", "5", "--duration", "10s", "--batch-size", "101" }, "--batch-size: 101 is out of range")]
     [InlineData(new[] { "--demo", "--admin-token", "t", "--server", "ftp://x" }, "--server: 'ftp://x' is not an http(s) URL")]

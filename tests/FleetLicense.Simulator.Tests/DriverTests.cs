@@ -178,6 +178,51 @@ public sealed class DriverTests
         Assert.Contains("20 completed, 100 reports accepted", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1", 60, 45)]
+    [InlineData("4", 60, 180)]
+    public async Task Load_WithAckedLog_AppendsTheIdOfEveryAcknowledgedReportOnce(string batchSize, int requests, int acked)
+    {
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        server.Script = n => n % 4 == 0 ? (503, "1") : null;
+        string log = Path.Combine(Path.GetTempPath(), "fleetlicense-acked-" + Path.GetRandomFileName());
+        string earlier = Guid.NewGuid().ToString();
+        await File.WriteAllTextAsync(log, earlier + "\n", Token);
+        try
+        {
+            (int exit, string stdout, string stderr) = await RunAsync(
+                server, TimeProvider.System, "--load", "--machines", "5", "--rate", "60", "--duration", "1s", "--batch-size", batchSize, "--acked-log", log);
+
+            Assert.True(exit == ExitCodes.Success, stderr);
+            string[] lines = await File.ReadAllLinesAsync(log, Token);
+            Assert.Equal(earlier, lines[0]);
+            List<Guid> ids = [.. lines.Skip(1).Select(Guid.Parse)];
+            Guid[] stored = [.. server.Devices.SelectMany(d => d.Reports).Select(r => r.ReportId)];
+            Assert.Equal(acked, stored.Length);
+            Assert.Equal(stored.Order(), ids.Order());
+            Assert.Equal(requests, server.ReportRequestsByPath.Values.Sum());
+            Assert.Contains($"acked log: {acked} report ids appended to {log}", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public async Task Load_WhenTheAckedLogCannotBeWritten_FailsBeforeEnrolling()
+    {
+        await using FakeFleetServer server = await FakeFleetServer.StartAsync(Token);
+        string log = Path.Combine(Path.GetTempPath(), "fleetlicense-missing-" + Path.GetRandomFileName(), "acked.txt");
+
+        (int exit, string _, string stderr) = await RunAsync(
+            server, TimeProvider.System, "--load", "--machines", "2", "--rate", "10", "--duration", "1s", "--acked-log", log);
+
+        Assert.Equal(ExitCodes.Failure, exit);
+        Assert.StartsWith("error: Could not find a part of the path", stderr, StringComparison.Ordinal);
+        Assert.Empty(server.Devices);
+    }
+
     [Fact]
     public async Task EmitWrk_WritesTokensTemplateAndScript()
     {

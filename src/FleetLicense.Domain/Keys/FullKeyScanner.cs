@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -22,6 +23,7 @@ public static class FullKeyScanner
     private const int KeyLength = 25;
     private const int GroupLength = 5;
     private const int MaxSeparators = 3;
+    private const string AsciiSeparators = " \t\r\n\v\f-_";
 
     private enum CharKind : byte
     {
@@ -33,16 +35,74 @@ public static class FullKeyScanner
 
     private static readonly CharKind[] AsciiKinds = BuildAsciiKinds();
 
+    // The ASCII characters that do not break a candidate (key characters and separators), for the vectorised
+    // pre-check: in ASCII text a key can only lie inside a stretch of 25 or more of them.
+    private static readonly SearchValues<char> AsciiKeyOrSeparator = SearchValues.Create(AsciiKeyOrSeparatorText());
+    private static readonly SearchValues<byte> AsciiKeyOrSeparatorBytes = SearchValues.Create(Encoding.ASCII.GetBytes(AsciiKeyOrSeparatorText()));
+
     /// <summary>True when <paramref name="text"/> holds something shaped like a full product key.</summary>
     public static bool ContainsFullKey(ReadOnlySpan<char> text)
     {
         if (Ascii.IsValid(text))
         {
-            return text.Length >= KeyLength && Find(text) is not null;
+            return HasLongStretch(text, AsciiKeyOrSeparator) && Find(text) is not null;
         }
 
         return Find(Normalized(text)) is not null;
     }
+
+    /// <summary>
+    /// <see cref="ContainsFullKey(ReadOnlySpan{char})"/> for text known to be ASCII, given as its bytes (a JSON
+    /// string as read, unescaped): the same answer without decoding text that cannot hold a key.
+    /// </summary>
+    public static bool ContainsFullKeyAscii(ReadOnlySpan<byte> ascii)
+    {
+        if (!HasLongStretch(ascii, AsciiKeyOrSeparatorBytes))
+        {
+            return false;
+        }
+
+        var rented = ascii.Length > 512 ? ArrayPool<char>.Shared.Rent(ascii.Length) : null;
+        try
+        {
+            Span<char> chars = rented is null ? stackalloc char[ascii.Length] : rented.AsSpan(0, ascii.Length);
+            Ascii.ToUtf16(ascii, chars, out _);
+            return Find(chars) is not null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the text has <see cref="KeyLength"/> or more consecutive characters from <paramref name="keep"/>.
+    /// Looks at windows of that length and jumps past the last breaking character of each, so ordinary text costs
+    /// about one vectorised search per window instead of a classification per character.
+    /// </summary>
+    private static bool HasLongStretch<T>(ReadOnlySpan<T> text, SearchValues<T> keep)
+        where T : IEquatable<T>
+    {
+        var start = 0;
+        while (text.Length - start >= KeyLength)
+        {
+            var breaker = text.Slice(start, KeyLength).LastIndexOfAnyExcept(keep);
+            if (breaker < 0)
+            {
+                return true;
+            }
+
+            start += breaker + 1;
+        }
+
+        return false;
+    }
+
+    private static string AsciiKeyOrSeparatorText() =>
+        ProductKeyText.KeyCharacters + ProductKeyText.KeyCharacters.ToLowerInvariant() + AsciiSeparators;
 
     /// <summary>
     /// Replaces every full key in <paramref name="text"/> with its masked form (<c>*****-*****-*****-*****-3V66T</c>).
@@ -247,7 +307,7 @@ public static class FullKeyScanner
             kinds[char.ToLowerInvariant(c)] = CharKind.Key;
         }
 
-        foreach (var c in " \t\r\n\v\f-_")
+        foreach (var c in AsciiSeparators)
         {
             kinds[c] = CharKind.Separator;
         }

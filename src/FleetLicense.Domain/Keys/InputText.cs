@@ -20,7 +20,6 @@ public static class InputText
     public const string ControlMessage = "Contains control characters (only tabs and line breaks are allowed).";
     public const string FullKeyMessage = "Looks like a full product key, which is never accepted; send only the last five characters and the fingerprint.";
     public const string InvalidTextMessage = "Is not valid Unicode text (invalid UTF-8, or an escaped unpaired surrogate).";
-    private const int StackLimit = 512;
 
     // C0 and C1 control characters but tab, line feed and carriage return: never part of text a person or Windows wrote.
     private static readonly SearchValues<char> Controls = SearchValues.Create([.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c).Except("\t\r\n")]);
@@ -144,7 +143,7 @@ public static class InputText
         // Unescaped ASCII cannot hold a control character or a surrogate (JSON requires them to be escaped).
         if (!reader.ValueIsEscaped && Ascii.IsValid(raw))
         {
-            return scanForKeys && raw.Length >= 25 && AsciiHoldsKey(raw) ? FullKeyMessage : null;
+            return scanForKeys && FullKeyScanner.ContainsFullKeyAscii(raw) ? FullKeyMessage : null;
         }
 
         var decoded = Decode(ref reader);
@@ -154,28 +153,6 @@ public static class InputText
             : HasUnpairedSurrogate(decoded) ? SurrogateMessage
             : scanForKeys && FullKeyScanner.ContainsFullKey(decoded) ? FullKeyMessage
             : null;
-    }
-
-    private static bool AsciiHoldsKey(ReadOnlySpan<byte> ascii)
-    {
-        if (ascii.Length <= StackLimit)
-        {
-            Span<char> chars = stackalloc char[ascii.Length];
-            Ascii.ToUtf16(ascii, chars, out _);
-            return FullKeyScanner.ContainsFullKey(chars);
-        }
-
-        var rented = ArrayPool<char>.Shared.Rent(ascii.Length);
-        try
-        {
-            var chars = rented.AsSpan(0, ascii.Length);
-            Ascii.ToUtf16(ascii, chars, out _);
-            return FullKeyScanner.ContainsFullKey(chars);
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(rented);
-        }
     }
 
     /// <summary>The token's text, or null when it is not valid UTF-8 or escapes an unpaired surrogate (the reader checks neither until asked).</summary>

@@ -36,6 +36,8 @@ internal static class CommandLine
           --duration DURATION   How long to send (required).
           --batch-size N        Reports per request, 1-100; above 1 posts to /api/v1/reports/batch (default 1).
           --connections N       Connection pool size (default 256).
+          --acked-log FILE      Append the id of every report answered 2xx to FILE, one per line,
+                                written as each answer arrives (to check later that none was lost).
 
         DURATION is a number with an optional unit: 500ms, 60s, 2m, 1h; a bare number is seconds.
         Ctrl+C stops cleanly and prints the summary so far.
@@ -70,7 +72,7 @@ internal static class CommandLine
                     modes.Add(SimulatorMode.EmitWrk);
                     break;
                 case "--server" or "--admin-token" or "--machines" or "--seed" or "--concurrency" or "--timeout" or "--wait"
-                    or "--progress" or "--days" or "--rate" or "--duration" or "--batch-size" or "--connections":
+                    or "--progress" or "--days" or "--rate" or "--duration" or "--batch-size" or "--connections" or "--acked-log":
                     break;
                 default:
                     error = arg.StartsWith('-') ? $"unknown option '{arg}' (see --help)" : $"unexpected argument '{arg}' (see --help)";
@@ -113,6 +115,7 @@ internal static class CommandLine
             BatchSize = parser.Int("--batch-size", 1, 1, 100),
             Connections = parser.Int("--connections", 256, 1, 10_000),
             OutputDirectory = values.GetValueOrDefault("--emit-wrk", string.Empty),
+            AckedLog = values.GetValueOrDefault("--acked-log", string.Empty),
             AdminToken = values.GetValueOrDefault("--admin-token") ?? environment(SimulatorOptions.AdminTokenVariable) ?? string.Empty,
             Server = parser.ServerUri(),
         };
@@ -124,7 +127,7 @@ internal static class CommandLine
     private static string? CheckMode(SimulatorOptions options, Dictionary<string, string> values)
     {
         string[] demoOnly = ["--days"];
-        string[] loadOnly = ["--rate", "--duration", "--batch-size", "--connections"];
+        string[] loadOnly = ["--rate", "--duration", "--batch-size", "--connections", "--acked-log"];
         string modeName = options.Mode switch { SimulatorMode.Demo => "--demo", SimulatorMode.Load => "--load", _ => "--emit-wrk" };
         foreach (string option in options.Mode == SimulatorMode.Load ? demoOnly : options.Mode == SimulatorMode.Demo ? loadOnly : [.. demoOnly, .. loadOnly])
         {

@@ -49,6 +49,9 @@ internal sealed record SimulatorOptions
     /// <summary>Load: the connection pool size.</summary>
     public int Connections { get; init; } = 256;
 
+    /// <summary>Load: file to append the id of every acknowledged (2xx) report to; empty for none.</summary>
+    public string AckedLog { get; init; } = string.Empty;
+
     /// <summary>Emit-wrk: output directory.</summary>
     public string OutputDirectory { get; init; } = string.Empty;
 }

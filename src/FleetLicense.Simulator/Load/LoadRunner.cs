@@ -24,6 +24,8 @@ internal sealed class LoadRunner(SimulatorOptions options, FleetApiClient api, T
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        // Opened first: a path that cannot be written fails the run before any machine is enrolled.
+        using AckedLog? ackedLog = options.AckedLog.Length > 0 ? AckedLog.Open(options.AckedLog) : null;
         FleetModel fleet = new FleetGenerator(options.Seed, options.Machines).Generate();
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"load: enrolling {fleet.Machines.Count:N0} machines (seed {options.Seed}) with {api.Server} ...")).ConfigureAwait(false);
         long enrolStart = time.GetTimestamp();
@@ -61,7 +63,7 @@ internal sealed class LoadRunner(SimulatorOptions options, FleetApiClient api, T
             Scheduled = await scheduler.RunAsync(
                 options.Rate,
                 options.Duration,
-                (index, due) => SendAsync(index, due, templates, tokens, path),
+                (index, due) => SendAsync(index, due, templates, tokens, path, ackedLog),
                 cancellationToken).ConfigureAwait(false);
             interrupted = cancellationToken.IsCancellationRequested;
             using var drainLimit = new CancellationTokenSource(options.Timeout + TimeSpan.FromSeconds(5), time);
@@ -83,6 +85,11 @@ internal sealed class LoadRunner(SimulatorOptions options, FleetApiClient api, T
             CultureInfo.InvariantCulture,
             $"load {(interrupted ? "interrupted" : "finished")} after {elapsed.TotalSeconds:0.0}s: target {options.Rate:0.###} req/s, {Scheduled:N0} requests scheduled, {total.Requests:N0} completed, {total.Reports:N0} reports accepted")).ConfigureAwait(false);
         await output.WriteLineAsync($"total: {LoadStats.Format(total, elapsed)}").ConfigureAwait(false);
+        if (ackedLog is not null)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"acked log: {ackedLog.Count:N0} report ids appended to {ackedLog.Path}")).ConfigureAwait(false);
+        }
+
         await output.WriteLineAsync("latency is measured from each request's scheduled send time (open loop: no coordinated omission)").ConfigureAwait(false);
 
         if (interrupted)
@@ -93,29 +100,31 @@ internal sealed class LoadRunner(SimulatorOptions options, FleetApiClient api, T
         return total.Ok == 0 ? ExitCodes.Failure : ExitCodes.Success;
     }
 
-    private async Task SendAsync(long index, long dueTimestamp, LicenseReportV1[] templates, string[] tokens, string path)
+    private async Task SendAsync(long index, long dueTimestamp, LicenseReportV1[] templates, string[] tokens, string path, AckedLog? ackedLog)
     {
         int machine = (int)(index % templates.Length);
         DateTimeOffset now = time.GetUtcNow();
-        byte[] body;
-        if (options.BatchSize == 1)
+        var ids = new Guid[options.BatchSize];
+        for (int i = 0; i < ids.Length; i++)
         {
-            LicenseReportV1 report = templates[machine] with { ReportId = Guid.CreateVersion7(now), CollectedAt = now };
-            body = JsonSerializer.SerializeToUtf8Bytes(report, FleetLicenseJsonContext.Default.LicenseReportV1);
+            ids[i] = Guid.CreateVersion7(now);
         }
-        else
-        {
-            var reports = new LicenseReportV1[options.BatchSize];
-            for (int i = 0; i < reports.Length; i++)
-            {
-                reports[i] = templates[machine] with { ReportId = Guid.CreateVersion7(now), CollectedAt = now };
-            }
 
-            body = JsonSerializer.SerializeToUtf8Bytes(new ReportBatchV1 { Reports = reports }, FleetLicenseJsonContext.Default.ReportBatchV1);
-        }
+        byte[] body = options.BatchSize == 1
+            ? JsonSerializer.SerializeToUtf8Bytes(templates[machine] with { ReportId = ids[0], CollectedAt = now }, FleetLicenseJsonContext.Default.LicenseReportV1)
+            : JsonSerializer.SerializeToUtf8Bytes(
+                new ReportBatchV1 { Reports = [.. ids.Select(id => templates[machine] with { ReportId = id, CollectedAt = now })] },
+                FleetLicenseJsonContext.Default.ReportBatchV1);
 
         // Not cancelled by Ctrl+C: a request that was sent is allowed to finish and be counted.
         int status = await api.PostForStatusAsync(path, tokens[machine], body, CancellationToken.None).ConfigureAwait(false);
+
+        // A 2xx batch means every report in it is durably stored (the batch endpoint's contract).
+        if (status is >= 200 and < 300)
+        {
+            ackedLog?.Write(ids);
+        }
+
         Stats.Record(status, options.BatchSize, (long)time.GetElapsedTime(dueTimestamp).TotalMicroseconds);
     }
 

@@ -59,7 +59,8 @@ public static class AbuseLimits
             app.UseForwardedHeaders();
         }
 
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.Use(GateAsync));
+        var gate = ActivatorUtilities.CreateInstance<Gate>(app.Services);
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.Use(gate.InvokeAsync));
         app.UseRateLimiter();
         return app;
     }
@@ -74,28 +75,29 @@ public static class AbuseLimits
         AutoReplenishment = true,
     };
 
-    private static async Task GateAsync(HttpContext context, RequestDelegate next)
+    /// <summary>The gate's singletons, resolved once: it runs on every <c>/api</c> request.</summary>
+    private sealed class Gate(ClientAddresses addresses, FailedAuthLimiter failures, DeviceAuthenticator devices)
     {
-        var services = context.RequestServices;
-        var key = services.GetRequiredService<ClientAddresses>().PartitionKey(context);
-        if (key is null)
+        public async Task InvokeAsync(HttpContext context, RequestDelegate next)
         {
+            var key = addresses.PartitionKey(context);
+            if (key is null)
+            {
+                await next(context);
+                return;
+            }
+
+            if (failures.Blocked(key) is { } wait && !devices.IsKnownValid(AdminTokenFilter.BearerToken(context.Request)))
+            {
+                await TooManyRequests(context, wait, "Too many failed authentications from this address.");
+                return;
+            }
+
             await next(context);
-            return;
-        }
-
-        var failures = services.GetRequiredService<FailedAuthLimiter>();
-        if (failures.Blocked(key) is { } wait
-            && !services.GetRequiredService<DeviceAuthenticator>().IsKnownValid(AdminTokenFilter.BearerToken(context.Request)))
-        {
-            await TooManyRequests(context, wait, "Too many failed authentications from this address.");
-            return;
-        }
-
-        await next(context);
-        if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
-        {
-            failures.Failed(key);
+            if (context.Response.StatusCode == StatusCodes.Status401Unauthorized)
+            {
+                failures.Failed(key);
+            }
         }
     }
 
@@ -127,9 +129,12 @@ public sealed class ClientAddresses
             address = address.MapToIPv4();
         }
 
-        if (_exempt.Any(n => n.Contains(address)))
+        foreach (var network in _exempt)
         {
-            return null;
+            if (network.Contains(address))
+            {
+                return null;
+            }
         }
 
         if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)

@@ -156,7 +156,9 @@ public sealed partial class ReportProjector(
         var machines = await LockMachinesAsync(connection, machineIds, cancellationToken);
         var reports = await LoadReportsAsync(connection, work, cancellationToken);
         var products = await LoadProductsAsync(connection, machineIds, cancellationToken);
-        var flags = await FlagStore.LoadForMachinesAsync(connection, machineIds, FleetRules.RuleIds, includeRules: false, cancellationToken);
+        // By machine: a batch holds hundreds of machines, and scanning every flag for each was quadratic.
+        var flags = (await FlagStore.LoadForMachinesAsync(connection, machineIds, FleetRules.RuleIds, includeRules: false, cancellationToken))
+            .ToLookup(f => f.MachineId);
         var now = time.GetUtcNow();
 
         var machineUpdates = new List<MachineUpdate>();
@@ -209,7 +211,7 @@ public sealed partial class ReportProjector(
             // A finding is seen when the machine saw it (the report's time, never later than now), which is what
             // the flags' first/last seen and the flags-per-day chart mean, also for reports sent late.
             var seenAt = latest.CollectedAt < now ? latest.CollectedAt : now;
-            var machineChanges = FlagLifecycle.Sync(flags.Where(f => f.MachineId == group.Key),
+            var machineChanges = FlagLifecycle.Sync(flags[group.Key],
                 RuleEngine.Evaluate(state, policy.Detection).Select(f => FlagCandidate.From(group.Key, f)), now, seenAt);
             flagChanges.Flags.AddRange(machineChanges.Flags);
             flagChanges.Events.AddRange(machineChanges.Events);
