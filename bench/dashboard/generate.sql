@@ -36,13 +36,22 @@ SELECT id, '2de67392-b7a7-462a-b1ca-108dd189f588', 'Windows(R), ' || edition_id 
                          'partialKey', windows_partial_key, 'licenseStatusCode', windows_status)
 FROM machines;
 
--- 30 changes per machine over 90 days: status, key, channel and KMS host moves.
-INSERT INTO machine_history (machine_id, at, product_key, product_name, field, old_value, new_value, report_id)
+-- 30 changes per machine over 90 days: status, key, channel and KMS host moves (typed columns, as the projector writes them).
+INSERT INTO machine_history (machine_id, at, product_key, product_name, product_kind, field, old_status, new_status, old_channel, new_channel,
+                             old_partial_key, new_partial_key, old_fingerprint_prefix, new_fingerprint_prefix, old_kms_host, new_kms_host, report_id)
 SELECT m.id, now() - (90 - k * 3) * interval '1 day' - (m.hash % 1440) * interval '1 minute',
-       '2de67392-b7a7-462a-b1ca-108dd189f588', 'Windows(R), Professional edition',
+       '2de67392-b7a7-462a-b1ca-108dd189f588', 'Windows(R), Professional edition', 'Windows',
        (ARRAY['status','key','channel','kmsHost','status'])[1 + k % 5],
-       CASE WHEN k % 5 IN (0, 4) THEN 'OOBGrace (2)' ELSE 'old-' || k END,
-       CASE WHEN k % 5 IN (0, 4) THEN 'Licensed (1)' ELSE 'new-' || k END,
+       CASE WHEN k % 5 IN (0, 4) THEN 2 END,
+       CASE WHEN k % 5 IN (0, 4) THEN 1 END,
+       CASE WHEN k % 5 = 2 THEN 'OEM' END,
+       CASE WHEN k % 5 = 2 THEN 'KMS' END,
+       CASE WHEN k % 5 = 1 THEN substr(translate(upper(md5('o' || m.id || k)), '0150AEIOLSUZ', 'BCDFGHJKMPQR'), 1, 5) END,
+       CASE WHEN k % 5 = 1 THEN substr(translate(upper(md5('n' || m.id || k)), '0150AEIOLSUZ', 'BCDFGHJKMPQR'), 1, 5) END,
+       CASE WHEN k % 5 = 1 THEN substr(md5('of' || m.id || k), 1, 8) END,
+       CASE WHEN k % 5 = 1 THEN substr(md5('nf' || m.id || k), 1, 8) END,
+       CASE WHEN k % 5 = 3 THEN 'kms01.corp.example' END,
+       CASE WHEN k % 5 = 3 THEN 'kms02.corp.example' END,
        md5(m.id::text || k)::uuid
 FROM (SELECT id, abs(hashtext(id::text)) AS hash FROM machines) m, generate_series(0, 29) AS k;
 

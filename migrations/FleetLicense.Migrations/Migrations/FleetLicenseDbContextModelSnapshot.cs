@@ -959,24 +959,87 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("character varying(20)")
                         .HasColumnName("field");
 
+                    b.Property<string>("LegacyNewValue")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("legacy_new_value");
+
+                    b.Property<string>("LegacyOldValue")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("legacy_old_value");
+
                     b.Property<Guid>("MachineId")
                         .HasColumnType("uuid")
                         .HasColumnName("machine_id");
 
-                    b.Property<string>("NewValue")
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)")
-                        .HasColumnName("new_value");
+                    b.Property<string>("NewChannel")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("new_channel");
 
-                    b.Property<string>("OldValue")
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)")
-                        .HasColumnName("old_value");
+                    b.Property<string>("NewEdition")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("new_edition");
+
+                    b.Property<string>("NewFingerprintPrefix")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("new_fingerprint_prefix");
+
+                    b.Property<string>("NewKmsHost")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("new_kms_host");
+
+                    b.Property<string>("NewPartialKey")
+                        .HasMaxLength(5)
+                        .HasColumnType("character varying(5)")
+                        .HasColumnName("new_partial_key");
+
+                    b.Property<int?>("NewStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("new_status");
+
+                    b.Property<string>("OldChannel")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("old_channel");
+
+                    b.Property<string>("OldEdition")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("old_edition");
+
+                    b.Property<string>("OldFingerprintPrefix")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("old_fingerprint_prefix");
+
+                    b.Property<string>("OldKmsHost")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("old_kms_host");
+
+                    b.Property<string>("OldPartialKey")
+                        .HasMaxLength(5)
+                        .HasColumnType("character varying(5)")
+                        .HasColumnName("old_partial_key");
+
+                    b.Property<int?>("OldStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("old_status");
 
                     b.Property<string>("ProductKey")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("product_key");
+
+                    b.Property<string>("ProductKind")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("product_kind");
 
                     b.Property<string>("ProductName")
                         .HasMaxLength(300)

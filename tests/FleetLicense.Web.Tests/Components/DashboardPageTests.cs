@@ -91,7 +91,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
                 CollectedAt = Now,
                 Details = """{"name":"Windows(R), Professional edition","kind":"Windows","channel":"Retail","partialKey":"3V66T","licenseStatusCode":5,"licenseStatus":"Notification"}""",
             });
-            db.MachineHistory.Add(new MachineHistoryEntry { MachineId = id, At = Now.AddDays(-1), ProductKey = "act-1", ProductName = "Windows(R), Professional edition", Field = "status", OldValue = "Licensed (1)", NewValue = "Notification (5)", ReportId = Guid.NewGuid() });
+            db.MachineHistory.Add(new MachineHistoryEntry { MachineId = id, At = Now.AddDays(-1), ProductKey = "act-1", ProductName = "Windows(R), Professional edition", ProductKind = "Windows", Field = HistoryField.Status, OldStatus = 1, NewStatus = 5, ReportId = Guid.NewGuid() });
             await db.SaveChangesAsync(Xunit.TestContext.Current.CancellationToken);
             await db.Database.ExecuteSqlAsync($"INSERT INTO raw_reports (report_id, machine_id, received_at, collected_at, body) VALUES ({Guid.NewGuid()}, {id}, {Now}, {Now}, '{{\"agentVersion\":\"9.9.9\"}}'::jsonb)", Xunit.TestContext.Current.CancellationToken);
         }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
+using FleetLicense.Web.Features.Machines;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Tests.Ingestion;
@@ -113,9 +114,12 @@ public sealed class ReportTests(PostgresFixture postgres)
         Assert.Equal(T0.AddDays(1).UtcDateTime, collectedAfterSame);
         await using var db = await app.DbAsync();
         var change = await db.MachineHistory.Where(h => h.MachineId == machine.MachineId && h.ReportId == activated.ReportId).SingleAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(("status", "OOBGrace (2)", "Licensed (1)", T0.AddDays(2)), (change.Field, change.OldValue, change.NewValue, change.At));
+        Assert.Equal((HistoryField.Status, (int?)2, (int?)1, T0.AddDays(2)), (change.Field, change.OldStatus, change.NewStatus, change.At));
         var asOf = await app.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/machines/{machine.MachineId}/as-of?at={Uri.EscapeDataString(T0.AddDays(1).AddHours(1).ToString("O"))}", TestContext.Current.CancellationToken);
         Assert.Equal("OOBGrace (2)", asOf.GetProperty("products")[0].GetProperty("status").GetString());
+        var newest = (await app.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/machines/{machine.MachineId}/history?take=1", TestContext.Current.CancellationToken))[0];
+        Assert.Equal(("status", "OOBGrace (2)", "Licensed (1)", 2, 1), (newest.GetProperty("field").GetString(), newest.GetProperty("oldValue").GetString(),
+            newest.GetProperty("newValue").GetString(), newest.GetProperty("old").GetProperty("status").GetInt32(), newest.GetProperty("new").GetProperty("status").GetInt32()));
     }
 
     [Fact]

@@ -451,19 +451,32 @@ public sealed partial class ReportProjector(
         }
 
         var insert = new NpgsqlBatchCommand("""
-            INSERT INTO machine_history (machine_id, at, product_key, product_name, field, old_value, new_value, report_id)
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[])
+            INSERT INTO machine_history (machine_id, at, product_key, product_name, product_kind, field, old_status, new_status, old_channel, new_channel,
+                old_partial_key, new_partial_key, old_fingerprint_prefix, new_fingerprint_prefix, old_kms_host, new_kms_host, old_edition, new_edition, report_id)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[], $10::text[],
+                $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::uuid[])
             """);
         var p = insert.Parameters;
         p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. history.Select(h => h.MachineId)] });
         p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. history.Select(h => h.At)] });
         p.Add(Text(history.Select(h => h.ProductKey)));
         p.Add(Text(history.Select(h => Clip(h.ProductName))));
-        p.Add(Text(history.Select(h => h.Field)));
-        p.Add(Text(history.Select(h => Clip(h.OldValue))));
-        p.Add(Text(history.Select(h => Clip(h.NewValue))));
+        p.Add(Text(history.Select(h => h.ProductKind)));
+        p.Add(Text(history.Select(h => HistoryFieldNames.Stored(h.Field))));
+        Sides(v => v.Status);
+        Sides(v => v.Channel);
+        Sides(v => v.PartialKey);
+        Sides(v => v.FingerprintPrefix);
+        Sides(v => v.KmsHost);
+        Sides(v => v.Edition);
         p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. history.Select(h => h.ReportId)] });
         batch.BatchCommands.Add(insert);
+
+        void Sides<T>(Func<HistoryValue, T?> member)
+        {
+            p.Add(new NpgsqlParameter<T?[]> { TypedValue = [.. history.Select(h => h.Old is null ? default : member(h.Old))] });
+            p.Add(new NpgsqlParameter<T?[]> { TypedValue = [.. history.Select(h => h.New is null ? default : member(h.New))] });
+        }
     }
 
     private static string? Clip(string? value) => value is { Length: > 300 } ? value[..300] : value;

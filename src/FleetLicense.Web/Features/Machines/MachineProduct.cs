@@ -33,31 +33,6 @@ public sealed class MachineProduct
     public required string Details { get; set; }
 }
 
-/// <summary>One change of one licensing fact, kept for the machine timeline and as-of queries.</summary>
-public sealed class MachineHistoryEntry
-{
-    public long Id { get; set; }
-
-    public Guid MachineId { get; set; }
-
-    /// <summary>When the machine observed it (the report's collectedAt).</summary>
-    public DateTimeOffset At { get; set; }
-
-    /// <summary>Null for machine-level facts (edition).</summary>
-    public string? ProductKey { get; set; }
-
-    public string? ProductName { get; set; }
-
-    /// <summary>What changed: <c>product</c> (appeared/removed), <c>status</c>, <c>channel</c>, <c>key</c>, <c>kmsHost</c>, <c>edition</c>.</summary>
-    public required string Field { get; set; }
-
-    public string? OldValue { get; set; }
-
-    public string? NewValue { get; set; }
-
-    public Guid ReportId { get; set; }
-}
-
 internal sealed class MachineProductConfiguration : IEntityTypeConfiguration<MachineProduct>
 {
     public void Configure(EntityTypeBuilder<MachineProduct> builder)
@@ -75,19 +50,5 @@ internal sealed class MachineProductConfiguration : IEntityTypeConfiguration<Mac
         builder.HasIndex(p => p.KeyFingerprint);
         builder.HasIndex(p => p.KmsHost);
         builder.HasOne<Machine>().WithMany().HasForeignKey(p => p.MachineId).OnDelete(DeleteBehavior.Cascade);
-    }
-}
-
-internal sealed class MachineHistoryEntryConfiguration : IEntityTypeConfiguration<MachineHistoryEntry>
-{
-    public void Configure(EntityTypeBuilder<MachineHistoryEntry> builder)
-    {
-        builder.Property(h => h.ProductKey).HasMaxLength(200);
-        builder.Property(h => h.ProductName).HasMaxLength(300);
-        builder.Property(h => h.Field).HasMaxLength(20);
-        builder.Property(h => h.OldValue).HasMaxLength(300);
-        builder.Property(h => h.NewValue).HasMaxLength(300);
-        builder.HasIndex(h => new { h.MachineId, h.At });
-        builder.HasOne<Machine>().WithMany().HasForeignKey(h => h.MachineId).OnDelete(DeleteBehavior.Cascade);
     }
 }

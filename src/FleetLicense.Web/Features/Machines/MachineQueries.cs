@@ -10,7 +10,29 @@ public sealed record MachineDetail(Guid Id, string Hostname, string? SmbiosUuid,
     string? OsName, string? OsBuild, string? JoinType, string? DomainName, string? FirmwareEdition, string? FirmwarePartialKey, string? AgentVersion,
     DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? LastCollectedAt, Guid? LastReportId, IReadOnlyList<LicensedProductV1> Products);
 
-public sealed record HistoryEntryView(DateTimeOffset At, string? ProductKey, string? ProductName, string Field, string? OldValue, string? NewValue, Guid ReportId);
+/// <summary>One history row: typed values, and the same as text (<see cref="HistoryText"/>) for people and API clients that show it.</summary>
+public sealed record HistoryEntryView(DateTimeOffset At, string? ProductKey, string? ProductName, string? ProductKind,
+    [property: System.Text.Json.Serialization.JsonIgnore] HistoryField Changed, HistoryValue? Old, HistoryValue? New, Guid ReportId)
+{
+    /// <summary>What changed: <c>product</c> (appeared/removed), <c>status</c>, <c>channel</c>, <c>key</c>, <c>kmsHost</c>, <c>edition</c>.</summary>
+    public string Field => HistoryFieldNames.Stored(Changed);
+
+    public string? OldValue => HistoryText.Format(Changed, Old);
+
+    public string? NewValue => HistoryText.Format(Changed, New);
+
+    public static readonly System.Linq.Expressions.Expression<Func<MachineHistoryEntry, HistoryEntryView>> FromEntry = h => new HistoryEntryView(
+        h.At, h.ProductKey, h.ProductName, h.ProductKind, h.Field,
+        h.OldStatus == null && h.OldChannel == null && h.OldPartialKey == null && h.OldFingerprintPrefix == null && h.OldKmsHost == null && h.OldEdition == null && h.LegacyOldValue == null
+            ? null
+            : new HistoryValue(h.OldStatus, h.OldChannel, h.OldPartialKey, h.OldFingerprintPrefix, h.OldKmsHost, h.OldEdition, h.LegacyOldValue),
+        h.NewStatus == null && h.NewChannel == null && h.NewPartialKey == null && h.NewFingerprintPrefix == null && h.NewKmsHost == null && h.NewEdition == null && h.LegacyNewValue == null
+            ? null
+            : new HistoryValue(h.NewStatus, h.NewChannel, h.NewPartialKey, h.NewFingerprintPrefix, h.NewKmsHost, h.NewEdition, h.LegacyNewValue),
+        h.ReportId);
+
+    public static readonly Func<MachineHistoryEntry, HistoryEntryView> Of = FromEntry.Compile();
+}
 
 /// <summary>A product's licensing facts as they stood at a moment, rebuilt from history.</summary>
 public sealed record ProductAsOf(string ProductKey, string? ProductName, string? Status, string? Channel, string? Key, string? KmsHost);
@@ -48,7 +70,7 @@ public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFa
         }
 
         return await history.OrderByDescending(h => h.At).ThenByDescending(h => h.Id).Take(Math.Clamp(take, 1, 1000))
-            .Select(h => new HistoryEntryView(h.At, h.ProductKey, h.ProductName, h.Field, h.OldValue, h.NewValue, h.ReportId))
+            .Select(HistoryEntryView.FromEntry)
             .ToListAsync(cancellationToken);
     }
 
@@ -56,18 +78,18 @@ public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFa
     public async Task<MachineAsOf> AsOfAsync(Guid id, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var latest = await db.MachineHistory.AsNoTracking()
+        var latest = (await db.MachineHistory.AsNoTracking()
             .Where(h => h.MachineId == id && h.At <= asOf)
             .GroupBy(h => new { h.ProductKey, h.Field })
             .Select(g => g.OrderByDescending(h => h.At).ThenByDescending(h => h.Id).First())
-            .ToListAsync(cancellationToken);
-        var edition = latest.FirstOrDefault(h => h.Field == "edition")?.NewValue;
+            .ToListAsync(cancellationToken)).Select(HistoryEntryView.Of).ToList();
+        var edition = latest.FirstOrDefault(h => h.Changed == HistoryField.Edition)?.NewValue;
         var products = latest.Where(h => h.ProductKey is not null).GroupBy(h => h.ProductKey!)
-            .Where(g => g.Any(h => h.Field == "product" && h.NewValue is not null))
+            .Where(g => g.Any(h => h.Changed == HistoryField.Product && h.New is not null))
             .Select(g =>
             {
-                string? Value(string field) => g.FirstOrDefault(h => h.Field == field)?.NewValue;
-                return new ProductAsOf(g.Key, g.Max(h => h.ProductName), Value("status"), Value("channel"), Value("key"), Value("kmsHost"));
+                string? Value(HistoryField field) => g.FirstOrDefault(h => h.Changed == field)?.NewValue;
+                return new ProductAsOf(g.Key, g.Max(h => h.ProductName), Value(HistoryField.Status), Value(HistoryField.Channel), Value(HistoryField.Key), Value(HistoryField.KmsHost));
             })
             .OrderBy(p => p.ProductName, StringComparer.Ordinal)
             .ToList();

@@ -44,7 +44,8 @@ public sealed record ProductSnapshot(
 }
 
 /// <summary>One history row before it is stored.</summary>
-public sealed record HistoryChange(Guid MachineId, DateTimeOffset At, string? ProductKey, string? ProductName, string Field, string? OldValue, string? NewValue, Guid ReportId);
+public sealed record HistoryChange(Guid MachineId, DateTimeOffset At, string? ProductKey, string? ProductName, string? ProductKind,
+    HistoryField Field, HistoryValue? Old, HistoryValue? New, Guid ReportId);
 
 /// <summary>What changed between two states of one machine: only changes become history.</summary>
 public static class MachineChanges
@@ -54,7 +55,8 @@ public static class MachineChanges
     {
         if (!string.Equals(oldEdition, newEdition, StringComparison.Ordinal) && newEdition is not null)
         {
-            changes.Add(new HistoryChange(machineId, at, null, null, "edition", oldEdition, newEdition, reportId));
+            changes.Add(new HistoryChange(machineId, at, null, null, null, HistoryField.Edition,
+                oldEdition is null ? null : new HistoryValue(Edition: oldEdition), new HistoryValue(Edition: newEdition), reportId));
         }
 
         foreach (var (key, now) in after)
@@ -63,19 +65,20 @@ public static class MachineChanges
             var was = before.GetValueOrDefault(key);
             if (was is null)
             {
-                changes.Add(new HistoryChange(machineId, at, key, now.Name, "product", null, Describe(now), reportId));
+                changes.Add(new HistoryChange(machineId, at, key, now.Name, now.Kind, HistoryField.Product, null, HistoryValue.OfProduct(now), reportId));
             }
 
-            Compare("status", was is null ? null : StatusText(was.LicenseStatus), StatusText(now.LicenseStatus));
-            Compare("channel", was?.Channel, now.Channel);
-            Compare("key", was is null ? null : KeyText(was), KeyText(now));
-            Compare("kmsHost", was?.KmsHost, now.KmsHost);
+            Compare(HistoryField.Status, was is null ? null : HistoryValue.OfStatus(was.LicenseStatus), HistoryValue.OfStatus(now.LicenseStatus));
+            Compare(HistoryField.Channel, was is null ? null : new HistoryValue(Channel: was.Channel), new HistoryValue(Channel: now.Channel));
+            Compare(HistoryField.Key, was is null ? null : HistoryValue.OfKey(was), HistoryValue.OfKey(now));
+            Compare(HistoryField.KmsHost, was?.KmsHost is { } oldHost ? new HistoryValue(KmsHost: oldHost) : null,
+                now.KmsHost is { } newHost ? new HistoryValue(KmsHost: newHost) : null);
 
-            void Compare(string field, string? old, string? @new)
+            void Compare(HistoryField field, HistoryValue? old, HistoryValue? @new)
             {
-                if (!string.Equals(old, @new, StringComparison.Ordinal))
+                if (old != @new)
                 {
-                    changes.Add(new HistoryChange(machineId, at, key, now.Name, field, old, @new, reportId));
+                    changes.Add(new HistoryChange(machineId, at, key, now.Name, now.Kind, field, old, @new, reportId));
                 }
             }
         }
@@ -84,22 +87,10 @@ public static class MachineChanges
         {
             if (!after.ContainsKey(key))
             {
-                changes.Add(new HistoryChange(machineId, at, key, was.Name, "product", Describe(was), null, reportId));
+                changes.Add(new HistoryChange(machineId, at, key, was.Name, was.Kind, HistoryField.Product, HistoryValue.OfProduct(was), null, reportId));
             }
         }
     }
-
-    public static string StatusText(int code) => $"{(LicenseStatus)code} ({code})";
-
-    // The fingerprint's start tells two keys with the same last five characters apart.
-    private static string? KeyText(ProductSnapshot p) => (p.PartialKey, p.KeyFingerprint) switch
-    {
-        (null, null) => null,
-        (var partial, null) => $"…{partial}",
-        (var partial, var fingerprint) => $"…{partial ?? "?????"} #{fingerprint[..Math.Min(8, fingerprint.Length)]}",
-    };
-
-    private static string Describe(ProductSnapshot p) => $"{p.Channel}, {StatusText(p.LicenseStatus)}" + (p.PartialKey is null ? "" : $", …{p.PartialKey}");
 
     /// <summary>Rebuilds the rule engine's input from stored facts and products.</summary>
     public static MachineLicensingState State(string? factsJson, IEnumerable<ProductSnapshot> products) => new()

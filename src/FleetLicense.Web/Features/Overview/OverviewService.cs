@@ -191,10 +191,10 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         var fromHistory = await ReadTrendAsync(connection, """
             WITH per_day AS (
                 SELECT (at AT TIME ZONE 'UTC')::date AS day,
-                       sum((new_value = 'Licensed (1)')::int - (coalesce(old_value, '') = 'Licensed (1)')::int) AS licensed,
-                       sum((old_value IS NULL)::int) AS appeared
+                       sum((new_status = 1)::int - (coalesce(old_status, -1) = 1)::int) AS licensed,
+                       sum((old_status IS NULL)::int) AS appeared
                 FROM machine_history
-                WHERE field = 'status' AND product_name LIKE 'Windows%' AND product_name NOT ILIKE '%add-on%' AND product_name NOT ILIKE '%ESU%'
+                WHERE field = 'status' AND product_kind = 'Windows'
                 GROUP BY 1)
             SELECT day, sum(licensed) OVER (ORDER BY day), sum(appeared) OVER (ORDER BY day) FROM per_day ORDER BY day
             """, null, cancellationToken);
