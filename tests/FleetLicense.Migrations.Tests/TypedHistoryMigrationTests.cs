@@ -1,7 +1,10 @@
 using FleetLicense.Migrations;
 using FleetLicense.Testing;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;
+using FleetLicense.Web.Features.Policy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
@@ -76,7 +79,8 @@ public sealed class TypedHistoryMigrationTests(PostgresFixture postgres)
         Assert.Equal(1, rows[15].NewStatus);
         Assert.Equal("ABCDE", rows[16].NewPartialKey);
         // The Overview's trend, now comparing codes, gives what the text comparison gave.
-        using var overview = new OverviewService(dataSource, TimeProvider.System);
+        var dbFactory = new PooledDbContextFactory<FleetLicenseDbContext>(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options);
+        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation()), TimeProvider.System);
         var trendAfter = (await overview.ComputeAsync(ct)).ActivatedPercentPerDay;
         Assert.Equal(4, trendBefore.Count);
         Assert.Equal(trendBefore, trendAfter.Select(p => (p.Day, p.Value)));

@@ -2,8 +2,13 @@ using System.Text.RegularExpressions;
 using Bunit;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
+using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;
+using FleetLicense.Web.Features.Policy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 
 namespace FleetLicense.Web.Tests.Components;
@@ -47,14 +52,15 @@ public sealed partial class MachineHistoryTests(PostgresFixture postgres) : Buni
         }
 
         await using var dataSource = NpgsqlDataSource.Create(app.ConnectionString);
-        using var overview = new OverviewService(dataSource, TimeProvider.System);
+        var dbFactory = new PooledDbContextFactory<FleetLicenseDbContext>(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options);
+        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation()), TimeProvider.System);
         var trend = await overview.ComputeAsync(Xunit.TestContext.Current.CancellationToken);
 
         // Day 3: PC-1 in grace (0 of 1); day 2: PC-1 activated, PC-2 appears in notification (1 of 2); day 1: both.
         Assert.Equal([(Day(3).Date, 0.0), (Day(2).Date, 50.0), (Day(1).Date, 100.0)],
             trend.ActivatedPercentPerDay.Select(p => (p.Day.ToDateTime(TimeOnly.MinValue), p.Value)));
 
-        this.AddDataServices(app.ConnectionString);
+        this.AddFeatureServices(app.ConnectionString);
         this.AddTestServices();
         var page = Render<MachineDetailPage>(p => p.Add(c => c.Id, pc1.MachineId));
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=history-entry]")), TimeSpan.FromSeconds(10));
