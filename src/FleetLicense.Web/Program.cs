@@ -1,5 +1,6 @@
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
@@ -26,18 +27,7 @@ builder.Services.AddFleetApi().AddAdminApi();
 builder.AddFleetDatabase();
 builder.AddScheduling(NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]));
 
-// Every feature registers itself from its own folder (Features/<Feature>/<Feature>Feature.cs).
-builder.Services
-    .AddPlatform()
-    .AddPolicy()
-    .AddEnrollment()
-    .AddIngestion()
-    .AddFlags()
-    .AddMachines()
-    .AddLive()
-    .AddOverview()
-    .AddFleet()
-    .AddAlerts();
+builder.Services.AddFeatures();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();

@@ -1,5 +1,6 @@
 using Bunit;
 using FleetLicense.Web.Components;
+using FleetLicense.Web.Features;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
@@ -37,17 +38,7 @@ internal static class BunitExtensions
         services.AddSingleton(dataSource);
         services.AddDbContextFactory<FleetLicense.Web.Data.FleetLicenseDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
         services.AddLogging();
-        services
-            .AddPlatform()
-            .AddPolicy()
-            .AddEnrollment()
-            .AddIngestion()
-            .AddFlags()
-            .AddMachines()
-            .AddLive()
-            .AddOverview()
-            .AddFleet()
-            .AddAlerts();
+        services.AddFeatures();
         services.AddScoped<SessionActor>();
     }
 
