@@ -162,16 +162,12 @@ public sealed class FailedAuthLimiter : IDisposable
     }
 
     /// <summary>Null when the address may try; otherwise how long it should wait. Takes nothing from the bucket.</summary>
-    public TimeSpan? Blocked(string key)
-    {
-        using var probe = _limiter.AttemptAcquire(key, 0);
-        if (probe.IsAcquired)
-        {
-            return null;
-        }
-
-        return probe.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > _refill ? retryAfter : _refill;
-    }
+    /// <remarks>
+    /// Asks for a whole token: the bucket refills continuously in fractions (every 100 ms), and a probe for zero
+    /// permits succeeds on any fraction, which let a guess through 100 ms after the bucket ran dry.
+    /// </remarks>
+    public TimeSpan? Blocked(string key) =>
+        _limiter.GetStatistics(key) is { CurrentAvailablePermits: < 1 } ? _refill : null;
 
     /// <summary>Counts one failure (once the bucket is empty the address is blocked; extra failures change nothing).</summary>
     public void Failed(string key) => _limiter.AttemptAcquire(key).Dispose();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -12,6 +13,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace FleetLicense.Web.Tests.Ingestion;
 
@@ -103,6 +105,24 @@ public sealed class AbuseLimitTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.OK, await node.ReportAsync(reporting, shared));
         Assert.Equal(HttpStatusCode.TooManyRequests, await node.ReportAsync(quiet, shared));
         Assert.Equal(HttpStatusCode.Unauthorized, await node.ReportAsync("fld_guess-elsewhere", "203.0.113.21"));
+    }
+
+    [Fact]
+    public async Task FailedAuthLimiter_OnceTheBucketIsEmpty_BlocksUntilAWholeTokenIsBack()
+    {
+        using var limiter = new FailedAuthLimiter(Options.Create(new SecurityOptions { FailedAuthPerIpPerMinute = 2 }));
+        Assert.Null(limiter.Blocked("203.0.113.30"));
+        limiter.Failed("203.0.113.30");
+        limiter.Failed("203.0.113.30");
+
+        // The bucket refills in fractions on a 100 ms heartbeat; a probe that took any fraction for a token let the
+        // next guess through a moment after the bucket ran dry. Half a second later it must still be blocked.
+        var emptied = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
+
+        Assert.InRange(emptied.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(29));
+        Assert.Equal(TimeSpan.FromSeconds(30), limiter.Blocked("203.0.113.30"));
+        Assert.Null(limiter.Blocked("203.0.113.31"));
     }
 
     [Fact]
