@@ -120,7 +120,7 @@ public sealed class AbuseLimitTests(PostgresFixture postgres)
         var emptied = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromMilliseconds(500), Ct);
 
-        Assert.InRange(emptied.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(29));
+        Assert.True(emptied.Elapsed < TimeSpan.FromSeconds(29), "a whole token is back after 30 s: the box was too slow for this test");
         Assert.Equal(TimeSpan.FromSeconds(30), limiter.Blocked("203.0.113.30"));
         Assert.Null(limiter.Blocked("203.0.113.31"));
     }
