@@ -23,6 +23,28 @@ namespace FleetLicense.Migrations.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Alerts.AlertCursor", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("FlagsReadUntil")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("flags_read_until");
+
+                    b.Property<string>("Rules")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("rules");
+
+                    b.HasKey("Id")
+                        .HasName("pk_alert_cursor");
+
+                    b.ToTable("alert_cursor", (string)null);
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Alerts.AlertDelivery", b =>
                 {
                     b.Property<long>("Id")
@@ -468,6 +490,12 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("character varying(4000)")
                         .HasColumnName("advice");
 
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("changed_at")
+                        .HasDefaultValueSql("now()");
+
                     b.Property<string>("Evidence")
                         .IsRequired()
                         .HasColumnType("json")
@@ -546,6 +574,9 @@ namespace FleetLicense.Migrations.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_flags");
+
+                    b.HasIndex("ChangedAt")
+                        .HasDatabaseName("ix_flags_changed_at");
 
                     b.HasIndex("FirstSeenAt")
                         .HasDatabaseName("ix_flags_first_seen_at");

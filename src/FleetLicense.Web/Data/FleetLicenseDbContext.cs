@@ -46,6 +46,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<AlertState> AlertStates => Set<AlertState>();
 
+    public DbSet<AlertCursor> AlertCursors => Set<AlertCursor>();
+
     public DbSet<AlertMessage> AlertMessages => Set<AlertMessage>();
 
     public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();

@@ -16,7 +16,8 @@ public sealed class AlertClusterTests(PostgresFixture postgres)
         var settings = new Dictionary<string, string?> { ["Alerts:EvaluationSeconds"] = "1", ["Alerts:DeliverySeconds"] = "1" };
         await using var nodeA = new FleetWebFactory(connectionString, nodeId: "alerts-node-a", settings: settings);
         await using var nodeB = new FleetWebFactory(connectionString, nodeId: "alerts-node-b", settings: settings);
-        // Save the settings (every rule on, in-app only) and a machine in Notification mode before the nodes run the job.
+        // Save the settings (every rule on, in-app only) and a machine in Notification mode, with the flag the
+        // projector would have raised for it, before the nodes run the job.
         var (_, errors) = await nodeA.Services.GetRequiredService<AlertSettingsService>().SaveAsync(
             AlertSettings.Default with { Rules = AlertSettings.Default.Rules.ToDictionary(r => r.Key, r => r.Value with { Email = false, Webhook = false }) },
             "test", TestContext.Current.CancellationToken);
@@ -25,7 +26,10 @@ public sealed class AlertClusterTests(PostgresFixture postgres)
         var machine = Guid.NewGuid();
         await ExecuteAsync(connectionString, $"""
             INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, last_seen_at, windows_status)
-            VALUES ('{machine}', 'cluster-1', 'PC-CLUSTER', '\x01'::bytea, now(), now(), now(), 5)
+            VALUES ('{machine}', 'cluster-1', 'PC-CLUSTER', '\x01'::bytea, now(), now(), now(), 5);
+            INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, product, evidence, status, first_seen_at, last_seen_at, status_changed_at)
+            VALUES (gen_random_uuid(), '{machine}', 'not-activated', 'windows', 'Critical', 'Windows is not activated', 'Status 5.', 'Activate it.', 'Windows',
+                    '{NotificationEvidence}', 'Open', now(), now(), now())
             """);
 
         // Enough firings that both nodes take some: each firing is recorded once, by the node that ran it.
@@ -39,6 +43,8 @@ public sealed class AlertClusterTests(PostgresFixture postgres)
         Assert.Equal(1, await CountAsync(connectionString, $"SELECT count(*) FROM alert_messages WHERE machine_id = '{machine}' AND rule = 'notification-mode'"));
         Assert.Equal(1, await CountAsync(connectionString, "SELECT count(*) FROM in_app_notifications WHERE title LIKE '%PC-CLUSTER: Windows is in Notification mode%'"));
     }
+
+    private const string NotificationEvidence = """{"licenseStatus":"5 (Notification)"}""";
 
     private static async Task ExecuteAsync(string connectionString, string sql)
     {

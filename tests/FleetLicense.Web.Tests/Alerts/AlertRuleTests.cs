@@ -1,3 +1,4 @@
+using FleetLicense.Contracts;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Alerts;
@@ -75,19 +76,19 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task GraceEnding_WhenTheEndComesWithinTheThreshold_AlertsThenAndNotBefore()
+    public async Task GraceEnding_WhenAReportShowsTheEndWithinThePolicyWindow_AlertsThenAndNotBefore()
     {
-        await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WhenTheEndComesWithinTheThreshold_AlertsThenAndNotBefore));
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WhenAReportShowsTheEndWithinThePolicyWindow_AlertsThenAndNotBefore));
         await app.OnlyRuleAsync(AlertRules.GraceEnding);
         await app.SavePolicyAsync(p => p with { Detection = p.Detection with { GraceWarningDays = 7 } });
-        // Reported now with 10 days of grace left: the end is 10 days away, inside 7 days in 3 days' time.
-        await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60);
+        // Reported now with 10 days of KMS activation left: outside the 7-day window, so no grace-ending flag yet.
+        var kms = await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60, channel: LicenseChannel.KMS);
         await app.AddMachineAsync("PC-PERMANENT", status: 1, graceMinutes: 0);
 
-        await app.EvaluateAsync();
-        app.Time.Advance(TimeSpan.FromDays(3) - TimeSpan.FromMinutes(1));
         Assert.Equal(0, (await app.EvaluateAsync()).Notified);
-        app.Time.Advance(TimeSpan.FromMinutes(1));
+        // Three days later its daily report says 7 days are left: the flag opens, and the alert with it.
+        app.Time.Advance(TimeSpan.FromDays(3));
+        await app.ReportAsync(kms, status: 1, graceMinutes: 7 * 24 * 60, channel: LicenseChannel.KMS);
         var evaluation = await app.EvaluateAsync();
 
         Assert.Equal(1, evaluation.Notified);
@@ -101,8 +102,8 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
         await using var app = await AlertsApp.StartAsync(postgres, nameof(GraceEnding_WithTheDefaultPolicy_AlertsWithinItsFourteenDayWindowLikeTheGraceEndingFlag));
         await app.OnlyRuleAsync(AlertRules.GraceEnding);
         // Ten days left: inside the policy's 14-day window, so the detection rule flags it and the alert must agree.
-        await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60);
-        await app.AddMachineAsync("PC-LATER", status: 1, graceMinutes: 15 * 24 * 60);
+        await app.AddMachineAsync("PC-KMS", status: 1, graceMinutes: 10 * 24 * 60, channel: LicenseChannel.KMS);
+        await app.AddMachineAsync("PC-LATER", status: 1, graceMinutes: 15 * 24 * 60, channel: LicenseChannel.KMS);
 
         var evaluation = await app.EvaluateAsync();
 
@@ -116,13 +117,16 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(AgentSilent_WhenNoReportForLongerThanTheThreshold_AlertsAndResolvesWhenItReportsAgain));
         await app.OnlyRuleAsync(AlertRules.AgentSilent);
-        var machine = await app.AddMachineAsync("PC-QUIET", seenAt: AlertsApp.Start);
+        var machine = await app.AddMachineAsync("PC-QUIET");
 
         app.Time.Advance(TimeSpan.FromDays(7));
+        await app.MarkStaleAsync();
         Assert.Equal(0, (await app.EvaluateAsync()).Notified);
         app.Time.Advance(TimeSpan.FromSeconds(1));
+        await app.MarkStaleAsync();
         Assert.Equal(1, (await app.EvaluateAsync()).Notified);
-        await app.ExecuteAsync("UPDATE machines SET last_seen_at = $2 WHERE id = $1", machine, app.Time.GetUtcNow());
+        // It reports again: the alert resolves at the next evaluation, before the stale job clears its mark.
+        await app.ReportAsync(machine);
         var back = await app.EvaluateAsync();
 
         Assert.Equal(1, back.Resolved);
@@ -177,11 +181,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
         Assert.Null(errors);
         foreach (var (host, kms) in new[] { ("PC-1", "kms1.corp.example"), ("PC-2", "kms.rogue.example:1688"), ("PC-3", "KMS.ROGUE.EXAMPLE") })
         {
-            var machine = await app.AddMachineAsync(host);
-            await app.ExecuteAsync("""
-                INSERT INTO machine_products (machine_id, product_key, name, kind, channel, license_status, kms_host, collected_at, details)
-                VALUES ($1, 'windows', 'Windows(R), Enterprise edition', 'Windows', 'KMS', 1, $2, $3, '{}')
-                """, machine, kms, app.Time.GetUtcNow());
+            await app.AddMachineAsync(host, kmsHost: kms, channel: LicenseChannel.KMS);
         }
 
         var first = await app.EvaluateAsync();
@@ -289,5 +289,66 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
         Assert.Equal(10L, await app.ScalarAsync<long>("SELECT count(*) FROM alert_messages"));
         Assert.Equal(10L, await app.ScalarAsync<long>("SELECT count(*) FROM alert_deliveries WHERE status = 'Sent'"));
         Assert.Equal(10L, await app.ScalarAsync<long>("SELECT count(*) FROM in_app_notifications"));
+    }
+
+    [Fact]
+    public async Task Evaluation_WithNothingNew_ReadsNoFlagsYetStillAlertsWhatFallsDue()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(Evaluation_WithNothingNew_ReadsNoFlagsYetStillAlertsWhatFallsDue));
+        await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 24 });
+        await app.AddMachineAsync("PC-UNLICENSED", status: 0);
+        await app.AddMachineAsync("PC-FINE", status: 1);
+
+        var first = await app.EvaluateAsync();
+        app.Time.Advance(AlertEvaluator.Overlap + TimeSpan.FromMinutes(1));
+        var overlapping = await app.EvaluateAsync();
+        app.Time.Advance(AlertEvaluator.Overlap + TimeSpan.FromMinutes(1));
+        var quiet = await app.EvaluateAsync();
+        app.Time.Advance(TimeSpan.FromHours(24));
+        var due = await app.EvaluateAsync();
+
+        // The first run reads every open flag; the next re-reads what changed within the overlap before the
+        // first run began (the same flags, harmlessly); after that nothing has changed, so nothing is read, yet
+        // the pending alert still goes out when its 24 hours are up.
+        var open = await app.ScalarAsync<long>("SELECT count(*) FROM flags WHERE status IN ('Open', 'Acknowledged')");
+        Assert.Equal((open, 0), ((long)first.FlagsRead, first.Notified));
+        Assert.Equal((open, 0), ((long)overlapping.FlagsRead, overlapping.Notified));
+        Assert.Equal((0, 0), (quiet.FlagsRead, quiet.Notified));
+        Assert.Equal((0, 1), (due.FlagsRead, due.Notified));
+    }
+
+    [Fact]
+    public async Task Evaluation_WhenTheSeverityFloorIsLowered_ReadsEveryOpenFlagAgain()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(Evaluation_WhenTheSeverityFloorIsLowered_ReadsEveryOpenFlagAgain));
+        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = FindingSeverity.Critical });
+        var machine = await app.AddMachineAsync("PC-FLAGGED", status: null);
+        await app.AddFlagAsync(machine, "Warning");
+        Assert.Equal(0, (await app.EvaluateAsync()).Notified);
+
+        // Long after the flag last changed, the floor drops to Warning: the unchanged flag must alert now.
+        app.Time.Advance(TimeSpan.FromDays(1));
+        await app.OnlyRuleAsync(AlertRules.NewFlag, r => r with { MinimumSeverity = FindingSeverity.Warning });
+        var evaluation = await app.EvaluateAsync();
+
+        Assert.Equal((1, 1), (evaluation.FlagsRead, evaluation.Notified));
+    }
+
+    [Fact]
+    public async Task NotActivated_WhenTheFlagIsWaived_ClosesTheAlertSilently()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(NotActivated_WhenTheFlagIsWaived_ClosesTheAlertSilently));
+        await app.OnlyRuleAsync(AlertRules.NotActivated, r => r with { Threshold = 0 });
+        var machine = await app.AddMachineAsync("PC-LAB", status: 0);
+        Assert.Equal(1, (await app.EvaluateAsync()).Notified);
+
+        // The alert follows its flag: a person waiving the flag (a lab machine, say) is the end of it.
+        var flag = await app.ScalarAsync<Guid>("SELECT id FROM flags WHERE machine_id = $1 AND rule = 'not-activated'", machine);
+        await app.SetFlagStatusAsync(flag, "Waived");
+        var evaluation = await app.EvaluateAsync();
+
+        Assert.Equal((0, 0), (evaluation.Notified, evaluation.Resolved));
+        Assert.Equal("waived", await app.ScalarAsync<string>("SELECT resolution FROM alert_states WHERE machine_id = $1", machine));
+        Assert.Single(await app.MessagesAsync());
     }
 }

@@ -1,10 +1,8 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
+using FleetLicense.Contracts;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Policy;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
@@ -13,40 +11,35 @@ namespace FleetLicense.Web.Tests.Alerts;
 
 /// <summary>
 /// The real app on its own database with a <see cref="FakeTimeProvider"/> and the scheduler off, so a test moves
-/// the clock and runs evaluation and delivery itself. Machines and flags are written straight into their tables.
+/// the clock and runs evaluation, stale marking and delivery itself. Machines come in as in production (enrolment,
+/// a report, the projector writes the machine and its flags); flags a test needs of a given severity are written
+/// straight into their table.
 /// </summary>
 internal sealed class AlertsApp : IAsyncDisposable
 {
-    public const string AdminToken = "alerts-admin-token-0123456789";
     public static readonly DateTimeOffset Start = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly FleetWebFactory _root;
+    private readonly IngestionApp _ingestion;
+    private readonly Dictionary<Guid, (string Token, string Hostname, DateTimeOffset LastCollected)> _agents = [];
+    private string? _secret;
 
-    private AlertsApp(FleetWebFactory root, WebApplicationFactory<Program> factory, FakeTimeProvider time, string connectionString)
+    private AlertsApp(IngestionApp ingestion, FakeTimeProvider time)
     {
-        _root = root;
-        Factory = factory;
+        _ingestion = ingestion;
         Time = time;
-        ConnectionString = connectionString;
-        Admin = factory.CreateClient();
-        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
-
-    public WebApplicationFactory<Program> Factory { get; }
 
     public FakeTimeProvider Time { get; }
 
-    public string ConnectionString { get; }
+    public string ConnectionString => _ingestion.ConnectionString;
 
-    public HttpClient Admin { get; }
+    public HttpClient Admin => _ingestion.Admin;
 
     public static async Task<AlertsApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, DateTimeOffset? start = null)
     {
-        var connectionString = await postgres.CreateDatabaseAsync(name);
         var all = new Dictionary<string, string?>
         {
             ["Scheduling:Enabled"] = "false",
-            ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),
             ["Alerts:DashboardBaseUrl"] = "http://dash.example",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -55,14 +48,16 @@ internal sealed class AlertsApp : IAsyncDisposable
         }
 
         var time = new FakeTimeProvider(start ?? Start);
-        var root = new FleetWebFactory(connectionString, nodeId: name, settings: all);
-        var factory = root.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(time)));
-        return new AlertsApp(root, factory, time, connectionString);
+        var ingestion = await IngestionApp.StartAsync(postgres, name, all, services: s => s.AddSingleton<TimeProvider>(time));
+        return new AlertsApp(ingestion, time);
     }
 
-    public T Service<T>() where T : notnull => Factory.Services.GetRequiredService<T>();
+    public T Service<T>() where T : notnull => _ingestion.Service<T>();
 
     public Task<AlertEvaluation> EvaluateAsync() => Service<AlertEvaluator>().EvaluateAsync(TestContext.Current.CancellationToken);
+
+    /// <summary>What the stale-agent job does every hour: silent alerts come from its marks.</summary>
+    public Task MarkStaleAsync() => Service<FleetTrends>().MarkStaleAsync(TestContext.Current.CancellationToken);
 
     public Task<DispatchResult> DispatchAsync() => Service<AlertDispatcher>().DispatchDueAsync(TestContext.Current.CancellationToken);
 
@@ -88,32 +83,45 @@ internal sealed class AlertsApp : IAsyncDisposable
         Assert.Null(errors);
     }
 
-    public async Task<Guid> AddMachineAsync(string hostname, int? status = 1, long? graceMinutes = 0, DateTimeOffset? seenAt = null, DateTimeOffset? collectedAt = null)
+    /// <summary>Enrols a machine and sends its first report (see <see cref="ReportAsync"/>).</summary>
+    public async Task<Guid> AddMachineAsync(string hostname, int? status = 1, long? graceMinutes = 0, string? kmsHost = null, LicenseChannel channel = LicenseChannel.OEM)
     {
-        var id = Guid.NewGuid();
-        var now = Time.GetUtcNow();
-        await ExecuteAsync("""
-            INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, last_seen_at, last_collected_at, windows_status, windows_grace_minutes)
-            VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)
-            """, id, "id:" + id, hostname, RandomNumberGenerator.GetBytes(32), now, seenAt ?? now, collectedAt ?? seenAt ?? now,
-            (object?)status ?? DBNull.Value, (object?)graceMinutes ?? DBNull.Value);
-        return id;
+        _secret ??= await _ingestion.CreateSecretAsync("alerts");
+        var enrolled = await _ingestion.EnrollAsync(hostname, secret: _secret);
+        _agents[enrolled.MachineId] = (enrolled.DeviceToken, hostname, DateTimeOffset.MinValue);
+        await ReportAsync(enrolled.MachineId, status, graceMinutes, kmsHost, channel);
+        return enrolled.MachineId;
     }
 
-    public Task SetStatusAsync(Guid machine, int status) => ExecuteAsync("UPDATE machines SET windows_status = $2 WHERE id = $1", machine, status);
+    /// <summary>
+    /// Sends a report collected now in which Windows has licence <paramref name="status"/> (no Windows product when
+    /// null), through ingestion, and waits until the projector applied it.
+    /// </summary>
+    public async Task ReportAsync(Guid machine, int? status = 1, long? graceMinutes = 0, string? kmsHost = null, LicenseChannel channel = LicenseChannel.OEM)
+    {
+        var (token, hostname, last) = _agents[machine];
+        // The projector applies only a report collected after the last one; a test may report twice in one instant.
+        var collected = Time.GetUtcNow() > last ? Time.GetUtcNow() : last.AddSeconds(1);
+        _agents[machine] = (token, hostname, collected);
+        var report = TestReports.Windows(collected, hostname, status: (LicenseStatus)(status ?? 1), graceMinutes: graceMinutes, kmsHost: kmsHost, channel: channel);
+        var ack = await _ingestion.SendAsync(token, status is null ? report with { Products = [] } : report);
+        await _ingestion.WaitProjectedAsync(machine, ack.ReportId);
+    }
+
+    public Task SetStatusAsync(Guid machine, int status) => ReportAsync(machine, status);
 
     public async Task<Guid> AddFlagAsync(Guid machine, string severity, string status = "Open", string rule = "kms-public-emulator")
     {
         var id = Guid.NewGuid();
         var now = Time.GetUtcNow();
         await ExecuteAsync("""
-            INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, evidence, status, first_seen_at, last_seen_at, status_changed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, 'The machine activates against a public KMS emulator.', 'Reactivate it.', '{}'::json, $7, $8, $8, $8)
+            INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, evidence, status, first_seen_at, last_seen_at, status_changed_at, changed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, 'The machine activates against a public KMS emulator.', 'Reactivate it.', '{}'::json, $7, $8, $8, $8, $8)
             """, id, machine, rule, id.ToString(), severity, $"{severity} finding", status, now);
         return id;
     }
 
-    public Task SetFlagStatusAsync(Guid flag, string status) => ExecuteAsync("UPDATE flags SET status = $2 WHERE id = $1", flag, status);
+    public Task SetFlagStatusAsync(Guid flag, string status) => ExecuteAsync("UPDATE flags SET status = $2, changed_at = $3 WHERE id = $1", flag, status, Time.GetUtcNow());
 
     /// <summary>Every stored message as (kind, rule, email subject), oldest first.</summary>
     public async Task<List<(string Kind, string? Rule, string Subject)>> MessagesAsync()
@@ -162,10 +170,5 @@ internal sealed class AlertsApp : IAsyncDisposable
         return connection;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        Admin.Dispose();
-        await Factory.DisposeAsync();
-        await _root.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _ingestion.DisposeAsync();
 }

@@ -26,7 +26,7 @@ public sealed class SeverityTests(PostgresFixture postgres)
     public async Task FlagsApi_WhenFilteredBySeverityInAnyCase_FindsTheFlagsAndRefusesAnUnknownSeverity()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(FlagsApi_WhenFilteredBySeverityInAnyCase_FindsTheFlagsAndRefusesAnUnknownSeverity));
-        var machine = await app.AddMachineAsync("PC-FLAGGED");
+        var machine = await app.AddMachineAsync("PC-FLAGGED", status: null);
         var critical = await app.AddFlagAsync(machine, "Critical");
         await app.AddFlagAsync(machine, "Warning");
 
@@ -43,7 +43,7 @@ public sealed class SeverityTests(PostgresFixture postgres)
     public async Task Flags_WhenWrittenAndReadThroughEveryPath_StoreTheSeverityNameAndListMostSevereFirst()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(Flags_WhenWrittenAndReadThroughEveryPath_StoreTheSeverityNameAndListMostSevereFirst));
-        var machine = await app.AddMachineAsync("PC-FLAGGED");
+        var machine = await app.AddMachineAsync("PC-FLAGGED", status: null);
         await app.AddFlagAsync(machine, "Info", rule: "edition-differs-from-bios");
         await app.AddFlagAsync(machine, "Critical");
         await app.AddFlagAsync(machine, "Warning", rule: "grace-ending");
@@ -62,7 +62,7 @@ public sealed class SeverityTests(PostgresFixture postgres)
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NewFlagAlert_WithMinimumSeverityInAnyCase_IsAcceptedAndStoredAsTheName));
         using var saved = await app.Admin.PutAsJsonAsync("/api/v1/admin/alerts/settings",
             new { by = "alice", settings = new { rules = new Dictionary<string, object> { [AlertRules.NewFlag] = new { enabled = true, minimumSeverity = "critical" } } } }, Ct);
-        var machine = await app.AddMachineAsync("PC-FLAGGED");
+        var machine = await app.AddMachineAsync("PC-FLAGGED", status: null);
         await app.AddFlagAsync(machine, "Warning");
         await app.AddFlagAsync(machine, "Critical");
 

@@ -18,6 +18,18 @@ public sealed class AlertSettingsRow
     public required string UpdatedBy { get; set; }
 }
 
+/// <summary>Where the evaluator left off (one row, id 1). See <see cref="AlertEvaluator"/>.</summary>
+public sealed class AlertCursor
+{
+    public int Id { get; set; }
+
+    /// <summary>The start of the last run: the next run reads flags changed after this (less the overlap).</summary>
+    public DateTimeOffset FlagsReadUntil { get; set; }
+
+    /// <summary>The flag-reading rules and severity floor of the last run; when they differ, every open flag is read again.</summary>
+    public required string Rules { get; set; }
+}
+
 public static class AlertStateStatus
 {
     /// <summary>The condition holds but its delay (e.g. "not activated for 24 hours") has not passed yet.</summary>
@@ -72,7 +84,10 @@ public sealed class AlertState
 
     public DateTimeOffset? ResolvedAt { get; set; }
 
-    /// <summary>Why it resolved: <c>cleared</c> (a notice is sent), <c>waived</c> or <c>rule-disabled</c> (silent).</summary>
+    /// <summary>
+    /// Why it resolved: <c>cleared</c> (a notice is sent); silently <c>waived</c>, <c>rule-disabled</c>, or <c>superseded</c>
+    /// (a machine-level alert from before alerts came from flags).
+    /// </summary>
     public string? Resolution { get; set; }
 }
 
@@ -199,6 +214,16 @@ internal sealed class AlertSettingsRowConfiguration : IEntityTypeConfiguration<A
         builder.Property(s => s.Id).ValueGeneratedNever();
         builder.Property(s => s.Document).HasColumnType("jsonb");
         builder.Property(s => s.UpdatedBy).HasMaxLength(200);
+    }
+}
+
+internal sealed class AlertCursorConfiguration : IEntityTypeConfiguration<AlertCursor>
+{
+    public void Configure(EntityTypeBuilder<AlertCursor> builder)
+    {
+        builder.ToTable("alert_cursor");
+        builder.Property(c => c.Id).ValueGeneratedNever();
+        builder.Property(c => c.Rules).HasMaxLength(500);
     }
 }
 

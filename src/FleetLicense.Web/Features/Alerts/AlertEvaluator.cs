@@ -3,6 +3,7 @@ using FleetLicense.Contracts;
 using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Policy;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,19 +13,30 @@ namespace FleetLicense.Web.Features.Alerts;
 /// <summary>A condition some rule sees right now; it becomes an alert once <paramref name="Delay"/> has passed since it was first seen.</summary>
 public sealed record AlertCandidate(string Rule, Guid? MachineId, string Subject, FindingSeverity Severity, string Title, string Detail, string Link, TimeSpan Delay);
 
-public sealed record AlertEvaluation(int Firing, int Notified, int Resolved, int Deliveries)
+/// <summary>A condition that no longer holds: its alert, if any, resolves with <paramref name="Resolution"/>.</summary>
+public sealed record AlertClearance(string Rule, Guid MachineId, string Subject, string Resolution);
+
+public sealed record AlertEvaluation(int Firing, int Notified, int Resolved, int Deliveries, int FlagsRead)
 {
-    public override string ToString() => $"{Firing} condition(s) firing, {Notified} notice(s), {Resolved} resolved, {Deliveries} delivery(ies) queued";
+    public override string ToString() => $"{FlagsRead} changed flag(s) read, {Firing} condition(s) firing, {Notified} notice(s), {Resolved} resolved, {Deliveries} delivery(ies) queued";
 }
 
 /// <summary>
-/// Evaluates the alert rules and turns what changed into messages and deliveries, all in one transaction:
+/// Raises alerts from what the rest of the product already decided, so an alert and the flag or liveness
+/// behind it always agree: a flag of a rule (not activated, notification mode, grace ending, KMS host not
+/// allowlisted) or at or above a severity (new flag) that is open, acknowledged included, for longer than the
+/// rule's delay; and the stale-agent marks (<see cref="AgentLiveness"/> with the policy's silent window).
+/// <para>
+/// Each run reads only flags changed since the last run (<see cref="Flag.ChangedAt"/>, with an overlap for
+/// transactions that committed late) and the stale-agent marks, never the whole fleet; the first run and any
+/// run after the flag rules' settings change read every open flag once. Then, in one transaction under an
+/// advisory lock (a doubled Quartz firing or two nodes take turns):
+/// </para>
 /// <list type="number">
 /// <item>every firing condition is upserted into <c>alert_states</c> (UNIQUE rule, machine, subject);</item>
-/// <item>a conditional UPDATE … RETURNING claims the rows that are due (delay passed, never notified or the
-/// re-notify interval passed): the row lock plus the re-checked condition means two evaluations racing — a
-/// doubled Quartz firing, two nodes — claim each row once;</item>
-/// <item>rows no longer firing resolve, with a notice only if they had been notified and were not waived;</item>
+/// <item>conditions that cleared resolve, with a notice only if they had been notified and were not waived;</item>
+/// <item>a conditional UPDATE … RETURNING claims every row that is due (delay passed, never notified or the
+/// re-notify interval passed), whether or not its flag changed this run;</item>
 /// <item>messages are inserted ON CONFLICT (dedup_key) DO NOTHING, and only new ones get deliveries.</item>
 /// </list>
 /// Sending happens afterwards, from the delivery queue (<see cref="AlertDispatcher"/>).
@@ -37,6 +49,15 @@ public sealed class AlertEvaluator(
     IOptions<AlertsOptions> options,
     TimeProvider time)
 {
+    /// <summary>
+    /// How far before the last run's start changed flags are read again: a flag written with an earlier
+    /// timestamp by a transaction that committed after that run started would otherwise be missed. Reading one
+    /// twice changes nothing.
+    /// </summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(5);
+
+    private const long AdvisoryLock = 0x464C5F414C455254; // "FL_ALERT"
+
     public async Task<AlertEvaluation> EvaluateAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -45,22 +66,29 @@ public sealed class AlertEvaluator(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
         var active = AlertRules.All.Select(r => r.Id).Where(id => settings.For(id).Enabled).ToList();
-        if (policy.Detection.KmsAllowlist.Count == 0)
-        {
-            // With no allowlist every host would be "not allowlisted"; like the kms-not-allowlisted flag rule, the rule is off.
-            active.Remove(AlertRules.KmsHostNotAllowlisted);
-        }
+        var flagRules = FlagRulesKey(settings, active);
+        var cursor = await CursorAsync(connection, cancellationToken);
+        DateTimeOffset? changedAfter = cursor is { } c && c.Rules == flagRules ? c.FlagsReadUntil - Overlap : null;
 
-        var (firing, waivedFlags) = await ConditionsAsync(connection, settings, active, policy, now, cancellationToken);
+        var scan = await ScanAsync(connection, settings, active, policy, changedAfter, now, cancellationToken);
 
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var ids = await UpsertAsync(connection, firing, now, cancellationToken);
-        var notices = await ClaimAsync(connection, firing, ids, settings.RenotifyHours, now, cancellationToken);
-        var resolved = await ResolveAsync(connection, active, [.. ids.Values], waivedFlags, now, cancellationToken);
+        await using (var turn = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({AdvisoryLock})", connection))
+        {
+            await turn.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var ids = await UpsertAsync(connection, scan.Firing, now, cancellationToken);
+        // A full read decides every active rule; an incremental one decides the rules it re-read whole.
+        var decided = changedAfter is null ? active : scan.ReadWhole;
+        var resolved = await ResolveAsync(connection, active, decided, [.. ids.Values], scan.Cleared, now, cancellationToken);
+        var notices = await ClaimAsync(connection, settings, active, now, cancellationToken);
+        var notified = notices.Count;
         notices.AddRange(resolved);
         var deliveries = await EnqueueAsync(connection, notices.Select(composer.Compose).ToList(), settings, now, cancellationToken);
+        await SaveCursorAsync(connection, now, flagRules, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new AlertEvaluation(firing.Count, notices.Count - resolved.Count, resolved.Count, deliveries);
+        return new AlertEvaluation(scan.Firing.Count, notified, resolved.Count, deliveries, scan.FlagsRead);
     }
 
     /// <summary>
@@ -146,110 +174,196 @@ public sealed class AlertEvaluator(
         return sent;
     }
 
-    private static async Task<(List<AlertCandidate> Firing, string[] WaivedFlags)> ConditionsAsync(
-        NpgsqlConnection connection, AlertSettings settings, List<string> active, FleetPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
+    private sealed record Scan(List<AlertCandidate> Firing, List<AlertClearance> Cleared, List<string> ReadWhole, int FlagsRead);
+
+    /// <summary>
+    /// The rules that read flags and the severity floor of the new-flag rule: when this differs from the cursor's,
+    /// conditions nobody re-read would be wrong (a rule switched on, a lower floor), so every open flag is read again.
+    /// </summary>
+    private static string FlagRulesKey(AlertSettings settings, List<string> active) => string.Join(',', active.Order(StringComparer.Ordinal)
+        .Select(r => r == AlertRules.NewFlag ? $"{r}>={settings.For(r).MinimumSeverity ?? FindingSeverity.Warning}" : r));
+
+    private static async Task<Scan> ScanAsync(NpgsqlConnection connection, AlertSettings settings, List<string> active, FleetPolicy policy,
+        DateTimeOffset? changedAfter, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var detection = policy.Detection;
-        var firing = new List<AlertCandidate>();
         var on = active.ToHashSet();
-        if (on.Overlaps([AlertRules.NotActivated, AlertRules.NotificationMode, AlertRules.GraceEnding, AlertRules.AgentSilent]))
+        var firing = new List<AlertCandidate>();
+        var cleared = new List<AlertClearance>();
+        var readWhole = new List<string>();
+        var minimum = settings.For(AlertRules.NewFlag).MinimumSeverity ?? FindingSeverity.Warning;
+        var notActivatedAfter = TimeSpan.FromHours(settings.For(AlertRules.NotActivated).Threshold);
+        var kmsChanged = changedAfter is null;
+        var read = 0;
+
+        // Changed flags of any status (an incremental run), or every flag that can fire (a full one).
+        await using (var command = new NpgsqlCommand($"""
+            SELECT f.id, f.machine_id, m.hostname, f.rule, f.severity, f.title, f.message, f.status, f.product, f.evidence::text, f.last_seen_at
+            FROM flags f JOIN machines m ON m.id = f.machine_id
+            WHERE {(changedAfter is null ? "f.status IN ('Open', 'Acknowledged')" : "f.changed_at > $1")}
+            """, connection))
         {
-            var notActivatedAfter = TimeSpan.FromHours(settings.For(AlertRules.NotActivated).Threshold);
-            var graceWithin = TimeSpan.FromDays(detection.GraceWarningDays);
-            var silentAfter = policy.SilentAfter;
-            await using var command = new NpgsqlCommand(
-                "SELECT id, hostname, windows_status, windows_grace_minutes, last_collected_at, last_seen_at, enrolled_at FROM machines", connection);
+            if (changedAfter is { } after)
+            {
+                command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = after });
+            }
+
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                var id = reader.GetGuid(0);
-                var host = reader.GetString(1);
-                int? status = reader.IsDBNull(2) ? null : reader.GetInt32(2);
-                long? grace = reader.IsDBNull(3) ? null : reader.GetInt64(3);
-                DateTimeOffset? collected = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4);
-                DateTimeOffset? lastSeen = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5);
-                var enrolled = reader.GetFieldValue<DateTimeOffset>(6);
-                var link = $"/machines/{id}";
-                var described = status is { } s ? LicenseStatuses.Describe(LicenseStatuses.FromCode(s)) : "";
-
-                if (on.Contains(AlertRules.NotActivated) && StatusBuckets.Of(status) == StatusBucket.NotActivated)
+                read++;
+                var flag = new FlagRow(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), Enum.Parse<FindingSeverity>(reader.GetString(4)),
+                    reader.GetString(5), reader.GetString(6), Enum.Parse<FlagStatus>(reader.GetString(7)), reader.IsDBNull(8) ? null : reader.GetString(8),
+                    Evidence(reader.GetString(9)), reader.GetFieldValue<DateTimeOffset>(10));
+                var open = flag.Status is FlagStatus.Open or FlagStatus.Acknowledged;
+                void Decide(string rule, bool fires, Func<AlertCandidate> candidate)
                 {
-                    firing.Add(new(AlertRules.NotActivated, id, "", FindingSeverity.Critical, $"{host}: Windows is not activated",
-                        $"Windows on {host} reports {described}. An unactivated machine is unlicensed until it activates.", link, notActivatedAfter));
+                    if (fires)
+                    {
+                        firing.Add(candidate());
+                    }
+                    else
+                    {
+                        cleared.Add(new(rule, flag.MachineId, flag.Subject, flag.Status == FlagStatus.Waived ? "waived" : "cleared"));
+                    }
                 }
 
-                if (on.Contains(AlertRules.NotificationMode) && status == (int)LicenseStatus.Notification)
+                if (on.Contains(AlertRules.NewFlag))
                 {
-                    firing.Add(new(AlertRules.NotificationMode, id, "", FindingSeverity.Critical, $"{host}: Windows is in Notification mode",
-                        $"Windows on {host} is in Notification mode: not activated and out of grace. Users see activation nags and personalisation is locked.", link, TimeSpan.Zero));
+                    Decide(AlertRules.NewFlag, open && flag.Severity.AtLeast(minimum), () => new(AlertRules.NewFlag, flag.MachineId, flag.Subject, flag.Severity,
+                        $"{flag.Host}: {flag.Title}", flag.Message, "/flags", TimeSpan.Zero));
                 }
 
-                if (on.Contains(AlertRules.GraceEnding) && grace is > 0 && collected is { } at && at.AddMinutes(grace.Value) is var ends && ends - now <= graceWithin)
+                if (flag.Rule == RuleIds.NotActivated && on.Contains(AlertRules.NotActivated))
                 {
-                    var days = Math.Max(0, (int)Math.Ceiling((ends - now).TotalDays));
-                    firing.Add(new(AlertRules.GraceEnding, id, "", FindingSeverity.Warning, $"{host}: grace period ends {ends.UtcDateTime:yyyy-MM-dd}",
-                        $"The grace period or KMS activation of Windows on {host} ends {ends.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({days} day(s) left, status: {described}). Activate it or check its KMS host before then.",
-                        link, TimeSpan.Zero));
+                    Decide(AlertRules.NotActivated, open, () => new(AlertRules.NotActivated, flag.MachineId, flag.Subject, flag.Severity,
+                        $"{flag.Host}: {flag.Title}", flag.Message, flag.Link, notActivatedAfter));
                 }
 
-                if (on.Contains(AlertRules.AgentSilent) && AgentLiveness.Of(lastSeen, enrolled, now, silentAfter) == Liveness.Silent)
+                if (flag.Rule == RuleIds.NotActivated && on.Contains(AlertRules.NotificationMode))
                 {
-                    var seen = AgentLiveness.LastHeard(lastSeen, enrolled);
-                    firing.Add(new(AlertRules.AgentSilent, id, "", FindingSeverity.Warning, $"{host}: agent silent",
-                        $"The FleetLicense agent on {host} {(lastSeen is null ? "has not reported since it enrolled" : "last reported")} {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
-                        link, TimeSpan.Zero));
+                    Decide(AlertRules.NotificationMode, open && flag.StatusCode == (int)LicenseStatus.Notification, () => new(AlertRules.NotificationMode, flag.MachineId, flag.Subject,
+                        FindingSeverity.Critical, $"{flag.Host}: {flag.ProductName} is in Notification mode",
+                        $"{flag.ProductName} on {flag.Host} is in Notification mode: not activated and out of grace. Users see activation nags and personalisation is locked.", flag.Link, TimeSpan.Zero));
                 }
+
+                if (flag.Rule == RuleIds.GraceEnding && on.Contains(AlertRules.GraceEnding))
+                {
+                    Decide(AlertRules.GraceEnding, open, () =>
+                    {
+                        // The evidence is the last report's, and last seen is when that report was collected.
+                        var ends = flag.Evidence.TryGetValue("graceMinutes", out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out var minutes)
+                            ? flag.LastSeenAt.AddMinutes(minutes) : (DateTimeOffset?)null;
+                        return new(AlertRules.GraceEnding, flag.MachineId, flag.Subject, flag.Severity,
+                            ends is { } at ? $"{flag.Host}: grace period ends {at.UtcDateTime:yyyy-MM-dd}" : $"{flag.Host}: {flag.Title}",
+                            ends is { } end ? $"{flag.Message} On {flag.Host} it ends {end.UtcDateTime:yyyy-MM-dd HH:mm} UTC." : flag.Message, flag.Link, TimeSpan.Zero);
+                    });
+                }
+
+                kmsChanged |= flag.Rule == RuleIds.KmsNotAllowlisted;
             }
         }
 
-        var waived = new List<string>();
-        if (on.Contains(AlertRules.NewFlag))
+        if (on.Contains(AlertRules.KmsHostNotAllowlisted) && kmsChanged)
         {
-            var minimum = settings.For(AlertRules.NewFlag).MinimumSeverity ?? FindingSeverity.Warning;
-            await using var command = new NpgsqlCommand("""
-                SELECT f.id, f.machine_id, m.hostname, f.severity, f.title, f.message, f.status FROM flags f JOIN machines m ON m.id = f.machine_id
-                WHERE f.status IN ('Open', 'Acknowledged', 'Waived')
-                """, connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var subject = reader.GetGuid(0).ToString();
-                if (reader.GetString(6) == "Waived")
-                {
-                    waived.Add(subject);
-                    continue;
-                }
-
-                var severity = Enum.Parse<FindingSeverity>(reader.GetString(3));
-                if (severity.AtLeast(minimum))
-                {
-                    var host = reader.GetString(2);
-                    firing.Add(new(AlertRules.NewFlag, reader.GetGuid(1), subject, severity, $"{host}: {reader.GetString(4)}", reader.GetString(5), "/flags", TimeSpan.Zero));
-                }
-            }
+            firing.AddRange(await KmsHostsAsync(connection, cancellationToken));
+            readWhole.Add(AlertRules.KmsHostNotAllowlisted);
         }
 
-        if (on.Contains(AlertRules.KmsHostNotAllowlisted))
+        if (on.Contains(AlertRules.AgentSilent))
         {
-            await using var command = new NpgsqlCommand("SELECT kms_host, count(DISTINCT machine_id)::int FROM machine_products WHERE kms_host IS NOT NULL GROUP BY kms_host", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var hosts = new Dictionary<string, int>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                if (KmsHostNames.Normalize(reader.GetString(0)) is { } host && !KmsHostNames.IsAllowlisted(host, detection.KmsAllowlist))
-                {
-                    hosts[host] = hosts.GetValueOrDefault(host) + reader.GetInt32(1);
-                }
-            }
-
-            firing.AddRange(hosts.Select(h => new AlertCandidate(AlertRules.KmsHostNotAllowlisted, null, h.Key, FindingSeverity.Warning, $"KMS host {h.Key} is not allowlisted",
-                string.Create(CultureInfo.InvariantCulture, $"{h.Value} machine(s) activate against the KMS host {h.Key}, which is not on the policy's allowlist. If it is yours, add it to the allowlist; otherwise find out who runs it."),
-                "/kms-hosts", TimeSpan.Zero)));
+            firing.AddRange(await SilentAgentsAsync(connection, policy, now, cancellationToken));
+            readWhole.Add(AlertRules.AgentSilent);
         }
 
         // One row per key, in a fixed order, so concurrent evaluations lock rows in the same order.
-        return ([.. firing.DistinctBy(c => (c.Rule, c.MachineId, c.Subject)).OrderBy(c => c.Rule, StringComparer.Ordinal).ThenBy(c => c.MachineId).ThenBy(c => c.Subject, StringComparer.Ordinal)],
-            [.. waived]);
+        return new([.. firing.DistinctBy(c => (c.Rule, c.MachineId, c.Subject)).OrderBy(c => c.Rule, StringComparer.Ordinal).ThenBy(c => c.MachineId).ThenBy(c => c.Subject, StringComparer.Ordinal)],
+            cleared, readWhole, read);
+    }
+
+    private sealed record FlagRow(Guid Id, Guid MachineId, string Host, string Rule, FindingSeverity Severity, string Title, string Message, FlagStatus Status, string? Product,
+        IReadOnlyDictionary<string, string> Evidence, DateTimeOffset LastSeenAt)
+    {
+        public string Subject => Id.ToString();
+
+        public string Link => $"/machines/{MachineId}";
+
+        /// <summary>Windows or Office, as the not-activated rule words its title.</summary>
+        public string ProductName => Product?.Contains("Office", StringComparison.OrdinalIgnoreCase) == true ? "Office" : "Windows";
+
+        /// <summary>The licence status code the rule saw (evidence <c>licenseStatus</c> reads "5 (Notification)").</summary>
+        public int? StatusCode => Evidence.TryGetValue("licenseStatus", out var text) && int.TryParse(text.Split(' ')[0], CultureInfo.InvariantCulture, out var code) ? code : null;
+    }
+
+    private static Dictionary<string, string> Evidence(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+
+    /// <summary>The evidence fields in which the KMS rules name the host (see RuleEngine.KmsHosts).</summary>
+    private static readonly string[] KmsHostEvidence = ["kmsHost", "machineKmsHost", "discoveredKmsHost", "discoveredKmsIpAddress"];
+
+    /// <summary>One alert per KMS host that open kms-not-allowlisted flags name (the flag rule is off while the allowlist is empty).</summary>
+    private static async Task<List<AlertCandidate>> KmsHostsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var machines = new Dictionary<string, HashSet<Guid>>(StringComparer.Ordinal);
+        await using var command = new NpgsqlCommand($"SELECT machine_id, evidence::text FROM flags WHERE rule = '{RuleIds.KmsNotAllowlisted}' AND status IN ('Open', 'Acknowledged')", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var evidence = Evidence(reader.GetString(1));
+            var named = KmsHostEvidence.Select(evidence.GetValueOrDefault).FirstOrDefault(h => h is not null);
+            if (KmsHostNames.Normalize(named) is { } host)
+            {
+                (machines.TryGetValue(host, out var set) ? set : machines[host] = []).Add(reader.GetGuid(0));
+            }
+        }
+
+        return [.. machines.Select(h => new AlertCandidate(AlertRules.KmsHostNotAllowlisted, null, h.Key, FindingSeverity.Warning, $"KMS host {h.Key} is not allowlisted",
+            string.Create(CultureInfo.InvariantCulture, $"{h.Value.Count} machine(s) activate against the KMS host {h.Key}, which is not on the policy's allowlist. If it is yours, add it to the allowlist; otherwise find out who runs it."),
+            "/kms-hosts", TimeSpan.Zero))];
+    }
+
+    /// <summary>
+    /// Machines the stale-agent job marked (<see cref="Fleet.FleetTrends.MarkStaleAsync"/>), checked against their
+    /// last report now, so one that reported since the mark is not alerted.
+    /// </summary>
+    private static async Task<List<AlertCandidate>> SilentAgentsAsync(NpgsqlConnection connection, FleetPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var firing = new List<AlertCandidate>();
+        await using var command = new NpgsqlCommand("SELECT m.id, m.hostname, m.last_seen_at, m.enrolled_at FROM stale_agents s JOIN machines m ON m.id = s.machine_id", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            var host = reader.GetString(1);
+            DateTimeOffset? lastSeen = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2);
+            var enrolled = reader.GetFieldValue<DateTimeOffset>(3);
+            if (AgentLiveness.Of(lastSeen, enrolled, now, policy.SilentAfter) == Liveness.Silent)
+            {
+                var seen = AgentLiveness.LastHeard(lastSeen, enrolled);
+                firing.Add(new(AlertRules.AgentSilent, id, "", FindingSeverity.Warning, $"{host}: agent silent",
+                    $"The FleetLicense agent on {host} {(lastSeen is null ? "has not reported since it enrolled" : "last reported")} {seen.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({(int)(now - seen).TotalDays} day(s) ago). Its licensing state may be out of date.",
+                    $"/machines/{id}", TimeSpan.Zero));
+            }
+        }
+
+        return firing;
+    }
+
+    private static async Task<(DateTimeOffset FlagsReadUntil, string Rules)?> CursorAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT flags_read_until, rules FROM alert_cursor WHERE id = 1", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1)) : null;
+    }
+
+    private static async Task SaveCursorAsync(NpgsqlConnection connection, DateTimeOffset startedAt, string rules, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO alert_cursor (id, flags_read_until, rules) VALUES (1, $1, $2)
+            ON CONFLICT (id) DO UPDATE SET flags_read_until = excluded.flags_read_until, rules = excluded.rules
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = startedAt });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rules });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<Dictionary<(string, Guid?, string), long>> UpsertAsync(NpgsqlConnection connection, List<AlertCandidate> firing, DateTimeOffset now, CancellationToken cancellationToken)
@@ -294,28 +408,22 @@ public sealed class AlertEvaluator(
         return ids;
     }
 
-    private static async Task<List<AlertNotice>> ClaimAsync(NpgsqlConnection connection, List<AlertCandidate> firing, Dictionary<(string, Guid?, string), long> ids,
-        int renotifyHours, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Claims every alert of an active rule that is due: its delay passed and it was never notified, or its re-notify interval passed.</summary>
+    private static async Task<List<AlertNotice>> ClaimAsync(NpgsqlConnection connection, AlertSettings settings, List<string> active, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var notices = new List<AlertNotice>();
-        if (firing.Count == 0)
-        {
-            return notices;
-        }
-
-        var due = firing.Where(c => ids.ContainsKey((c.Rule, c.MachineId, Clip(c.Subject, 300)))).ToList();
         await using var command = new NpgsqlCommand("""
             UPDATE alert_states a SET status = 'Open', first_notified_at = COALESCE(a.first_notified_at, $1), last_notified_at = $1, notify_count = a.notify_count + 1
-            FROM unnest($2::bigint[], $3::double precision[]) AS u(id, delay_seconds)
-            WHERE a.id = u.id AND a.status IN ('Pending', 'Open')
-              AND a.condition_since + u.delay_seconds * interval '1 second' <= $1
+            FROM unnest($2::text[], $3::double precision[]) AS r(rule, delay_seconds)
+            WHERE a.rule = r.rule AND a.status IN ('Pending', 'Open')
+              AND a.condition_since + r.delay_seconds * interval '1 second' <= $1
               AND (a.last_notified_at IS NULL OR ($4 > 0 AND a.last_notified_at + $4 * interval '1 hour' <= $1))
             RETURNING a.id, a.rule, a.machine_id, a.subject, a.severity, a.title, a.detail, a.link, a.notify_count, a.episode
             """, connection);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. due.Select(c => ids[(c.Rule, c.MachineId, Clip(c.Subject, 300))])] });
-        command.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [.. due.Select(c => c.Delay.TotalSeconds)] });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = renotifyHours });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. active] });
+        command.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [.. active.Select(r => Delay(settings, r).TotalSeconds)] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.RenotifyHours });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -326,10 +434,21 @@ public sealed class AlertEvaluator(
         return notices;
     }
 
-    private static async Task<List<AlertNotice>> ResolveAsync(NpgsqlConnection connection, List<string> active, long[] firingIds, string[] waivedFlags,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>How long a condition must last before it alerts: the rule's threshold where it has one.</summary>
+    private static TimeSpan Delay(AlertSettings settings, string rule) => AlertRules.Find(rule)!.Unit switch
     {
-        // Rules switched off close their alerts without a word.
+        ThresholdUnit.Hours => TimeSpan.FromHours(settings.For(rule).Threshold),
+        ThresholdUnit.Days => TimeSpan.FromDays(settings.For(rule).Threshold),
+        _ => TimeSpan.Zero,
+    };
+
+    /// <summary>
+    /// Resolves what no longer holds: alerts of rules switched off (silently); alerts of the rules this run
+    /// <paramref name="decided"/> that did not fire; and the alerts of <paramref name="cleared"/> conditions.
+    /// </summary>
+    private static async Task<List<AlertNotice>> ResolveAsync(NpgsqlConnection connection, List<string> active, List<string> decided, long[] firingIds,
+        List<AlertClearance> cleared, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         await using (var silence = new NpgsqlCommand("""
             UPDATE alert_states SET status = 'Resolved', resolved_at = $1, resolution = 'rule-disabled'
             WHERE status IN ('Pending', 'Open') AND NOT (rule = ANY($2))
@@ -341,25 +460,55 @@ public sealed class AlertEvaluator(
         }
 
         var notices = new List<AlertNotice>();
-        await using var command = new NpgsqlCommand("""
-            UPDATE alert_states SET status = 'Resolved', resolved_at = $1,
-                resolution = CASE WHEN rule = 'new-flag' AND subject = ANY($4) THEN 'waived' ELSE 'cleared' END
-            WHERE status IN ('Pending', 'Open') AND rule = ANY($2) AND NOT (id = ANY($3))
-            RETURNING id, rule, machine_id, subject, severity, title, detail, link, notify_count, episode, first_notified_at IS NOT NULL AND resolution = 'cleared'
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. active] });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = firingIds });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = waivedFlags });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using var batch = new NpgsqlBatch(connection)
         {
-            // Nothing was said about a pending alert or a waived flag, so nothing is said when it goes.
-            if (reader.GetBoolean(10))
+            BatchCommands =
             {
-                notices.Add(ReadNotice(reader, AlertMessageKind.Resolved, now));
+                new NpgsqlBatchCommand("""
+                    UPDATE alert_states SET status = 'Resolved', resolved_at = $1, resolution = 'cleared'
+                    WHERE status IN ('Pending', 'Open') AND rule = ANY($2) AND NOT (id = ANY($3))
+                    RETURNING id, rule, machine_id, subject, severity, title, detail, link, notify_count, episode, first_notified_at IS NOT NULL
+                    """)
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<DateTimeOffset> { TypedValue = now },
+                        new NpgsqlParameter<string[]> { TypedValue = [.. decided] },
+                        new NpgsqlParameter<long[]> { TypedValue = firingIds },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    UPDATE alert_states a SET status = 'Resolved', resolved_at = $1, resolution = u.resolution
+                    FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[]) AS u(rule, machine_id, subject, resolution)
+                    WHERE a.status IN ('Pending', 'Open') AND a.rule = u.rule AND a.machine_id = u.machine_id AND a.subject = u.subject
+                    RETURNING a.id, a.rule, a.machine_id, a.subject, a.severity, a.title, a.detail, a.link, a.notify_count, a.episode,
+                        a.first_notified_at IS NOT NULL AND u.resolution = 'cleared'
+                    """)
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<DateTimeOffset> { TypedValue = now },
+                        Text(cleared.Select(c => c.Rule)),
+                        new NpgsqlParameter<Guid[]> { TypedValue = [.. cleared.Select(c => c.MachineId)] },
+                        Text(cleared.Select(c => c.Subject)),
+                        Text(cleared.Select(c => c.Resolution)),
+                    },
+                },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        do
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                // Nothing was said about a pending alert or a waived flag, so nothing is said when it goes.
+                if (reader.GetBoolean(10))
+                {
+                    notices.Add(ReadNotice(reader, AlertMessageKind.Resolved, now));
+                }
             }
         }
+        while (await reader.NextResultAsync(cancellationToken));
 
         return notices;
     }

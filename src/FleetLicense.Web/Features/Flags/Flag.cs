@@ -48,6 +48,12 @@ public sealed class Flag
 
     public DateTimeOffset StatusChangedAt { get; set; }
 
+    /// <summary>
+    /// When the flag last changed in a way a reader of flags cares about (status, severity, wording, evidence);
+    /// the hourly last-seen refresh does not move it. The alert evaluator reads flags changed since its last run.
+    /// </summary>
+    public DateTimeOffset ChangedAt { get; set; }
+
     public string? StatusBy { get; set; }
 
     public string? StatusReason { get; set; }
@@ -95,6 +101,9 @@ internal sealed class FlagConfiguration : IEntityTypeConfiguration<Flag>
         builder.HasIndex(f => new { f.Status, f.Severity, f.Rule });
         builder.HasIndex(f => new { f.Rule, f.Status, f.MachineId });
         builder.HasIndex(f => f.FirstSeenAt);
+        builder.HasIndex(f => f.ChangedAt);
+        // Rows written outside the app (the dashboard benchmark's generator, flags from before the column) count as changed when written.
+        builder.Property(f => f.ChangedAt).HasDefaultValueSql("now()");
         builder.HasOne<Machines.Machine>().WithMany().HasForeignKey(f => f.MachineId).OnDelete(DeleteBehavior.Cascade);
     }
 }

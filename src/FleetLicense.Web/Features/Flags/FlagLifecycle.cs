@@ -71,6 +71,7 @@ public static class FlagLifecycle
                     FirstSeenAt = seen,
                     LastSeenAt = seen,
                     StatusChangedAt = now,
+                    ChangedAt = now,
                     StatusBy = System,
                 };
                 changes.Flags.Add(flag);
@@ -78,7 +79,7 @@ public static class FlagLifecycle
                 continue;
             }
 
-            var changed = Refresh(flag, candidate, seen);
+            var changed = Refresh(flag, candidate, seen, now);
             if (flag.Status == FlagStatus.Resolved)
             {
                 flag.LastSeenAt = seen;
@@ -125,7 +126,7 @@ public static class FlagLifecycle
         return changes.Events[0];
     }
 
-    private static bool Refresh(Flag flag, FlagCandidate candidate, DateTimeOffset seen)
+    private static bool Refresh(Flag flag, FlagCandidate candidate, DateTimeOffset seen, DateTimeOffset now)
     {
         var changed = flag.Severity != candidate.Severity || flag.Title != candidate.Title || flag.Message != candidate.Message
             || flag.Advice != candidate.Advice || flag.Product != candidate.Product || flag.Evidence != candidate.Evidence;
@@ -135,6 +136,11 @@ public static class FlagLifecycle
         flag.Advice = candidate.Advice;
         flag.Product = candidate.Product;
         flag.Evidence = candidate.Evidence;
+        if (changed)
+        {
+            flag.ChangedAt = now;
+        }
+
         // Last-seen is refreshed at most hourly, so a steady stream of identical reports writes nothing.
         if (changed || seen - flag.LastSeenAt >= TimeSpan.FromHours(1))
         {
@@ -150,6 +156,7 @@ public static class FlagLifecycle
         var from = flag.Status;
         flag.Status = to;
         flag.StatusChangedAt = now;
+        flag.ChangedAt = now;
         flag.StatusBy = actor;
         flag.StatusReason = reason;
         flag.WaivedUntil = to == FlagStatus.Waived ? until : null;

@@ -6,7 +6,7 @@ namespace FleetLicense.Web.Features.Flags;
 /// <summary>Set-based reads and writes of flags inside a caller's transaction (projector, re-evaluation, fleet rules).</summary>
 public static class FlagStore
 {
-    private const string Columns = "id, machine_id, rule, subject, severity, title, message, advice, product, evidence::text, status, first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until";
+    private const string Columns = "id, machine_id, rule, subject, severity, title, message, advice, product, evidence::text, status, first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until, changed_at";
 
     /// <summary>Loads and locks the flags of <paramref name="machineIds"/> whose rule is (or is not) in <paramref name="rules"/>.</summary>
     public static Task<List<Flag>> LoadForMachinesAsync(NpgsqlConnection connection, Guid[] machineIds, string[] rules, bool includeRules, CancellationToken cancellationToken) =>
@@ -41,13 +41,13 @@ public static class FlagStore
             var flags = changes.Flags.DistinctBy(f => f.Id).ToList();
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, product, evidence, status,
-                                   first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until)
+                                   first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until, changed_at)
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                                     $10::json[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::timestamptz[])
+                                     $10::json[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::timestamptz[], $18::timestamptz[])
                 ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, title = excluded.title, message = excluded.message,
                     advice = excluded.advice, product = excluded.product, evidence = excluded.evidence, status = excluded.status,
                     last_seen_at = excluded.last_seen_at, status_changed_at = excluded.status_changed_at, status_by = excluded.status_by,
-                    status_reason = excluded.status_reason, waived_until = excluded.waived_until
+                    status_reason = excluded.status_reason, waived_until = excluded.waived_until, changed_at = excluded.changed_at
                 """);
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. flags.Select(f => f.Id)] });
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. flags.Select(f => f.MachineId)] });
@@ -66,6 +66,7 @@ public static class FlagStore
             command.Parameters.Add(Text(flags.Select(f => f.StatusBy)));
             command.Parameters.Add(Text(flags.Select(f => f.StatusReason)));
             command.Parameters.Add(Times(flags.Select(f => f.WaivedUntil)));
+            command.Parameters.Add(Times(flags.Select(f => (DateTimeOffset?)f.ChangedAt)));
             batch.BatchCommands.Add(command);
         }
 
@@ -118,6 +119,7 @@ public static class FlagStore
                 StatusBy = reader.IsDBNull(14) ? null : reader.GetString(14),
                 StatusReason = reader.IsDBNull(15) ? null : reader.GetString(15),
                 WaivedUntil = reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
+                ChangedAt = reader.GetFieldValue<DateTimeOffset>(17),
             });
         }
 
