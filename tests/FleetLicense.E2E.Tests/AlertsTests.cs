@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
 using FleetLicense.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -11,31 +8,19 @@ namespace FleetLicense.E2E.Tests;
 /// <summary>The alert pages and the bell in a real browser, on an app whose scheduler evaluates alerts every second.</summary>
 public sealed class AlertsTests(PostgresFixture postgres, BrowserFixture browser)
 {
-    private const string AdminToken = "e2e-admin-token-0123456789";
-
     [Fact]
     public async Task AlertsPages_WhenAMachineIsInNotificationMode_ShowTheAlertTheBellAndTheSettings()
     {
-        var connectionString = await postgres.CreateDatabaseAsync("e2e_alerts");
-        await using var app = new FleetWebFactory(connectionString, nodeId: "e2e-alerts-node", environment: "Development", settings: new Dictionary<string, string?>
-        {
-            ["Alerts:EvaluationSeconds"] = "1",
-            ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),
-        });
-        var baseAddress = app.StartKestrel();
-        await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
-        {
-            await connection.OpenAsync(TestContext.Current.CancellationToken);
-            await using var insert = new Npgsql.NpgsqlCommand("""
-                INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, last_seen_at, windows_status)
-                VALUES (gen_random_uuid(), 'e2e-1', 'LAPTOP-0042', '\x02'::bytea, now(), now(), now(), 5)
-                """, connection);
-            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+        await using var app = await IngestionApp.StartAsync(postgres, "e2e_alerts", new Dictionary<string, string?> { ["Alerts:EvaluationSeconds"] = "1" },
+            environment: "Development", kestrel: true);
+        var baseAddress = app.BaseAddress!;
+        // Through the real path: a report in Notification mode raises the flag the alert follows.
+        var machine = await app.EnrollAsync("LAPTOP-0042");
+        var report = TestReports.Windows(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()), hostname: "LAPTOP-0042", status: FleetLicense.Contracts.LicenseStatus.Notification, graceMinutes: 0);
+        await app.SendAsync(machine.DeviceToken, report);
+        await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
 
-        using var admin = new HttpClient { BaseAddress = baseAddress };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        await Eventually.UntilAsync(async () => (await admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/admin/notifications")).GetProperty("unread").GetInt32() > 0,
+        await Eventually.UntilAsync(async () => (await app.Admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/admin/notifications")).GetProperty("unread").GetInt32() > 0,
             what: "the alert job to notify");
         var page = await (await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } })).NewPageAsync();
 
