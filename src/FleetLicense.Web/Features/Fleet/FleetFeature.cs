@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using FleetLicense.Web.Features.Scheduling;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -25,9 +26,9 @@ public static class FleetFeature
     public static IServiceCollection AddFleet(this IServiceCollection services)
     {
         services.AddOptions<FleetOptions>().BindConfiguration(FleetOptions.SectionName).ValidateDataAnnotations()
-            // Agent liveness has one window, the policy's silent agent days; a leftover setting would be ignored silently.
-            .Validate<IConfiguration>((_, configuration) => configuration[$"{FleetOptions.SectionName}:StaleAfterDays"] is null,
-                "Fleet:StaleAfterDays is no longer read: stale marking uses the policy's silent agent days (Settings → Policy) like every other view of agent liveness. Remove the setting.")
+            // Agent liveness has one window, the policy's silent agent days.
+            .RefuseRemoved($"{FleetOptions.SectionName}:StaleAfterDays",
+                _ => "stale marking uses the policy's silent agent days (Settings → Policy) like every other view of agent liveness. Remove the setting.")
             .ValidateOnStart();
         services.AddSingleton<FleetTrends>();
         services.AddSingleton<IScheduledJobSetup, FleetJobs>();

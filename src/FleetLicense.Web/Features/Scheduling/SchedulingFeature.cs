@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Quartz;
@@ -33,8 +34,9 @@ public static class SchedulingFeature
         builder.Services.AddOptions<SchedulingOptions>()
             .BindConfiguration(SchedulingOptions.SectionName)
             .ValidateDataAnnotations()
+            .RefuseRemoved("Jobs", key => MovedSchedules.TryGetValue(key.Split(':')[^1], out var moved)
+                ? $"set {moved} instead." : "each job's schedule is in its own feature's section.")
             .ValidateOnStart();
-        RefuseMovedSchedules(builder.Configuration);
         builder.Services.AddSingleton<JobRunServices>();
         var options = builder.Configuration.GetSection(SchedulingOptions.SectionName).Get<SchedulingOptions>() ?? new SchedulingOptions();
         builder.Services.AddQuartz(q =>
@@ -77,17 +79,6 @@ public static class SchedulingFeature
         ["StaleAgentMinutes"] = "Fleet:StaleAgentMinutes",
         ["RawReportPartitionsMinutes"] = "Ingestion:RawReportPartitionsMinutes",
     };
-
-    /// <summary>A deployment still setting <c>Jobs:*</c> would silently run on the defaults; stop it with the new names instead.</summary>
-    private static void RefuseMovedSchedules(ConfigurationManager configuration)
-    {
-        var stale = configuration.GetSection("Jobs").GetChildren().Select(c => c.Key).ToList();
-        if (stale.Count > 0)
-        {
-            throw new OptionsValidationException("Jobs", typeof(SchedulingOptions), stale.Select(key =>
-                $"Jobs:{key} is no longer read: " + (MovedSchedules.TryGetValue(key, out var moved) ? $"set {moved} instead." : "each job's schedule is in its own feature's section.")));
-        }
-    }
 }
 
 /// <summary>Runs every feature's <see cref="IScheduledJobSetup"/> once the scheduler exists.</summary>
