@@ -52,15 +52,7 @@ var jobs = new (string Name, int Iterations, Func<Task> Run)[]
 };
 foreach (var (name, count, run) in jobs)
 {
-    var samples = new List<double>(count);
-    for (var i = 0; i < count; i++)
-    {
-        var clock = Stopwatch.StartNew();
-        await run();
-        samples.Add(clock.Elapsed.TotalMilliseconds);
-    }
-
-    samples.Sort();
+    var samples = await SampleAsync(count, run);
     Console.WriteLine($"{name}: median {samples[samples.Count / 2]:0} ms, max {samples[^1]:0} ms over {count} run(s)");
 }
 
@@ -70,8 +62,16 @@ Console.WriteLine($"|---|---:|---:|---:|---:|");
 foreach (var (name, run) in cases)
 {
     await run(); // warm-up: plans, pool, caches
-    var samples = new List<double>(iterations);
-    for (var i = 0; i < iterations; i++)
+    var samples = await SampleAsync(iterations, run);
+    double P(double p) => samples[Math.Clamp((int)Math.Ceiling(p / 100 * samples.Count) - 1, 0, samples.Count - 1)];
+    Console.WriteLine($"| {name} | {P(50):0.0} | {P(95):0.0} | {samples[^1]:0.0} | {samples.Count} |");
+}
+
+// Milliseconds of each of count runs, sorted.
+static async Task<List<double>> SampleAsync(int count, Func<Task> run)
+{
+    var samples = new List<double>(count);
+    for (var i = 0; i < count; i++)
     {
         var clock = Stopwatch.StartNew();
         await run();
@@ -79,8 +79,7 @@ foreach (var (name, run) in cases)
     }
 
     samples.Sort();
-    double P(double p) => samples[Math.Clamp((int)Math.Ceiling(p / 100 * samples.Count) - 1, 0, samples.Count - 1)];
-    Console.WriteLine($"| {name} | {P(50):0.0} | {P(95):0.0} | {samples[^1]:0.0} | {samples.Count} |");
+    return samples;
 }
 
 internal sealed class Factory(DbContextOptions<FleetLicenseDbContext> options) : IDbContextFactory<FleetLicenseDbContext>
