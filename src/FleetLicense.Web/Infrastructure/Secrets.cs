@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using FleetLicense.Domain.Keys;
 
 namespace FleetLicense.Web.Infrastructure;
 
@@ -9,7 +10,22 @@ namespace FleetLicense.Web.Infrastructure;
 /// </summary>
 public static class Secrets
 {
-    public static string NewToken(string prefix) => prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+    /// <summary>
+    /// A new secret, never one the full-key scanner refuses: about 1 in 2,600 random base64url strings holds a run
+    /// of 25 key characters, and a secret shaped like a product key could not be sent back (an enrolment secret
+    /// is refused in the enrolment body like any other key-shaped text), so such a draw is thrown away.
+    /// </summary>
+    public static string NewToken(string prefix)
+    {
+        while (true)
+        {
+            var token = prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+            if (!FullKeyScanner.ContainsFullKey(token))
+            {
+                return token;
+            }
+        }
+    }
 
     public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
