@@ -31,6 +31,22 @@ export Security__AdminTokenHashes__0
 Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1)
 export PG_BIN="${PG_BIN:-$(postgres_bin)}"
 
+# The simulator sends 90 days of reports in minutes, so the server heard from every demo agent just now. This
+# demo-only step dates each machine's last contact to its last report, so the demo's silent agents are silent
+# (scripts/demo-liveness.sql says why). It talks to the embedded database directly: its port is on line 4 of
+# PostgreSQL's postmaster.pid, since the app picks a free one at each start.
+age_demo_liveness() {
+  if [ -n "${ConnectionStrings__FleetLicense:-}" ]; then
+    say "Not the embedded database: the demo's silent agents show as active (run scripts/demo-liveness.sql on it to fix)."
+    return 0
+  fi
+  local port
+  port=$(sed -n 4p .data/pg/postmaster.pid 2>/dev/null || true)
+  if [ -z "$port" ]; then say "The embedded database's port was not found in .data/pg/postmaster.pid."; return 1; fi
+  say "Dating the demo agents' last contact to their last report ..."
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d fleetlicense -f scripts/demo-liveness.sql
+}
+
 say "Starting FleetLicense on http://127.0.0.1:5080 (migrations are applied at start) ..."
 dotnet run --no-build --project src/FleetLicense.Web --launch-profile http -- "${args[@]}" &
 app=$!
@@ -39,7 +55,7 @@ trap 'kill -TERM "$app" 2>/dev/null; wait "$app"; exit 0' INT TERM
 # A fresh database (new .data/pg) gets the demo fleet once.
 [ -f .data/pg/PG_VERSION ] || rm -f .data/demo-seeded
 if [ "$demo" != "no" ] && [ ! -f .data/demo-seeded ]; then
-  if dotnet run --no-build --project src/FleetLicense.Simulator -- --demo --wait 120s --admin-token "$admin_token"; then
+  if dotnet run --no-build --project src/FleetLicense.Simulator -- --demo --wait 120s --admin-token "$admin_token" && age_demo_liveness; then
     touch .data/demo-seeded
   else
     say "The demo fleet could not be loaded (see above); the dashboard works without it."
