@@ -60,6 +60,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<JobRun> JobRuns => Set<JobRun>();
 
+    public DbSet<JobProgress> JobProgress => Set<JobProgress>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("pg_trgm");

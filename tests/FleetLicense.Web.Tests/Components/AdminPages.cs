@@ -8,6 +8,7 @@ using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
+using FleetLicense.Web.Features.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -52,6 +53,8 @@ internal sealed class AdminPages
         var scheduler = await factory.GetScheduler();
         await scheduler.AddJob(JobBuilder.Create<ReevaluationJob>().WithIdentity(ReevaluationJob.Key).StoreDurably().Build(), AddJobOptions.Replacing);
         context.Services.AddSingleton<ISchedulerFactory>(factory);
+        // Registered with the scheduler in the app (AddScheduling), which bUnit has no host for.
+        context.Services.AddSingleton<JobProgressStore>();
 
         var time = context.AddTestServices();
         var dialogs = context.Render<MudDialogProvider>();

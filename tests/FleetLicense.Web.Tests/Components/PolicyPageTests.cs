@@ -1,6 +1,7 @@
 using Bunit;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Policy;
+using FleetLicense.Web.Features.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetLicense.Web.Tests.Components;
@@ -84,6 +85,35 @@ public sealed class PolicyPageTests(PostgresFixture postgres) : BunitContext
         Assert.Equal(1, await pages.ReevaluationRequestsAsync());
         Assert.Contains("Our KMS hosts", page.Find("[data-testid=history-row]").TextContent, StringComparison.Ordinal);
         Assert.Contains("version 1", page.Find("[data-testid=current-version]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("waiting for a node to start it", page.Find("[data-testid=reevaluation-state]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reevaluation_WhileRunning_ShowsItsProgressAndFollowsItToTheEnd()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(Reevaluation_WhileRunning_ShowsItsProgressAndFollowsItToTheEnd));
+        var store = Services.GetRequiredService<JobProgressStore>();
+        var job = PolicyReevaluation.JobKey.Name;
+        var ct = Xunit.TestContext.Current.CancellationToken;
+        await store.StartAsync(job, "node-b", pages.Time.GetUtcNow(), ct);
+        await store.ReportAsync(job, 400_000, 1_000_000, ct);
+
+        var page = Render<PolicyPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("400,000 of 1,000,000 machines (40%)", page.Find("[data-testid=reevaluation-count]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Contains("Running on node-b since 2026-11-29 12:00 UTC", page.Find("[data-testid=reevaluation-state]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("counted at the start", page.Find("[data-testid=reevaluation-count]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("40", page.Find("[data-testid=reevaluation-bar]").GetAttribute("aria-valuenow"));
+
+        // The other node goes on; the open page follows on its own.
+        pages.Time.Advance(TimeSpan.FromMinutes(3));
+        await store.ReportAsync(job, 1_000_000, 1_000_000, ct);
+        await store.FinishAsync(job, JobOutcome.Succeeded, "12 flag(s) changed", ct);
+        pages.Time.Advance(ReevaluationStatus.PollEvery);
+
+        page.WaitForAssertion(() => Assert.Contains("Finished 2026-11-29 12:03 UTC on node-b", page.Find("[data-testid=reevaluation-state]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Equal("1,000,000 of 1,000,000 machines (100%)", page.Find("[data-testid=reevaluation-count]").TextContent.Trim());
+        Assert.Equal("100", page.Find("[data-testid=reevaluation-bar]").GetAttribute("aria-valuenow"));
     }
 
     [Fact]

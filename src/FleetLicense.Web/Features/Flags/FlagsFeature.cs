@@ -40,14 +40,19 @@ internal sealed class FlagJobs(IOptions<FlagsOptions> options) : IScheduledJobSe
     }
 }
 
-/// <summary>Runs <see cref="Reevaluation"/> once, on one node of the cluster, when the policy changes.</summary>
+/// <summary>
+/// Runs <see cref="Reevaluation"/> once, on one node of the cluster, when the policy changes. At a million machines
+/// that takes minutes, so its progress is kept (the policy page shows it).
+/// </summary>
 [DisallowConcurrentExecution]
 public sealed class ReevaluationJob(Reevaluation reevaluation, JobRunServices services) : FleetJob(services)
 {
     public static readonly JobKey Key = PolicyReevaluation.JobKey;
 
+    protected override bool ReportsProgress => true;
+
     protected override async Task<string> RunAsync(CancellationToken cancellationToken) =>
-        $"{await reevaluation.RunAsync(cancellationToken)} flag(s) changed";
+        $"{await reevaluation.RunAsync((done, total, ct) => ReportProgressAsync(done, total, ct), cancellationToken)} flag(s) changed";
 }
 
 /// <summary>Fleet rules and ended waivers, every minute on one node of the cluster.</summary>

@@ -50,8 +50,20 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
     /// <summary>Jobs that fire every few seconds on every node log success at Debug, so the log keeps what matters.</summary>
     protected virtual LogLevel SucceededLevel => LogLevel.Information;
 
+    /// <summary>
+    /// Jobs that take minutes keep a <see cref="JobProgress"/> row from start to end, so people can watch them on any
+    /// node; their work calls <see cref="ReportProgressAsync"/> as it goes.
+    /// </summary>
+    protected virtual bool ReportsProgress => false;
+
+    private string? _running;
+
     /// <summary>The job's work; returns a one-line outcome for the log and the run record.</summary>
     protected abstract Task<string> RunAsync(CancellationToken cancellationToken);
+
+    /// <summary>How far this run has got: <paramref name="done"/> of <paramref name="total"/> (null while not counted).</summary>
+    protected Task ReportProgressAsync(long done, long? total, CancellationToken cancellationToken) =>
+        ReportsProgress && _running is { } job ? services.Progress.ReportAsync(job, done, total, cancellationToken) : Task.CompletedTask;
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default)
     {
@@ -61,22 +73,30 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
         string detail;
         try
         {
+            if (ReportsProgress)
+            {
+                await services.Progress.StartAsync(name, context.Scheduler.SchedulerInstanceId, started, cancellationToken);
+                _running = name;
+            }
+
             detail = await RunAsync(cancellationToken);
-            outcome = "Succeeded";
+            outcome = JobOutcome.Succeeded;
             LogSucceeded(services.Logger, SucceededLevel, name, detail);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // The node is stopping; a progress row left running says so by no longer moving.
             return;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Logged with the exception; the record keeps only its type and message.
-            outcome = "Failed";
+            outcome = JobOutcome.Failed;
             detail = $"{ex.GetType().Name}: {ex.Message}";
             LogFailed(services.Logger, name, ex);
         }
 
+        detail = detail.Length > 2000 ? detail[..2000] : detail;
         try
         {
             await services.RecordAsync(new JobRun
@@ -88,8 +108,12 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
                 // The scheduler instance id is the node id (AddScheduling), so the run names the node that ran it.
                 Node = context.Scheduler.SchedulerInstanceId,
                 Outcome = outcome,
-                Detail = detail.Length > 2000 ? detail[..2000] : detail,
+                Detail = detail,
             }, cancellationToken);
+            if (_running is not null)
+            {
+                await services.Progress.FinishAsync(name, outcome, detail, cancellationToken);
+            }
         }
         catch (NpgsqlException ex)
         {
@@ -108,11 +132,13 @@ public abstract partial class FleetJob(JobRunServices services) : IJob
 }
 
 /// <summary>What <see cref="FleetJob"/> needs: the clock, a logger and the database.</summary>
-public sealed class JobRunServices(NpgsqlDataSource dataSource, TimeProvider time, ILogger<FleetJob> logger)
+public sealed class JobRunServices(NpgsqlDataSource dataSource, JobProgressStore progress, TimeProvider time, ILogger<FleetJob> logger)
 {
     public TimeProvider Time { get; } = time;
 
     public ILogger Logger { get; } = logger;
+
+    public JobProgressStore Progress { get; } = progress;
 
     public async Task RecordAsync(JobRun run, CancellationToken cancellationToken)
     {

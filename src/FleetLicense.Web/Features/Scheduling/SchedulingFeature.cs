@@ -38,6 +38,7 @@ public static class SchedulingFeature
                 ? $"set {moved} instead." : "each job's schedule is in its own feature's section.")
             .ValidateOnStart();
         builder.Services.AddSingleton<JobRunServices>();
+        builder.Services.AddSingleton<JobProgressStore>();
         var options = builder.Configuration.GetSection(SchedulingOptions.SectionName).Get<SchedulingOptions>() ?? new SchedulingOptions();
         builder.Services.AddQuartz(q =>
         {
