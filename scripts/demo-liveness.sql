@@ -1,7 +1,7 @@
 -- Demo only: run.sh runs this once, right after the simulator has loaded the demo fleet into the embedded
 -- database. Never run it on a real fleet's database.
 --
--- Agent liveness is measured on machines.last_seen_at, the time the server last heard from the agent
+-- Agent liveness is measured on machine_liveness.last_seen_at, the time the server last heard from the agent
 -- (src/FleetLicense.Domain/Agents/AgentLiveness.cs). The simulator replays 90 days of history in minutes, so the
 -- server hears from every demo machine "now" and even the agents that stopped reporting weeks ago look active.
 -- In a live fleet a report reaches the server when it is collected, so this sets each machine's last_seen_at to
@@ -23,4 +23,4 @@ BEGIN
 END
 $$;
 
-UPDATE machines SET last_seen_at = last_collected_at WHERE last_collected_at < last_seen_at;
+UPDATE machine_liveness SET last_seen_at = last_collected_at WHERE last_collected_at < last_seen_at;

@@ -114,8 +114,8 @@ public sealed class ReevaluationProgressTests(PostgresFixture postgres)
             TokenHash = Guid.NewGuid().ToByteArray(),
             TokenIssuedAt = now,
             EnrolledAt = now,
-            LastSeenAt = i < reported ? now : null,
-            LastCollectedAt = i < reported ? now : null,
+            // Enrolment creates the liveness row; a report fills it.
+            Liveness = i < reported ? new MachineLiveness { LastSeenAt = now, LastCollectedAt = now } : new MachineLiveness(),
         }));
         await db.SaveChangesAsync(Ct);
     }

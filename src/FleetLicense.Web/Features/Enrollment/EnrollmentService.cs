@@ -140,6 +140,7 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken);
         var id = ids.Single();
+        await db.Database.ExecuteSqlAsync($"INSERT INTO machine_liveness (machine_id) VALUES ({id}) ON CONFLICT DO NOTHING", cancellationToken);
 
         var fingerprintSecret = await OrganisationFingerprintSecretAsync(db, cancellationToken);
         // Every node drops the old token when this commits; this node at once, without waiting for its own notice.

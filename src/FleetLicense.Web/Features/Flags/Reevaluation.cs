@@ -37,7 +37,10 @@ public sealed class Reevaluation(NpgsqlDataSource dataSource, IDbContextFactory<
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var facts = new Dictionary<Guid, string?>();
-            await using (var command = new NpgsqlCommand("SELECT id, facts::text FROM machines WHERE id > $1 AND last_collected_at IS NOT NULL ORDER BY id LIMIT $2 FOR UPDATE", connection))
+            await using (var command = new NpgsqlCommand("""
+                SELECT m.id, m.facts::text FROM machines m JOIN machine_liveness l ON l.machine_id = m.id
+                WHERE m.id > $1 AND l.last_collected_at IS NOT NULL ORDER BY m.id LIMIT $2 FOR UPDATE OF m
+                """, connection))
             {
                 command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after });
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PageSize });
@@ -87,6 +90,6 @@ public sealed class Reevaluation(NpgsqlDataSource dataSource, IDbContextFactory<
     private async Task<long> CountAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Machines.LongCountAsync(m => m.LastCollectedAt != null, cancellationToken);
+        return await db.Machines.LongCountAsync(m => m.Liveness!.LastCollectedAt != null, cancellationToken);
     }
 }

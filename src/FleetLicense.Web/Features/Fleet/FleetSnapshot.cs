@@ -99,7 +99,8 @@ public sealed class FleetTrends(NpgsqlDataSource dataSource, PolicyService polic
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         int cleared;
         await using (var clear = new NpgsqlCommand("""
-            DELETE FROM stale_agents s USING machines m WHERE m.id = s.machine_id AND COALESCE(m.last_seen_at, m.enrolled_at) >= $1
+            DELETE FROM stale_agents s USING machines m JOIN machine_liveness l ON l.machine_id = m.id
+            WHERE m.id = s.machine_id AND COALESCE(l.last_seen_at, m.enrolled_at) >= $1
             """, connection, transaction))
         {
             clear.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
@@ -109,7 +110,8 @@ public sealed class FleetTrends(NpgsqlDataSource dataSource, PolicyService polic
         int marked;
         await using (var mark = new NpgsqlCommand("""
             INSERT INTO stale_agents (machine_id, last_seen_at, marked_at)
-            SELECT id, last_seen_at, $2 FROM machines WHERE COALESCE(last_seen_at, enrolled_at) < $1
+            SELECT l.machine_id, l.last_seen_at, $2 FROM machine_liveness l JOIN machines m ON m.id = l.machine_id
+            WHERE l.last_seen_at < $1 OR (l.last_seen_at IS NULL AND m.enrolled_at < $1)
             ON CONFLICT (machine_id) DO NOTHING
             """, connection, transaction))
         {

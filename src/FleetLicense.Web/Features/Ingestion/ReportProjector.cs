@@ -259,7 +259,10 @@ public sealed partial class ReportProjector(
     private static async Task<Dictionary<Guid, LockedMachine>> LockMachinesAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken cancellationToken)
     {
         // Fixed lock order, so two projectors sharing machines wait for each other instead of deadlocking.
-        await using var command = new NpgsqlCommand("SELECT id, edition_id, last_collected_at FROM machines WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection);
+        await using var command = new NpgsqlCommand("""
+            SELECT m.id, m.edition_id, l.last_collected_at FROM machines m JOIN machine_liveness l ON l.machine_id = m.id
+            WHERE m.id = ANY($1) ORDER BY m.id FOR UPDATE OF m
+            """, connection);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
         var machines = new Dictionary<Guid, LockedMachine>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -346,12 +349,12 @@ public sealed partial class ReportProjector(
             batch.BatchCommands.Add(StateUpdate(full));
         }
 
-        // Liveness for every machine in the batch: these columns carry no index, so the update stays HOT.
+        // Liveness for every machine in the batch, in its narrow table: a small row, not the wide machine row.
         var touch = new NpgsqlBatchCommand("""
-            UPDATE machines m SET last_seen_at = GREATEST(m.last_seen_at, u.seen_at),
-                last_collected_at = COALESCE(u.collected_at, m.last_collected_at), last_report_id = COALESCE(u.report_id, m.last_report_id)
+            UPDATE machine_liveness l SET last_seen_at = GREATEST(l.last_seen_at, u.seen_at),
+                last_collected_at = COALESCE(u.collected_at, l.last_collected_at), last_report_id = COALESCE(u.report_id, l.last_report_id)
             FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[]) AS u(id, seen_at, collected_at, report_id)
-            WHERE m.id = u.id
+            WHERE l.machine_id = u.id
             """);
         touch.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. updates.Select(u => u.Id)] });
         touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. updates.Select(u => u.SeenAt)] });

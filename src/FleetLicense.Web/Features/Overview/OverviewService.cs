@@ -86,11 +86,16 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
                 // One pass over the machines' summary columns for every per-machine count.
                 Command("""
                     SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
-                           windows_status, windows_channel, edition_id, count(*),
-                           count(*) FILTER (WHERE coalesce(last_seen_at, enrolled_at) < $1),
-                           count(*) FILTER (WHERE last_seen_at >= $2)
+                           windows_status, windows_channel, edition_id, count(*)
                     FROM machines
                     GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
+                    """),
+                // Silent (last heard from before the cutoff, or never since enrolling before it) and seen in 24 h,
+                // both through the liveness index.
+                Command("""
+                    SELECT (SELECT count(*) FROM machine_liveness WHERE last_seen_at < $1)
+                         + (SELECT count(*) FROM machine_liveness l JOIN machines m ON m.id = l.machine_id WHERE l.last_seen_at IS NULL AND m.enrolled_at < $1),
+                           (SELECT count(*) FROM machine_liveness WHERE last_seen_at >= $2)
                     """, AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
                 Command("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity"),
                 Command("""
@@ -104,7 +109,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         var statuses = new List<Segment>();
         var channels = new List<Segment>();
         var editions = new List<Segment>();
-        long total = 0, silent = 0, seen = 0;
+        long total = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
             var count = reader.GetInt64(4);
@@ -122,11 +127,14 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
                     break;
                 case 7: // the whole fleet
                     total = count;
-                    silent = reader.GetInt64(5);
-                    seen = reader.GetInt64(6);
                     break;
             }
         }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var silent = reader.GetInt64(0);
+        var seen = reader.GetInt64(1);
 
         await reader.NextResultAsync(cancellationToken);
         var severities = new Dictionary<string, long>();

@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace FleetLicense.Migrations.Migrations
 {
     [DbContext(typeof(FleetLicenseDbContext))]
-    [Migration("20261203071021_JobProgress")]
-    partial class JobProgress
+    [Migration("20261203065713_MachineLivenessTable")]
+    partial class MachineLivenessTable
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -848,18 +848,6 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("character varying(255)")
                         .HasColumnName("kms_host");
 
-                    b.Property<DateTimeOffset?>("LastCollectedAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("last_collected_at");
-
-                    b.Property<Guid?>("LastReportId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("last_report_id");
-
-                    b.Property<DateTimeOffset?>("LastSeenAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("last_seen_at");
-
                     b.Property<string>("Manufacturer")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -970,8 +958,6 @@ namespace FleetLicense.Migrations.Migrations
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SerialNumber" }, "SerialNumberTrigram"), new[] { "gin_trgm_ops" });
 
                     b.ToTable("machines", (string)null);
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineHistoryEntry", b =>
@@ -1091,6 +1077,33 @@ namespace FleetLicense.Migrations.Migrations
                         .HasDatabaseName("ix_machine_history_machine_id_at");
 
                     b.ToTable("machine_history", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineLiveness", b =>
+                {
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<DateTimeOffset?>("LastCollectedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_collected_at");
+
+                    b.Property<Guid?>("LastReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_report_id");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_seen_at");
+
+                    b.HasKey("MachineId")
+                        .HasName("pk_machine_liveness");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_machine_liveness_last_seen_at");
+
+                    b.ToTable("machine_liveness", (string)null);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineProduct", b =>
@@ -1232,55 +1245,6 @@ namespace FleetLicense.Migrations.Migrations
                         .HasName("pk_policies");
 
                     b.ToTable("policies", (string)null);
-                });
-
-            modelBuilder.Entity("FleetLicense.Web.Features.Scheduling.JobProgress", b =>
-                {
-                    b.Property<string>("Job")
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("job");
-
-                    b.Property<string>("Detail")
-                        .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
-                        .HasColumnName("detail");
-
-                    b.Property<long>("Done")
-                        .HasColumnType("bigint")
-                        .HasColumnName("done");
-
-                    b.Property<DateTimeOffset?>("FinishedAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("finished_at");
-
-                    b.Property<string>("Node")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("node");
-
-                    b.Property<string>("Outcome")
-                        .HasMaxLength(20)
-                        .HasColumnType("character varying(20)")
-                        .HasColumnName("outcome");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("started_at");
-
-                    b.Property<long?>("Total")
-                        .HasColumnType("bigint")
-                        .HasColumnName("total");
-
-                    b.Property<DateTimeOffset>("UpdatedAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("updated_at");
-
-                    b.HasKey("Job")
-                        .HasName("pk_job_progress");
-
-                    b.ToTable("job_progress", (string)null);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Scheduling.JobRun", b =>
@@ -1442,6 +1406,16 @@ namespace FleetLicense.Migrations.Migrations
                         .HasConstraintName("fk_machine_history_machines_machine_id");
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineLiveness", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
+                        .WithOne("Liveness")
+                        .HasForeignKey("FleetLicense.Web.Features.Machines.MachineLiveness", "MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_machine_liveness_machines_machine_id");
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineProduct", b =>
                 {
                     b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
@@ -1450,6 +1424,11 @@ namespace FleetLicense.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_machine_products_machines_machine_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.Machine", b =>
+                {
+                    b.Navigation("Liveness");
                 });
 #pragma warning restore 612, 618
         }
