@@ -117,6 +117,31 @@ public sealed class PolicyPageTests(PostgresFixture postgres) : BunitContext
     }
 
     [Fact]
+    public async Task Save_AfterAFinishedRun_ShowsTheNewRunAsWaitingUntilANodeStartsIt()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(Save_AfterAFinishedRun_ShowsTheNewRunAsWaitingUntilANodeStartsIt));
+        var store = Services.GetRequiredService<JobProgressStore>();
+        var job = PolicyReevaluation.JobKey.Name;
+        var ct = Xunit.TestContext.Current.CancellationToken;
+        await store.StartAsync(job, "node-a", pages.Time.GetUtcNow().AddHours(-1), ct);
+        await store.ReportAsync(job, 20, 20, ct);
+        await store.FinishAsync(job, JobOutcome.Succeeded, "0 flag(s) changed", ct);
+        var page = Render<PolicyPage>();
+        page.WaitForAssertion(() => Assert.StartsWith("Finished", page.Find("[data-testid=reevaluation-state]").TextContent.Trim(), StringComparison.Ordinal), Wait);
+
+        page.Find("[data-testid=by]").Change("Alex Admin");
+        page.Find("[data-testid=save]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("waiting for a node to start it", page.Find("[data-testid=reevaluation-state]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Equal(1, await pages.ReevaluationRequestsAsync());
+        pages.Time.Advance(TimeSpan.FromMinutes(1));
+        await store.StartAsync(job, "node-b", pages.Time.GetUtcNow(), ct);
+        pages.Time.Advance(ReevaluationStatus.PollEvery);
+        page.WaitForAssertion(() => Assert.Contains("Running on node-b since 2026-11-29 12:01 UTC", page.Find("[data-testid=reevaluation-state]").TextContent, StringComparison.Ordinal), Wait);
+        Assert.Equal("Counting the machines …", page.Find("[data-testid=reevaluation-count]").TextContent.Trim());
+    }
+
+    [Fact]
     public async Task Save_WithAFullKeyInTheComment_ShowsWhyAndSavesNothing()
     {
         await AdminPages.AddAsync(this, postgres, nameof(Save_WithAFullKeyInTheComment_ShowsWhyAndSavesNothing));
