@@ -5,7 +5,7 @@ SET synchronous_commit = off;
 SET maintenance_work_mem = '512MB';
 
 INSERT INTO machines (id, identity_key, hostname, smbios_uuid, serial_number, token_hash, token_issued_at, enrolled_at, agent_version,
-                      last_seen_at, last_collected_at, manufacturer, model, pc_system_type, join_type, edition_id, os_build,
+                      manufacturer, model, pc_system_type, join_type, edition_id, os_build,
                       windows_status, windows_channel, windows_partial_key, windows_grace_minutes, kms_host)
 SELECT md5('m' || i)::uuid,
        'host:' || i,
@@ -14,8 +14,6 @@ SELECT md5('m' || i)::uuid,
        upper(substr(md5('s' || i), 1, 8)),
        decode(md5('t' || i) || md5('T' || i), 'hex'),
        now() - interval '100 days', now() - interval '100 days', '0.1.' || (i % 3),
-       now() - (i % 240) * interval '1 hour' - (CASE WHEN i % 33 = 0 THEN interval '12 days' ELSE interval '0' END),
-       now() - (i % 240) * interval '1 hour' - (CASE WHEN i % 33 = 0 THEN interval '12 days' ELSE interval '0' END),
        (ARRAY['Dell Inc.','HP','LENOVO','Microsoft Corporation','VMware, Inc.'])[1 + i % 5],
        (ARRAY['Latitude 7440','EliteBook 840 G10','ThinkPad T14 Gen 4','Surface Laptop 5','VMware7,1','OptiPlex 7010','ProDesk 400 G9'])[1 + i % 7],
        1 + i % 3,
@@ -29,12 +27,18 @@ SELECT md5('m' || i)::uuid,
        CASE WHEN i % 5 IN (0, 4) THEN (ARRAY['kms01.corp.example','kms02.corp.example','kms.digiboy.ir'])[1 + (i / 5) % 3] END
 FROM generate_series(1, :machines) AS i;
 
+-- Last seen spread over 10 days, every 33rd machine silent for 12 more.
+INSERT INTO machine_liveness (machine_id, last_seen_at, last_collected_at)
+SELECT md5('m' || i)::uuid, t, t
+FROM generate_series(1, :machines) AS i,
+     LATERAL (SELECT now() - (i % 240) * interval '1 hour' - (CASE WHEN i % 33 = 0 THEN interval '12 days' ELSE interval '0' END)) AS s(t);
+
 INSERT INTO machine_products (machine_id, product_key, name, kind, channel, partial_key, key_fingerprint, license_status, grace_minutes, kms_host, collected_at, details)
 SELECT id, '2de67392-b7a7-462a-b1ca-108dd189f588', 'Windows(R), ' || edition_id || ' edition', 'Windows', windows_channel, windows_partial_key,
-       md5(windows_partial_key), windows_status, windows_grace_minutes, kms_host, last_collected_at,
+       md5(windows_partial_key), windows_status, windows_grace_minutes, kms_host, l.last_collected_at,
        json_build_object('name', 'Windows(R), ' || edition_id || ' edition', 'kind', 'Windows', 'channel', windows_channel,
                          'partialKey', windows_partial_key, 'licenseStatusCode', windows_status)
-FROM machines;
+FROM machines JOIN machine_liveness l ON l.machine_id = machines.id;
 
 -- 30 changes per machine over 90 days: status, key, channel and KMS host moves (typed columns, as the projector writes them).
 INSERT INTO machine_history (machine_id, at, product_key, product_name, product_kind, field, old_status, new_status, old_channel, new_channel,

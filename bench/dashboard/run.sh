@@ -50,18 +50,32 @@ if [ -z "$reuse" ]; then
 fi
 psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -c "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_stat_user_tables WHERE n_live_tup > 0 ORDER BY n_live_tup DESC" >> "$out/generate.txt"
 
-say "Timing the pages' queries ..."
+say "Timing the pages' queries and the jobs ..."
 dotnet bench/dashboard/FleetLicense.Bench/bin/Release/net10.0/FleetLicense.Bench.dll "$cs" 50 | tee "$out/timings.md"
+
+# The box's speed varies several-fold between days: pgbench on the same cluster, right after the timings, is the
+# yardstick that makes runs on different days comparable (select-only for the pages, TPC-B for the jobs).
+say "pgbench on the same cluster ..."
+psql -h 127.0.0.1 -p $port -U postgres -qAt -c "DROP DATABASE IF EXISTS pgbench" -c "CREATE DATABASE pgbench"
+pgbench -h 127.0.0.1 -p $port -U postgres -i -q -s 20 pgbench > "$out/pgbench-init.txt" 2>&1
+{
+  echo
+  echo "pgbench select-only (-S -c 2 -j 2 -T 20): $(pgbench -h 127.0.0.1 -p $port -U postgres -n -S -c 2 -j 2 -T 20 pgbench 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p') tps"
+  echo "pgbench TPC-B (-c 8 -j 2 -T 20): $(pgbench -h 127.0.0.1 -p $port -U postgres -n -c 8 -j 2 -T 20 pgbench 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p') tps"
+} | tee -a "$out/timings.md"
+psql -h 127.0.0.1 -p $port -U postgres -qAt -c "DROP DATABASE pgbench"
 
 say "Plans of the key queries ..."
 psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense > "$out/plans.txt" 2>&1 <<'SQL'
 \echo == grid: not activated, sorted by last seen desc (page 1 + capped count)
-EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines WHERE windows_status IN (0, 5) ORDER BY last_seen_at DESC, hostname LIMIT 50;
+EXPLAIN (ANALYZE, BUFFERS) SELECT m.id, m.hostname FROM machines m JOIN machine_liveness l ON l.machine_id = m.id WHERE m.windows_status IN (0, 5) ORDER BY l.last_seen_at DESC, m.hostname LIMIT 50;
 EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM (SELECT 1 FROM machines WHERE windows_status IN (0, 5) LIMIT 100001) s;
 \echo == grid: no filter, by host name
 EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines ORDER BY hostname, id LIMIT 50;
-\echo == grid: no filter, by last seen (no index on last_seen_at: decision 0004)
-EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines ORDER BY last_seen_at DESC, hostname LIMIT 50;
+\echo == grid: no filter, by last seen (the liveness table's index: decision 0007)
+EXPLAIN (ANALYZE, BUFFERS) SELECT m.id, m.hostname FROM machines m JOIN machine_liveness l ON l.machine_id = m.id ORDER BY l.last_seen_at DESC, m.hostname LIMIT 50;
+\echo == stale-agent marking: the silent machines only, through the same index
+EXPLAIN (ANALYZE, BUFFERS) SELECT l.machine_id FROM machine_liveness l JOIN machines m ON m.id = l.machine_id WHERE l.last_seen_at < now() - interval '7 days' OR (l.last_seen_at IS NULL AND m.enrolled_at < now() - interval '7 days');
 \echo == grid: free text
 EXPLAIN (ANALYZE, BUFFERS) SELECT id, hostname FROM machines WHERE hostname ILIKE '%LAPTOP-3F%' OR serial_number ILIKE '%LAPTOP-3F%' OR windows_partial_key = 'LAPTOP-3F' ORDER BY hostname LIMIT 50;
 \echo == grid: rule filter

@@ -17,7 +17,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
     [Fact]
     public async Task Migrate_WhenDatabaseIsEmpty_CreatesAppAndQuartzTables()
     {
-        var connectionString = await CreateEmptyDatabaseAsync("empty");
+        var connectionString = await postgres.CreateEmptyDatabaseAsync("empty");
         await using var db = new DesignTimeDbContextFactory().CreateDbContext([connectionString]);
 
         await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
@@ -30,7 +30,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
     [Fact]
     public async Task Migrate_WhenRolledBackToZero_RemovesEveryTable()
     {
-        var connectionString = await CreateEmptyDatabaseAsync("rollback");
+        var connectionString = await postgres.CreateEmptyDatabaseAsync("rollback");
         await using var db = new DesignTimeDbContextFactory().CreateDbContext([connectionString]);
         await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
 
@@ -46,19 +46,6 @@ public sealed class MigrationTests(PostgresFixture postgres)
         using var db = new DesignTimeDbContextFactory().CreateDbContext([]);
 
         Assert.False(db.Database.HasPendingModelChanges(), "Run 'dotnet ef migrations add' for the model changes.");
-    }
-
-    private async Task<string> CreateEmptyDatabaseAsync(string hint)
-    {
-        var name = $"m_{hint}_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(postgres.Server.AdminConnectionString))
-        {
-            await admin.OpenAsync(TestContext.Current.CancellationToken);
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
-
-        return new NpgsqlConnectionStringBuilder(postgres.Server.AdminConnectionString) { Database = name }.ConnectionString;
     }
 
     private static async Task<List<string>> TablesAsync(string connectionString)

@@ -104,7 +104,7 @@ public sealed class IngestionApp : IAsyncDisposable
 
     /// <summary>Waits until the projector has applied <paramref name="reportId"/> to the machine's current state.</summary>
     public Task WaitProjectedAsync(Guid machineId, Guid reportId) =>
-        Eventually.UntilAsync(async () => await ScalarAsync<Guid?>("SELECT last_report_id FROM machines WHERE id = $1", machineId) == reportId,
+        Eventually.UntilAsync(async () => await ScalarAsync<Guid?>("SELECT last_report_id FROM machine_liveness WHERE machine_id = $1", machineId) == reportId,
             what: $"report {reportId} to be projected");
 
     public Task WaitQueueEmptyAsync() =>

@@ -51,6 +51,15 @@ public sealed class PostgresFixture : IAsyncLifetime
         return ConnectionStringFor(name).Single();
     }
 
+    /// <summary>A new database with no migration applied, for tests that migrate step by step.</summary>
+    public async Task<string> CreateEmptyDatabaseAsync(string hint)
+    {
+        var name = $"m_{hint}_{Guid.NewGuid():N}"[..30];
+        await ExecuteAdminAsync($"CREATE DATABASE {name}");
+        _created.Add(name);
+        return ConnectionStringFor(name).Single();
+    }
+
     /// <summary>Deletes every row the app wrote, keeping the schema, migration history and Quartz's tables.</summary>
     public static async Task ResetAsync(string connectionString)
     {

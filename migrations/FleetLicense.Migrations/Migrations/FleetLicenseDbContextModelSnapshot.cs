@@ -845,18 +845,6 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("character varying(255)")
                         .HasColumnName("kms_host");
 
-                    b.Property<DateTimeOffset?>("LastCollectedAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("last_collected_at");
-
-                    b.Property<Guid?>("LastReportId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("last_report_id");
-
-                    b.Property<DateTimeOffset?>("LastSeenAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("last_seen_at");
-
                     b.Property<string>("Manufacturer")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -967,8 +955,6 @@ namespace FleetLicense.Migrations.Migrations
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SerialNumber" }, "SerialNumberTrigram"), new[] { "gin_trgm_ops" });
 
                     b.ToTable("machines", (string)null);
-
-                    b.HasAnnotation("Npgsql:StorageParameter:fillfactor", 70);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineHistoryEntry", b =>
@@ -1088,6 +1074,33 @@ namespace FleetLicense.Migrations.Migrations
                         .HasDatabaseName("ix_machine_history_machine_id_at");
 
                     b.ToTable("machine_history", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineLiveness", b =>
+                {
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<DateTimeOffset?>("LastCollectedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_collected_at");
+
+                    b.Property<Guid?>("LastReportId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("last_report_id");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("last_seen_at");
+
+                    b.HasKey("MachineId")
+                        .HasName("pk_machine_liveness");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_machine_liveness_last_seen_at");
+
+                    b.ToTable("machine_liveness", (string)null);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineProduct", b =>
@@ -1390,6 +1403,16 @@ namespace FleetLicense.Migrations.Migrations
                         .HasConstraintName("fk_machine_history_machines_machine_id");
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineLiveness", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
+                        .WithOne("Liveness")
+                        .HasForeignKey("FleetLicense.Web.Features.Machines.MachineLiveness", "MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_machine_liveness_machines_machine_id");
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Machines.MachineProduct", b =>
                 {
                     b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
@@ -1398,6 +1421,11 @@ namespace FleetLicense.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_machine_products_machines_machine_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Machines.Machine", b =>
+                {
+                    b.Navigation("Liveness");
                 });
 #pragma warning restore 612, 618
         }

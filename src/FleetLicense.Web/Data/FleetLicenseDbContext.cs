@@ -26,6 +26,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<Machine> Machines => Set<Machine>();
 
+    public DbSet<MachineLiveness> MachineLiveness => Set<MachineLiveness>();
+
     public DbSet<MachineProduct> MachineProducts => Set<MachineProduct>();
 
     public DbSet<MachineHistoryEntry> MachineHistory => Set<MachineHistoryEntry>();

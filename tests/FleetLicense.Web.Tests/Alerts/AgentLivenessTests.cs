@@ -66,7 +66,8 @@ public sealed class AgentLivenessTests(PostgresFixture postgres)
     }
 
     private static Task AddAsync(AlertsApp app, string hostname, DateTimeOffset enrolled, DateTimeOffset? seen, DateTimeOffset? collected) => app.ExecuteAsync("""
-        INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, last_seen_at, last_collected_at, windows_status)
-        VALUES ($1, $2, $3, $4, $5, $5, $6, $7, 1)
+        WITH m AS (INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, windows_status)
+                   VALUES ($1, $2, $3, $4, $5, $5, 1) RETURNING id)
+        INSERT INTO machine_liveness (machine_id, last_seen_at, last_collected_at) SELECT id, $6, $7 FROM m
         """, Guid.NewGuid(), "host:" + hostname, hostname, RandomNumberGenerator.GetBytes(32), enrolled, seen, collected);
 }

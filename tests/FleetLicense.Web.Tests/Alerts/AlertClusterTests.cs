@@ -25,8 +25,9 @@ public sealed class AlertClusterTests(PostgresFixture postgres)
         _ = nodeB.Services.GetRequiredService<IOptions<AlertsOptions>>().Value;
         var machine = Guid.NewGuid();
         await ExecuteAsync(connectionString, $"""
-            INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, last_seen_at, windows_status)
-            VALUES ('{machine}', 'cluster-1', 'PC-CLUSTER', '\x01'::bytea, now(), now(), now(), 5);
+            INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at, windows_status)
+            VALUES ('{machine}', 'cluster-1', 'PC-CLUSTER', '\x01'::bytea, now(), now(), 5);
+            INSERT INTO machine_liveness (machine_id, last_seen_at) VALUES ('{machine}', now());
             INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, product, evidence, status, first_seen_at, last_seen_at, status_changed_at)
             VALUES (gen_random_uuid(), '{machine}', 'not-activated', 'windows', 'Critical', 'Windows is not activated', 'Status 5.', 'Activate it.', 'Windows',
                     '{NotificationEvidence}', 'Open', now(), now(), now())

@@ -318,6 +318,31 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task AgentSilent_OnQuietRuns_ReadsNoMarksYetKeepsTheAlertUntilTheWindowChanges()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(AgentSilent_OnQuietRuns_ReadsNoMarksYetKeepsTheAlertUntilTheWindowChanges));
+        await app.OnlyRuleAsync(AlertRules.AgentSilent);
+        var machine = await app.AddMachineAsync("PC-QUIET");
+        app.Time.Advance(TimeSpan.FromDays(8));
+        await app.MarkStaleAsync();
+        var alerted = await app.EvaluateAsync();
+
+        // Runs with no new mark and no report read nothing, and the alert stays open.
+        app.Time.Advance(AlertEvaluator.Overlap + TimeSpan.FromMinutes(1));
+        await app.EvaluateAsync();
+        app.Time.Advance(AlertEvaluator.Overlap + TimeSpan.FromMinutes(1));
+        var quiet = await app.EvaluateAsync();
+        var stillOpen = await app.ScalarAsync<string>("SELECT status FROM alert_states WHERE machine_id = $1", machine);
+        // A longer silent window makes the next run read every mark again: eight days is no longer silent.
+        await app.SavePolicyAsync(p => p with { SilentAgentDays = 10 });
+        var widened = await app.EvaluateAsync();
+
+        Assert.Equal((1, 1), (alerted.Firing, alerted.Notified));
+        Assert.Equal((0, 0, "Open"), (quiet.Firing, quiet.Resolved, stillOpen));
+        Assert.Equal((0, 1), (widened.Firing, widened.Resolved));
+    }
+
+    [Fact]
     public async Task Evaluation_WhenTheSeverityFloorIsLowered_ReadsEveryOpenFlagAgain()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(Evaluation_WhenTheSeverityFloorIsLowered_ReadsEveryOpenFlagAgain));

@@ -41,7 +41,7 @@ public sealed class FleetTrendsTests(PostgresFixture postgres)
         app.Time.Advance(TimeSpan.FromMinutes(1));
         var marked = await trends.MarkStaleAsync(TestContext.Current.CancellationToken);
         var again = await trends.MarkStaleAsync(TestContext.Current.CancellationToken);
-        await app.ExecuteAsync("UPDATE machines SET last_seen_at = $2 WHERE id = $1", quiet, app.Time.GetUtcNow());
+        await app.ExecuteAsync("UPDATE machine_liveness SET last_seen_at = $2 WHERE machine_id = $1", quiet, app.Time.GetUtcNow());
         var cleared = await trends.MarkStaleAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal((0, 0), notYet);

@@ -76,7 +76,7 @@ internal sealed class AdminPages
             TokenIssuedAt = now.AddDays(-30),
             EnrolledAt = now.AddDays(-30),
             AgentVersion = agentVersion,
-            LastSeenAt = lastSeenAt ?? now.AddMinutes(-5),
+            Liveness = new MachineLiveness { LastSeenAt = lastSeenAt ?? now.AddMinutes(-5) },
         };
         await using var db = Db();
         db.Machines.Add(machine);

@@ -21,6 +21,7 @@ public sealed class OverviewServiceTests(PostgresFixture postgres)
         var machine = Guid.NewGuid();
         await using (var insert = dataSource.CreateCommand($"""
             INSERT INTO machines (id, identity_key, hostname, token_hash, token_issued_at, enrolled_at) VALUES ('{machine}', 'host:a', 'A', '\x01', now(), now());
+            INSERT INTO machine_liveness (machine_id) VALUES ('{machine}');
             INSERT INTO machine_history (machine_id, at, product_key, product_name, product_kind, field, old_status, new_status, report_id) VALUES
               ('{machine}', now() - interval '3 days', 'w', 'Windows(R), Professional edition', 'Windows', 'status', NULL, 2, gen_random_uuid()),
               ('{machine}', now() - interval '1 day', 'w', 'Windows(R), Professional edition', 'Windows', 'status', 2, 1, gen_random_uuid());

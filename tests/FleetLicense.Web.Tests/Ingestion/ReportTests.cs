@@ -104,7 +104,7 @@ public sealed class ReportTests(PostgresFixture postgres)
         await app.SendAsync(machine.DeviceToken, same);
         await app.WaitProjectedAsync(machine.MachineId, same.ReportId);
         var afterSame = await HistoryRows();
-        var collectedAfterSame = await app.ScalarAsync<DateTime>("SELECT last_collected_at FROM machines WHERE id = $1", machine.MachineId);
+        var collectedAfterSame = await app.ScalarAsync<DateTime>("SELECT last_collected_at FROM machine_liveness WHERE machine_id = $1", machine.MachineId);
         var activated = TestReports.Windows(T0.AddDays(2), status: LicenseStatus.Licensed);
         await app.SendAsync(machine.DeviceToken, activated);
         await app.WaitProjectedAsync(machine.MachineId, activated.ReportId);
@@ -162,8 +162,8 @@ public sealed class ReportTests(PostgresFixture postgres)
         Assert.Equal("XY234", await app.ScalarAsync<string>("SELECT windows_partial_key FROM machines WHERE id = $1", machine.MachineId));
         Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM raw_reports WHERE report_id = $1", late.ReportId));
         // It still counts as the agent being alive, but the newest report stays the one shown.
-        Assert.Equal(newer.ReportId, await app.ScalarAsync<Guid>("SELECT last_report_id FROM machines WHERE id = $1", machine.MachineId));
-        Assert.Equal(T0.AddDays(1).UtcDateTime, await app.ScalarAsync<DateTime>("SELECT last_collected_at FROM machines WHERE id = $1", machine.MachineId));
+        Assert.Equal(newer.ReportId, await app.ScalarAsync<Guid>("SELECT last_report_id FROM machine_liveness WHERE machine_id = $1", machine.MachineId));
+        Assert.Equal(T0.AddDays(1).UtcDateTime, await app.ScalarAsync<DateTime>("SELECT last_collected_at FROM machine_liveness WHERE machine_id = $1", machine.MachineId));
     }
 
     [Fact]

@@ -272,9 +272,13 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             await RunRawAsync("pg_ctl", ["-D", _options.DataDirectory, "-m", mode, "-w", "stop"], CancellationToken.None);
         }
 
-        if (_watchdog is { HasExited: false })
+        try
         {
-            _watchdog.Kill(entireProcessTree: true);
+            _watchdog?.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between any check and the kill (seen in CI): nothing left to stop.
         }
 
         _watchdog?.Dispose();

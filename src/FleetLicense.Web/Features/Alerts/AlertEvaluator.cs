@@ -28,9 +28,10 @@ public sealed record AlertEvaluation(int Firing, int Notified, int Resolved, int
 /// allowlisted) or at or above a severity (new flag) that is open, acknowledged included, for longer than the
 /// rule's delay; and the stale-agent marks (<see cref="AgentLiveness"/> with the policy's silent window).
 /// <para>
-/// Each run reads only flags changed since the last run (<see cref="Flag.ChangedAt"/>, with an overlap for
-/// transactions that committed late) and the stale-agent marks, never the whole fleet; the first run and any
-/// run after the flag rules' settings change read every open flag once. Then, in one transaction under an
+/// Each run reads only what changed since the last run (with an overlap for transactions that committed late):
+/// flags by <see cref="Flag.ChangedAt"/>, stale-agent marks by when they were made, and machines heard from again
+/// by their last-seen time; never the whole fleet. The first run and any run after the rules' settings or the
+/// silent window change read every open flag and every mark once. Then, in one transaction under an
 /// advisory lock (a doubled Quartz firing or two nodes take turns):
 /// </para>
 /// <list type="number">
@@ -67,7 +68,7 @@ public sealed class AlertEvaluator(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
 
         var active = AlertRules.All.Select(r => r.Id).Where(id => settings.For(id).Enabled).ToList();
-        var flagRules = FlagRulesKey(settings, active);
+        var flagRules = FlagRulesKey(settings, policy, active);
         var cursor = await CursorAsync(connection, cancellationToken);
         DateTimeOffset? changedAfter = cursor is { } c && c.Rules == flagRules ? c.FlagsReadUntil - Overlap : null;
 
@@ -178,11 +179,17 @@ public sealed class AlertEvaluator(
     private sealed record Scan(List<AlertCandidate> Firing, List<AlertClearance> Cleared, List<string> ReadWhole, int FlagsRead);
 
     /// <summary>
-    /// The rules that read flags and the severity floor of the new-flag rule: when this differs from the cursor's,
-    /// conditions nobody re-read would be wrong (a rule switched on, a lower floor), so every open flag is read again.
+    /// The active rules with what decides their conditions (the new-flag rule's severity floor, the policy's silent
+    /// window): when this differs from the cursor's, conditions nobody re-read would be wrong (a rule switched on, a
+    /// lower floor, a shorter window), so every open flag and every stale-agent mark is read again.
     /// </summary>
-    private static string FlagRulesKey(AlertSettings settings, List<string> active) => string.Join(',', active.Order(StringComparer.Ordinal)
-        .Select(r => r == AlertRules.NewFlag ? $"{r}>={settings.For(r).MinimumSeverity ?? FindingSeverity.Warning}" : r));
+    private static string FlagRulesKey(AlertSettings settings, FleetPolicy policy, List<string> active) => string.Join(',', active.Order(StringComparer.Ordinal)
+        .Select(r => r switch
+        {
+            AlertRules.NewFlag => $"{r}>={settings.For(r).MinimumSeverity ?? FindingSeverity.Warning}",
+            AlertRules.AgentSilent => string.Create(CultureInfo.InvariantCulture, $"{r}>{policy.SilentAfter.TotalDays}d"),
+            _ => r,
+        }));
 
     private static async Task<Scan> ScanAsync(NpgsqlConnection connection, AlertSettings settings, List<string> active, FleetPolicy policy,
         DateTimeOffset? changedAfter, DateTimeOffset now, CancellationToken cancellationToken)
@@ -263,8 +270,15 @@ public sealed class AlertEvaluator(
 
         if (on.Contains(AlertRules.AgentSilent))
         {
-            firing.AddRange(await SilentAgentsAsync(connection, policy, now, cancellationToken));
-            readWhole.Add(AlertRules.AgentSilent);
+            firing.AddRange(await SilentAgentsAsync(connection, policy, changedAfter, now, cancellationToken));
+            if (changedAfter is { } since)
+            {
+                cleared.AddRange(await HeardFromAgainAsync(connection, since, cancellationToken));
+            }
+            else
+            {
+                readWhole.Add(AlertRules.AgentSilent);
+            }
         }
 
         // One row per key, in a fixed order, so concurrent evaluations lock rows in the same order.
@@ -314,13 +328,15 @@ public sealed class AlertEvaluator(
     }
 
     /// <summary>
-    /// Machines the stale-agent job marked (<see cref="Fleet.FleetTrends.MarkStaleAsync"/>), checked against their
-    /// last report now, so one that reported since the mark is not alerted.
+    /// Machines the stale-agent job marked (<see cref="Fleet.FleetTrends.MarkStaleAsync"/>) since
+    /// <paramref name="markedAfter"/> (all of them on a full read), checked against their last report now, so one
+    /// that reported since the mark is not alerted.
     /// </summary>
-    private static async Task<List<AlertCandidate>> SilentAgentsAsync(NpgsqlConnection connection, FleetPolicy policy, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<List<AlertCandidate>> SilentAgentsAsync(NpgsqlConnection connection, FleetPolicy policy, DateTimeOffset? markedAfter, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         var firing = new List<AlertCandidate>();
-        foreach (var (id, host, lastSeen, enrolled) in await MachineStore.ReadStaleAsync(connection, cancellationToken))
+        foreach (var (id, host, lastSeen, enrolled) in await MachineStore.ReadStaleAsync(connection, markedAfter, cancellationToken))
         {
             if (AgentLiveness.Of(lastSeen, enrolled, now, policy.SilentAfter) == Liveness.Silent)
             {
@@ -332,6 +348,21 @@ public sealed class AlertEvaluator(
         }
 
         return firing;
+    }
+
+    /// <summary>
+    /// Agent-silent alerts of machines heard from since <paramref name="since"/>: the reports since the last run,
+    /// found through the last-seen index, so this grows with the reports, not with the silent machines.
+    /// </summary>
+    private static async Task<List<AlertClearance>> HeardFromAgainAsync(NpgsqlConnection connection, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var cleared = new List<AlertClearance>();
+        foreach (var machineId in await MachineStore.HeardFromAgainAsync(connection, since, AlertRules.AgentSilent, cancellationToken))
+        {
+            cleared.Add(new(AlertRules.AgentSilent, machineId, "", "cleared"));
+        }
+
+        return cleared;
     }
 
     private static async Task<(DateTimeOffset FlagsReadUntil, string Rules)?> CursorAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

@@ -35,7 +35,7 @@ public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFact
         var total = await machines.CountAsync(cancellationToken);
         var items = await machines.OrderBy(m => m.Hostname).ThenBy(m => m.Id)
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500))
-            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.LastSeenAt, m.TokenRevokedAt))
+            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.Liveness!.LastSeenAt, m.TokenRevokedAt))
             .ToListAsync(cancellationToken);
         var silentAfter = (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter;
         var now = time.GetUtcNow();

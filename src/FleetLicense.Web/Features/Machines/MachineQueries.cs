@@ -47,7 +47,7 @@ public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFa
     public async Task<MachineDetail?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var m = await db.Machines.AsNoTracking().SingleOrDefaultAsync(x => x.Id == id, cancellationToken);
+        var m = await db.Machines.AsNoTracking().Include(x => x.Liveness).SingleOrDefaultAsync(x => x.Id == id, cancellationToken);
         if (m is null)
         {
             return null;
@@ -57,7 +57,7 @@ public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFa
             .Select(p => p.Details).ToListAsync(cancellationToken);
         var products = details.Select(d => System.Text.Json.JsonSerializer.Deserialize(d, FleetLicenseJsonContext.Default.LicensedProductV1)!).ToList();
         return new MachineDetail(m.Id, m.Hostname, m.SmbiosUuid, m.SerialNumber, m.Manufacturer, m.Model, m.EditionId, m.OsName, m.OsBuild, m.JoinType,
-            m.DomainName, m.FirmwareEdition, m.FirmwarePartialKey, m.AgentVersion, m.EnrolledAt, m.LastSeenAt, m.LastCollectedAt, m.LastReportId, products);
+            m.DomainName, m.FirmwareEdition, m.FirmwarePartialKey, m.AgentVersion, m.EnrolledAt, m.Liveness?.LastSeenAt, m.Liveness?.LastCollectedAt, m.Liveness?.LastReportId, products);
     }
 
     public async Task<IReadOnlyList<HistoryEntryView>> HistoryAsync(Guid id, DateTimeOffset? until, int take, CancellationToken cancellationToken)

@@ -85,7 +85,8 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         {
             BatchCommands =
             {
-                MachineStore.SummaryCountsCommand(AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
+                MachineStore.SummaryCountsCommand(),
+                MachineStore.SilentAndSeenCommand(AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
                 FlagStore.OpenOrAcknowledgedBySeverityCommand(),
                 FlagStore.FirstSeenPerDayCommand(now.AddDays(-90)),
             },
@@ -95,7 +96,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         var statuses = new List<Segment>();
         var channels = new List<Segment>();
         var editions = new List<Segment>();
-        long total = 0, silent = 0, seen = 0;
+        long total = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
             var count = reader.GetInt64(4);
@@ -113,11 +114,14 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
                     break;
                 case 7: // the whole fleet
                     total = count;
-                    silent = reader.GetInt64(5);
-                    seen = reader.GetInt64(6);
                     break;
             }
         }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var silent = reader.GetInt64(0);
+        var seen = reader.GetInt64(1);
 
         await reader.NextResultAsync(cancellationToken);
         var severities = new Dictionary<string, long>();
