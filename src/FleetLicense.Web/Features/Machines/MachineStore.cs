@@ -50,7 +50,9 @@ public static class MachineStore
                 hostname = excluded.hostname, agent_version = COALESCE(excluded.agent_version, machines.agent_version)
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken);
-        return ids.Single();
+        var id = ids.Single();
+        await db.Database.ExecuteSqlAsync($"INSERT INTO machine_liveness (machine_id) VALUES ({id}) ON CONFLICT DO NOTHING", cancellationToken);
+        return id;
     }
 
     /// <summary>
@@ -69,7 +71,10 @@ public static class MachineStore
     public static async Task<Dictionary<Guid, LockedMachine>> LockAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken cancellationToken)
     {
         // Fixed lock order, so two projectors sharing machines wait for each other instead of deadlocking.
-        await using var command = new NpgsqlCommand("SELECT id, edition_id, last_collected_at FROM machines WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection);
+        await using var command = new NpgsqlCommand("""
+            SELECT m.id, m.edition_id, l.last_collected_at FROM machines m JOIN machine_liveness l ON l.machine_id = m.id
+            WHERE m.id = ANY($1) ORDER BY m.id FOR UPDATE OF m
+            """, connection);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
         var machines = new Dictionary<Guid, LockedMachine>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -88,7 +93,10 @@ public static class MachineStore
     public static async Task<Dictionary<Guid, string?>> LockReportedPageAsync(NpgsqlConnection connection, Guid after, int pageSize, CancellationToken cancellationToken)
     {
         var facts = new Dictionary<Guid, string?>();
-        await using var command = new NpgsqlCommand("SELECT id, facts::text FROM machines WHERE id > $1 AND last_collected_at IS NOT NULL ORDER BY id LIMIT $2 FOR UPDATE", connection);
+        await using var command = new NpgsqlCommand("""
+            SELECT m.id, m.facts::text FROM machines m JOIN machine_liveness l ON l.machine_id = m.id
+            WHERE m.id > $1 AND l.last_collected_at IS NOT NULL ORDER BY m.id LIMIT $2 FOR UPDATE OF m
+            """, connection);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pageSize });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -133,7 +141,8 @@ public static class MachineStore
     public static async Task<int> ClearStaleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var clear = new NpgsqlCommand("""
-            DELETE FROM stale_agents s USING machines m WHERE m.id = s.machine_id AND COALESCE(m.last_seen_at, m.enrolled_at) >= $1
+            DELETE FROM stale_agents s USING machines m JOIN machine_liveness l ON l.machine_id = m.id
+            WHERE m.id = s.machine_id AND COALESCE(l.last_seen_at, m.enrolled_at) >= $1
             """, connection, transaction);
         clear.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
         return await clear.ExecuteNonQueryAsync(cancellationToken);
@@ -144,7 +153,8 @@ public static class MachineStore
     {
         await using var mark = new NpgsqlCommand("""
             INSERT INTO stale_agents (machine_id, last_seen_at, marked_at)
-            SELECT id, last_seen_at, $2 FROM machines WHERE COALESCE(last_seen_at, enrolled_at) < $1
+            SELECT l.machine_id, l.last_seen_at, $2 FROM machine_liveness l JOIN machines m ON m.id = l.machine_id
+            WHERE l.last_seen_at < $1 OR (l.last_seen_at IS NULL AND m.enrolled_at < $1)
             ON CONFLICT (machine_id) DO NOTHING
             """, connection, transaction);
         mark.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
@@ -152,11 +162,22 @@ public static class MachineStore
         return await mark.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The machines marked stale (Fleet's <c>stale_agents</c>), as they are now: id, host name, last seen, enrolled.</summary>
-    public static async Task<List<(Guid Id, string Hostname, DateTimeOffset? LastSeenAt, DateTimeOffset EnrolledAt)>> ReadStaleAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// The machines marked stale (Fleet's <c>stale_agents</c>) after <paramref name="markedAfter"/> (every one when
+    /// null), as they are now: id, host name, last seen, enrolled.
+    /// </summary>
+    public static async Task<List<(Guid Id, string Hostname, DateTimeOffset? LastSeenAt, DateTimeOffset EnrolledAt)>> ReadStaleAsync(NpgsqlConnection connection, DateTimeOffset? markedAfter, CancellationToken cancellationToken)
     {
         var machines = new List<(Guid, string, DateTimeOffset?, DateTimeOffset)>();
-        await using var command = new NpgsqlCommand("SELECT m.id, m.hostname, m.last_seen_at, m.enrolled_at FROM stale_agents s JOIN machines m ON m.id = s.machine_id", connection);
+        await using var command = new NpgsqlCommand($"""
+            SELECT m.id, m.hostname, l.last_seen_at, m.enrolled_at FROM stale_agents s JOIN machines m ON m.id = s.machine_id JOIN machine_liveness l ON l.machine_id = m.id
+            {(markedAfter is null ? "" : "WHERE s.marked_at > $1")}
+            """, connection);
+        if (markedAfter is { } after)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = after });
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -167,20 +188,51 @@ public static class MachineStore
     }
 
     /// <summary>
+    /// Machines heard from since <paramref name="since"/> that have a pending or open alert of <paramref name="rule"/>
+    /// (Alerts' <c>alert_states</c>): found through the last-seen index, so this grows with the reports since, not with
+    /// the silent machines.
+    /// </summary>
+    public static async Task<List<Guid>> HeardFromAgainAsync(NpgsqlConnection connection, DateTimeOffset since, string rule, CancellationToken cancellationToken)
+    {
+        var machines = new List<Guid>();
+        await using var command = new NpgsqlCommand("""
+            SELECT a.machine_id FROM machine_liveness l
+            JOIN alert_states a ON a.rule = $2 AND a.machine_id = l.machine_id AND a.subject = ''
+            WHERE l.last_seen_at > $1 AND a.status IN ('Pending', 'Open')
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = rule });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            machines.Add(reader.GetGuid(0));
+        }
+
+        return machines;
+    }
+
+    /// <summary>
     /// The Overview's per-machine counts in one pass over the summary columns (docs/decisions/0006): rows grouped by
     /// Windows status, by channel, by edition and over the whole fleet. Columns: the grouping (3 status, 5 channel,
-    /// 6 edition, 7 fleet), status, channel, edition, machines, silent since <paramref name="silentBefore"/>, seen
-    /// since <paramref name="seenSince"/> (the last two meaningful on the fleet row).
+    /// 6 edition, 7 fleet), status, channel, edition, machines.
     /// </summary>
-    public static NpgsqlBatchCommand SummaryCountsCommand(DateTimeOffset silentBefore, DateTimeOffset seenSince)
+    public static NpgsqlBatchCommand SummaryCountsCommand() => new("""
+        SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
+               windows_status, windows_channel, edition_id, count(*)
+        FROM machines
+        GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
+        """);
+
+    /// <summary>
+    /// One row: machines silent since <paramref name="silentBefore"/> (last heard from before it, or never since
+    /// enrolling before it) and machines seen since <paramref name="seenSince"/>, both through the liveness index.
+    /// </summary>
+    public static NpgsqlBatchCommand SilentAndSeenCommand(DateTimeOffset silentBefore, DateTimeOffset seenSince)
     {
         var command = new NpgsqlBatchCommand("""
-            SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
-                   windows_status, windows_channel, edition_id, count(*),
-                   count(*) FILTER (WHERE coalesce(last_seen_at, enrolled_at) < $1),
-                   count(*) FILTER (WHERE last_seen_at >= $2)
-            FROM machines
-            GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
+            SELECT (SELECT count(*) FROM machine_liveness WHERE last_seen_at < $1)
+                 + (SELECT count(*) FROM machine_liveness l JOIN machines m ON m.id = l.machine_id WHERE l.last_seen_at IS NULL AND m.enrolled_at < $1),
+                   (SELECT count(*) FROM machine_liveness WHERE last_seen_at >= $2)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = silentBefore });
         command.Parameters.Add(new NpgsqlParameter { Value = seenSince });
@@ -198,12 +250,12 @@ public static class MachineStore
             batch.BatchCommands.Add(StateUpdate(full));
         }
 
-        // Liveness for every machine in the batch: these columns carry no index, so the update stays HOT.
+        // Liveness for every machine in the batch, in its narrow table: a small row, not the wide machine row.
         var touch = new NpgsqlBatchCommand("""
-            UPDATE machines m SET last_seen_at = GREATEST(m.last_seen_at, u.seen_at),
-                last_collected_at = COALESCE(u.collected_at, m.last_collected_at), last_report_id = COALESCE(u.report_id, m.last_report_id)
+            UPDATE machine_liveness l SET last_seen_at = GREATEST(l.last_seen_at, u.seen_at),
+                last_collected_at = COALESCE(u.collected_at, l.last_collected_at), last_report_id = COALESCE(u.report_id, l.last_report_id)
             FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[]) AS u(id, seen_at, collected_at, report_id)
-            WHERE m.id = u.id
+            WHERE l.machine_id = u.id
             """);
         touch.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. updates.Select(u => u.Id)] });
         touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. updates.Select(u => u.SeenAt)] });
