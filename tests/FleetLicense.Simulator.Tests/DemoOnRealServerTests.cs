@@ -1,6 +1,7 @@
 using FleetLicense.Domain.Agents;
 using FleetLicense.Simulator.Fleet;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FleetLicense.Domain.Agents;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;

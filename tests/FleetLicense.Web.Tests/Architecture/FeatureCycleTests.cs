@@ -2,27 +2,14 @@ using System.Text;
 
 namespace FleetLicense.Web.Tests.Architecture;
 
-/// <summary>Feature folders are boundaries: one may use another, but never in a cycle (A uses B uses A).</summary>
+/// <summary>
+/// Feature folders are boundaries: one may use another, but never in a cycle (A uses B uses A). There are no
+/// exceptions: a cycle is broken by moving the shared type to the domain or to the feature that owns the concept, or
+/// by letting the using side declare what it needs and the owner provide it (Machines' <c>IMachineFindings</c>,
+/// implemented by Flags).
+/// </summary>
 public sealed class FeatureCycleTests
 {
-    /// <summary>
-    /// Dependencies known to close a cycle, each waiting for a redesign larger than moving a type. Removing them
-    /// before the search keeps every other cycle, including any new one, a failure. Keep this list short.
-    /// </summary>
-    private static readonly (string From, string To, string Why)[] Allowed =
-    [
-        // Enrollment → Ingestion → Machines → Enrollment: the Agents page and the revoke-token endpoint sit with the
-        // machines but revoke through EnrollmentService, which drops the token from Ingestion's DeviceAuthenticator
-        // cache (sized by IngestionOptions). Device tokens need one owner first: the token check and its cache
-        // settings move to Enrollment, or the page and endpoint do.
-        ("Machines", "Enrollment", "device tokens have two owners (Enrollment issues, Ingestion checks)"),
-
-        // Flags ↔ Machines: flags are stored per machine (a Machine navigation), and the machine page and grid show
-        // and filter by flags. Breaking it needs a read model owned by one side (the one-store-per-table work of the
-        // same issue), not a moved type.
-        ("Machines", "Flags", "the machine page and grid read flags directly"),
-    ];
-
     private static readonly Lazy<Dictionary<string, Dictionary<string, List<string>>>> Graph =
         new(() => FeatureGraph.Build(typeof(Program).Assembly));
 
@@ -31,20 +18,12 @@ public sealed class FeatureCycleTests
     {
         var edges = Graph.Value.ToDictionary(
             f => f.Key,
-            f => (IReadOnlySet<string>)f.Value.Keys.Where(to => !Allowed.Any(a => a.From == f.Key && a.To == to)).ToHashSet(StringComparer.Ordinal),
+            f => (IReadOnlySet<string>)f.Value.Keys.ToHashSet(StringComparer.Ordinal),
             StringComparer.Ordinal);
 
         var cycles = FeatureGraph.FindCycles(edges);
 
         Assert.True(cycles.Count == 0, Describe(cycles));
-    }
-
-    [Fact]
-    public void AllowedDependencies_StillExist_SoTheListShrinksWhenOneIsFixed()
-    {
-        var gone = Allowed.Where(a => !Graph.Value[a.From].ContainsKey(a.To)).Select(a => $"{a.From} → {a.To}").ToList();
-
-        Assert.True(gone.Count == 0, $"No longer needed in {nameof(Allowed)}: {string.Join(", ", gone)}");
     }
 
     [Fact]
@@ -89,7 +68,7 @@ public sealed class FeatureCycleTests
 
     private static string Describe(List<string> cycles)
     {
-        var text = new StringBuilder($"Feature folders depend on each other in {cycles.Count} cycle(s). Move the shared type to the domain or to the feature that owns the concept:");
+        var text = new StringBuilder($"Feature folders depend on each other in {cycles.Count} cycle(s). Move the shared type to the domain or to the feature that owns the concept, or let the using side declare what it needs and the owner implement it:");
         foreach (var cycle in cycles)
         {
             text.AppendLine().Append("  ").Append(cycle);

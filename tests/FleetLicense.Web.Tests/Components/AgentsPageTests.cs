@@ -1,6 +1,6 @@
 using Bunit;
 using FleetLicense.Testing;
-using FleetLicense.Web.Features.Machines;
+using FleetLicense.Web.Features.Enrollment;
 
 namespace FleetLicense.Web.Tests.Components;
 

@@ -4,6 +4,7 @@ using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -203,17 +204,8 @@ public sealed class AlertEvaluator(
         var read = 0;
 
         // Changed flags of any status (an incremental run), or every flag that can fire (a full one).
-        await using (var command = new NpgsqlCommand($"""
-            SELECT f.id, f.machine_id, m.hostname, f.rule, f.severity, f.title, f.message, f.status, f.product, f.evidence::text, f.last_seen_at
-            FROM flags f JOIN machines m ON m.id = f.machine_id
-            WHERE {(changedAfter is null ? "f.status IN ('Open', 'Acknowledged')" : "f.changed_at > $1")}
-            """, connection))
+        await using (var command = FlagStore.WithHostCommand(connection, changedAfter))
         {
-            if (changedAfter is { } after)
-            {
-                command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = after });
-            }
-
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -344,22 +336,8 @@ public sealed class AlertEvaluator(
         CancellationToken cancellationToken)
     {
         var firing = new List<AlertCandidate>();
-        await using var command = new NpgsqlCommand($"""
-            SELECT m.id, m.hostname, l.last_seen_at, m.enrolled_at FROM stale_agents s JOIN machines m ON m.id = s.machine_id JOIN machine_liveness l ON l.machine_id = m.id
-            {(markedAfter is null ? "" : "WHERE s.marked_at > $1")}
-            """, connection);
-        if (markedAfter is { } after)
+        foreach (var (id, host, lastSeen, enrolled) in await MachineStore.ReadStaleAsync(connection, markedAfter, cancellationToken))
         {
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = after });
-        }
-
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = reader.GetGuid(0);
-            var host = reader.GetString(1);
-            DateTimeOffset? lastSeen = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2);
-            var enrolled = reader.GetFieldValue<DateTimeOffset>(3);
             if (AgentLiveness.Of(lastSeen, enrolled, now, policy.SilentAfter) == Liveness.Silent)
             {
                 var seen = AgentLiveness.LastHeard(lastSeen, enrolled);
@@ -379,16 +357,9 @@ public sealed class AlertEvaluator(
     private static async Task<List<AlertClearance>> HeardFromAgainAsync(NpgsqlConnection connection, DateTimeOffset since, CancellationToken cancellationToken)
     {
         var cleared = new List<AlertClearance>();
-        await using var command = new NpgsqlCommand($"""
-            SELECT a.machine_id FROM machine_liveness l
-            JOIN alert_states a ON a.rule = '{AlertRules.AgentSilent}' AND a.machine_id = l.machine_id AND a.subject = ''
-            WHERE l.last_seen_at > $1 AND a.status IN ('Pending', 'Open')
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        foreach (var machineId in await MachineStore.HeardFromAgainAsync(connection, since, AlertRules.AgentSilent, cancellationToken))
         {
-            cleared.Add(new(AlertRules.AgentSilent, reader.GetGuid(0), "", "cleared"));
+            cleared.Add(new(AlertRules.AgentSilent, machineId, "", "cleared"));
         }
 
         return cleared;

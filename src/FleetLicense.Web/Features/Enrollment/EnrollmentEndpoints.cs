@@ -36,6 +36,15 @@ public static class EnrollmentEndpoints
                 await service.RevokeSecretAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
             .WithName("RevokeEnrollmentSecret")
             .WithSummary("Revoke a secret: no new enrolments; machines already enrolled keep working.");
+
+        // Under the machine's address, where API clients look for what can be done to a machine; Enrollment owns it
+        // because it issues the token and drops it from the token check's cache.
+        app.MapAdminGroup("/machines", "Machines")
+            .MapPost("/{id:guid}/revoke-token", async Task<Results<NoContent, NotFound>> (Guid id, EnrollmentService enrollment, CancellationToken ct) =>
+                await enrollment.RevokeTokenAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .WithName("RevokeDeviceToken")
+            .WithSummary("Revoke the machine's device token: every node refuses it (401) within a second.")
+            .WithDescription("The machine and its history stay. Revoking again changes nothing. The agent gets a new token by enrolling again, which also rotates a token that was not revoked.");
         return app;
     }
 

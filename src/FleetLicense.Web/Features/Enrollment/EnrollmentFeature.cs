@@ -2,10 +2,14 @@ namespace FleetLicense.Web.Features.Enrollment;
 
 public static class EnrollmentFeature
 {
-    /// <summary>Enrolment secrets and the exchange of one for a device token.</summary>
+    /// <summary>
+    /// The agents' side of the fleet: enrolment secrets, the exchange of one for a device token, the enrolled
+    /// agents (Settings → Agents) and revoking their tokens. Ingestion checks the tokens issued here.
+    /// </summary>
     public static IServiceCollection AddEnrollment(this IServiceCollection services)
     {
         services.AddSingleton<EnrollmentService>();
+        services.AddSingleton<AgentQueries>();
         return services;
     }
 }

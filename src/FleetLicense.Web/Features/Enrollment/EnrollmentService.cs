@@ -131,16 +131,7 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
         var tokenHash = Secrets.Hash(token);
         var identity = MachineIdentity.Key(request.SmbiosUuid, request.SerialNumber, request.Hostname);
         var machineId = Guid.CreateVersion7(now);
-        // One statement: a concurrent enrolment of the same machine updates instead of failing on the unique key.
-        var ids = await db.Database.SqlQuery<Guid>($"""
-            INSERT INTO machines (id, identity_key, hostname, smbios_uuid, serial_number, token_hash, token_issued_at, enrolled_at, agent_version)
-            VALUES ({machineId}, {identity}, {request.Hostname.Trim()}, {request.SmbiosUuid?.Trim()}, {request.SerialNumber?.Trim()}, {tokenHash}, {now}, {now}, {request.AgentVersion})
-            ON CONFLICT (identity_key) DO UPDATE SET token_hash = excluded.token_hash, token_issued_at = excluded.token_issued_at, token_revoked_at = NULL,
-                hostname = excluded.hostname, agent_version = COALESCE(excluded.agent_version, machines.agent_version)
-            RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
-        var id = ids.Single();
-        await db.Database.ExecuteSqlAsync($"INSERT INTO machine_liveness (machine_id) VALUES ({id}) ON CONFLICT DO NOTHING", cancellationToken);
+        var id = await MachineStore.EnrollAsync(db, machineId, identity, request, tokenHash, now, cancellationToken);
 
         var fingerprintSecret = await OrganisationFingerprintSecretAsync(db, cancellationToken);
         // Every node drops the old token when this commits; this node at once, without waiting for its own notice.
@@ -159,9 +150,7 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
-        var revoke = new NpgsqlBatchCommand("UPDATE machines SET token_revoked_at = COALESCE(token_revoked_at, $2) WHERE id = $1");
-        revoke.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = machineId });
-        revoke.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
+        var revoke = MachineStore.RevokeToken(machineId, time.GetUtcNow());
         batch.BatchCommands.Add(revoke);
         batch.BatchCommands.Add(CacheInvalidation.NotifyCommand(CacheTopics.DeviceToken, machineId.ToString()));
         await batch.ExecuteNonQueryAsync(cancellationToken);

@@ -1,9 +1,14 @@
 using FleetLicense.Domain.Rules;
 using Npgsql;
+using static FleetLicense.Web.Infrastructure.ArrayParameters;
 
 namespace FleetLicense.Web.Features.Flags;
 
-/// <summary>Set-based reads and writes of flags inside a caller's transaction (projector, re-evaluation, fleet rules).</summary>
+/// <summary>
+/// Every SQL statement on <c>flags</c>: set-based reads and writes inside a caller's transaction (projector,
+/// re-evaluation, fleet rules), and the reads the Overview and the alert rules batch with their own. Pages read flags
+/// through EF Core. Why these are SQL: docs/decisions/0006-raw-sql-kept.md.
+/// </summary>
 public static class FlagStore
 {
     private const string Columns = "id, machine_id, rule, subject, severity, title, message, advice, product, evidence::text, status, first_seen_at, last_seen_at, status_changed_at, status_by, status_reason, waived_until, changed_at";
@@ -21,6 +26,41 @@ public static class FlagStore
     public static Task<List<Flag>> LoadByIdsForUpdateAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken cancellationToken) =>
         ReadAsync(connection, $"SELECT {Columns} FROM flags WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             [new NpgsqlParameter<Guid[]> { TypedValue = ids }], cancellationToken);
+
+    /// <summary>
+    /// Flags changed after <paramref name="changedAfter"/> (any status), or every open or acknowledged flag when it is
+    /// null, each with its machine's host name: id, machine id, host name, rule, severity, title, message, status,
+    /// product, evidence, last seen (the alert evaluator's scan).
+    /// </summary>
+    public static NpgsqlCommand WithHostCommand(NpgsqlConnection connection, DateTimeOffset? changedAfter)
+    {
+        var command = new NpgsqlCommand($"""
+            SELECT f.id, f.machine_id, m.hostname, f.rule, f.severity, f.title, f.message, f.status, f.product, f.evidence::text, f.last_seen_at
+            FROM flags f JOIN machines m ON m.id = f.machine_id
+            WHERE {(changedAfter is null ? "f.status IN ('Open', 'Acknowledged')" : "f.changed_at > $1")}
+            """, connection);
+        if (changedAfter is { } after)
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = after });
+        }
+
+        return command;
+    }
+
+    /// <summary>Open or acknowledged flags per severity: severity, count (the Overview's flag counts).</summary>
+    public static NpgsqlBatchCommand OpenOrAcknowledgedBySeverityCommand() =>
+        new("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity");
+
+    /// <summary>Flags first seen since <paramref name="since"/>, per UTC day and severity: day, severity, count, by day.</summary>
+    public static NpgsqlBatchCommand FirstSeenPerDayCommand(DateTimeOffset since)
+    {
+        var command = new NpgsqlBatchCommand("""
+            SELECT (first_seen_at AT TIME ZONE 'UTC')::date, severity, count(*) FROM flags
+            WHERE first_seen_at >= $1 GROUP BY 1, 2 ORDER BY 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = since });
+        return command;
+    }
 
     /// <summary>Stores <paramref name="changes"/> in the caller's transaction, in one round trip.</summary>
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, FlagChanges changes, CancellationToken cancellationToken)
@@ -87,8 +127,6 @@ public static class FlagStore
             batch.BatchCommands.Add(command);
         }
     }
-
-    private static NpgsqlParameter<string?[]> Text(IEnumerable<string?> values) => new() { TypedValue = [.. values] };
 
     private static NpgsqlParameter<DateTimeOffset?[]> Times(IEnumerable<DateTimeOffset?> values) => new() { TypedValue = [.. values] };
 

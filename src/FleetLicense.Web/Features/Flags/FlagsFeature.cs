@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using FleetLicense.Web.Features.Scheduling;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public static class FlagsFeature
         services.AddOptions<FlagsOptions>().BindConfiguration(FlagsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<FlagService>();
         services.AddSingleton<FlagBoard>();
+        services.AddSingleton<IMachineFindings, FlagFindings>();
         services.AddSingleton<FleetRules>();
         services.AddSingleton<Reevaluation>();
         services.AddSingleton<IScheduledJobSetup, FlagJobs>();

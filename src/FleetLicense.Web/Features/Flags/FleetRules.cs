@@ -1,13 +1,14 @@
 using System.Text.Json;
 using FleetLicense.Domain.Keys;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Flags;
 
 /// <summary>
-/// Rules that need the whole fleet, computed in SQL: one retail/OEM key on more than one machine, and a MAK
+/// Rules that need the whole fleet, computed in SQL (<see cref="MachineProductStore"/>): one retail/OEM key on more than one machine, and a MAK
 /// on more machines than the organisation bought activations for. Each affected machine gets a flag whose
 /// subject is the key fingerprint, so the lifecycle (acknowledge, waive, resolve) works per machine.
 /// </summary>
@@ -31,14 +32,7 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
         var existing = await FlagStore.LoadForRulesAsync(connection, RuleIds, cancellationToken);
 
         var firing = new List<FlagCandidate>();
-        // SLP (OEM master keys of the Windows 7 era) are shared across a vendor's machines by design.
-        await foreach (var group in SharedKeysAsync(connection, """
-            SELECT key_fingerprint, min(partial_key), array_agg(DISTINCT machine_id ORDER BY machine_id), min(name)
-            FROM machine_products
-            WHERE channel IN ('Retail', 'OEM') AND key_fingerprint IS NOT NULL AND NOT (partial_key = ANY($1))
-              AND coalesce(details->>'channelDetail', '') <> 'SLP'
-            GROUP BY key_fingerprint HAVING count(DISTINCT machine_id) > 1
-            """, [new NpgsqlParameter<string[]> { TypedValue = SharedByDesign }], cancellationToken))
+        await foreach (var group in MachineProductStore.RetailOrOemKeysOnSeveralMachinesAsync(connection, SharedByDesign, cancellationToken))
         {
             firing.AddRange(group.Machines.Select(m => Candidate(m, RetailKeyReuse, group, FindingSeverity.Critical,
                 $"Retail or OEM key used on {group.Machines.Length} machines",
@@ -46,12 +40,9 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
                 "Find which machine owns the licence (purchase record or firmware key); give the others a key of their own or a volume licence.")));
         }
 
-        await foreach (var group in SharedKeysAsync(connection, """
-            SELECT key_fingerprint, min(partial_key), array_agg(DISTINCT machine_id ORDER BY machine_id), min(name)
-            FROM machine_products
-            WHERE channel = 'MAK' AND key_fingerprint IS NOT NULL
-            GROUP BY key_fingerprint HAVING count(DISTINCT machine_id) > $1
-            """, [new NpgsqlParameter<int> { TypedValue = Math.Min(policy.MakMachineLimit, policy.MakLimits.Count == 0 ? policy.MakMachineLimit : policy.MakLimits.Values.Min()) }], cancellationToken))
+        // The lowest limit any MAK has: keys on fewer machines cannot be over theirs.
+        var lowest = Math.Min(policy.MakMachineLimit, policy.MakLimits.Count == 0 ? policy.MakMachineLimit : policy.MakLimits.Values.Min());
+        await foreach (var group in MachineProductStore.MaksOnMoreMachinesThanAsync(connection, lowest, cancellationToken))
         {
             var limit = policy.MakLimits.TryGetValue(group.Fingerprint, out var bought) ? bought : policy.MakMachineLimit;
             if (group.Machines.Length <= limit)
@@ -72,8 +63,6 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
         return changes.Flags.Count;
     }
 
-    private sealed record SharedKey(string Fingerprint, string? PartialKey, Guid[] Machines, string Product);
-
     private static FlagCandidate Candidate(Guid machine, string rule, SharedKey group, FindingSeverity severity, string title, string message, string advice) =>
         new(machine, rule, group.Fingerprint, severity, title, message, advice, group.Product,
             JsonSerializer.Serialize(new Dictionary<string, string>
@@ -82,15 +71,4 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
                 ["partialKey"] = group.PartialKey ?? "",
                 ["machines"] = group.Machines.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }));
-
-    private static async IAsyncEnumerable<SharedKey> SharedKeysAsync(NpgsqlConnection connection, string sql, NpgsqlParameter[] parameters, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddRange(parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            yield return new SharedKey(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<Guid[]>(2), reader.GetString(3));
-        }
-    }
 }

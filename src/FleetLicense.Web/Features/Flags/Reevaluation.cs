@@ -36,20 +36,7 @@ public sealed class Reevaluation(NpgsqlDataSource dataSource, IDbContextFactory<
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var facts = new Dictionary<Guid, string?>();
-            await using (var command = new NpgsqlCommand("""
-                SELECT m.id, m.facts::text FROM machines m JOIN machine_liveness l ON l.machine_id = m.id
-                WHERE m.id > $1 AND l.last_collected_at IS NOT NULL ORDER BY m.id LIMIT $2 FOR UPDATE OF m
-                """, connection))
-            {
-                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PageSize });
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    facts[reader.GetGuid(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
-                }
-            }
+            var facts = await MachineStore.LockReportedPageAsync(connection, after, PageSize, cancellationToken);
 
             if (facts.Count == 0)
             {
@@ -58,7 +45,7 @@ public sealed class Reevaluation(NpgsqlDataSource dataSource, IDbContextFactory<
 
             var ids = facts.Keys.ToArray();
             var products = new Dictionary<Guid, List<ProductSnapshot>>();
-            await foreach (var (machineId, product) in MachineProductReader.ReadAsync(connection, ids, cancellationToken))
+            await foreach (var (machineId, product) in MachineProductStore.ReadAsync(connection, ids, cancellationToken))
             {
                 (products.TryGetValue(machineId, out var list) ? list : products[machineId] = []).Add(product);
             }

@@ -64,30 +64,9 @@ public sealed class FleetTrends(NpgsqlDataSource dataSource, PolicyService polic
         var day = DateOnly.FromDateTime(now.UtcDateTime);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var upsert = new NpgsqlCommand("""
-            WITH counts(dimension, value, machines) AS (
-                SELECT 'status', CASE WHEN windows_status IS NULL THEN 'NotReported' WHEN windows_status = 0 THEN 'Unlicensed' WHEN windows_status = 1 THEN 'Licensed'
-                    WHEN windows_status = 2 THEN 'OOBGrace' WHEN windows_status = 3 THEN 'OOTGrace' WHEN windows_status = 4 THEN 'NonGenuineGrace'
-                    WHEN windows_status = 5 THEN 'Notification' WHEN windows_status = 6 THEN 'ExtendedGrace' ELSE 'Unknown' END, count(*)::int
-                FROM machines GROUP BY 2
-                UNION ALL SELECT 'channel', COALESCE(windows_channel, 'NotReported'), count(*)::int FROM machines GROUP BY 2
-                UNION ALL SELECT 'edition', COALESCE(left(edition_id, 100), 'NotReported'), count(*)::int FROM machines GROUP BY 2
-                UNION ALL SELECT 'agent', CASE WHEN s.machine_id IS NULL THEN 'Reporting' ELSE 'Stale' END, count(*)::int
-                    FROM machines m LEFT JOIN stale_agents s ON s.machine_id = m.id GROUP BY 2
-                UNION ALL SELECT 'total', 'machines', count(*)::int FROM machines),
-            gone AS (
-                DELETE FROM fleet_snapshots f WHERE f.day = $1 AND NOT EXISTS (SELECT 1 FROM counts c WHERE c.dimension = f.dimension AND c.value = f.value))
-            INSERT INTO fleet_snapshots (day, dimension, value, machines, taken_at)
-            SELECT $1, dimension, value, machines, $2 FROM counts
-            ON CONFLICT (day, dimension, value) DO UPDATE SET machines = excluded.machines, taken_at = excluded.taken_at
-            """, connection, transaction))
-        {
-            upsert.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day });
-            upsert.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            var written = await upsert.ExecuteNonQueryAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return written;
-        }
+        var written = await MachineStore.WriteSnapshotAsync(connection, transaction, day, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return written;
     }
 
     /// <summary>Marks machines whose agent is silent as stale and unmarks those that reported since; returns (marked, cleared).</summary>
@@ -97,29 +76,8 @@ public sealed class FleetTrends(NpgsqlDataSource dataSource, PolicyService polic
         var cutoff = AgentLiveness.SilentBefore(now, (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        int cleared;
-        await using (var clear = new NpgsqlCommand("""
-            DELETE FROM stale_agents s USING machines m JOIN machine_liveness l ON l.machine_id = m.id
-            WHERE m.id = s.machine_id AND COALESCE(l.last_seen_at, m.enrolled_at) >= $1
-            """, connection, transaction))
-        {
-            clear.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
-            cleared = await clear.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        int marked;
-        await using (var mark = new NpgsqlCommand("""
-            INSERT INTO stale_agents (machine_id, last_seen_at, marked_at)
-            SELECT l.machine_id, l.last_seen_at, $2 FROM machine_liveness l JOIN machines m ON m.id = l.machine_id
-            WHERE l.last_seen_at < $1 OR (l.last_seen_at IS NULL AND m.enrolled_at < $1)
-            ON CONFLICT (machine_id) DO NOTHING
-            """, connection, transaction))
-        {
-            mark.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
-            mark.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
-            marked = await mark.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        var cleared = await MachineStore.ClearStaleAsync(connection, transaction, cutoff, cancellationToken);
+        var marked = await MachineStore.MarkStaleAsync(connection, transaction, cutoff, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (marked, cleared);
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FleetLicense.Web.Features.Live;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -65,9 +66,7 @@ public sealed class DeviceAuthenticator
         }
 
         var ticket = _invalidation.Ticket();
-        await using var command = _dataSource.CreateCommand("SELECT id FROM machines WHERE token_hash = $1 AND token_revoked_at IS NULL");
-        command.Parameters.Add(new NpgsqlParameter { Value = hash });
-        var found = await command.ExecuteScalarAsync(cancellationToken) as Guid?;
+        var found = await MachineStore.FindByTokenAsync(_dataSource, hash, cancellationToken);
         if (!_invalidation.MayStore(ticket))
         {
             return found;

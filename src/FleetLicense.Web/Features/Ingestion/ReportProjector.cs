@@ -153,7 +153,7 @@ public sealed partial class ReportProjector(
     {
 
         var machineIds = work.Select(w => w.MachineId).Distinct().Order().ToArray();
-        var machines = await LockMachinesAsync(connection, machineIds, cancellationToken);
+        var machines = await MachineStore.LockAsync(connection, machineIds, cancellationToken);
         var reports = await LoadReportsAsync(connection, work, cancellationToken);
         var products = await LoadProductsAsync(connection, machineIds, cancellationToken);
         // By machine: a batch holds hundreds of machines, and scanning every flag for each was quadratic.
@@ -219,9 +219,9 @@ public sealed partial class ReportProjector(
 
         await using (var batch = new NpgsqlBatch(connection, transaction))
         {
-            AddMachineUpdates(batch, machineUpdates);
-            AddProductWrites(batch, productWrites, now);
-            AddHistory(batch, history);
+            MachineStore.AddUpdates(batch, machineUpdates);
+            MachineProductStore.AddReplace(batch, productWrites, now);
+            MachineHistoryStore.AddInsert(batch, history);
             FlagStore.AddWrites(batch, flagChanges);
             Live.FleetChanges.AddNotify(batch, machineIds);
             if (batch.BatchCommands.Count > 0)
@@ -252,26 +252,6 @@ public sealed partial class ReportProjector(
         }
 
         return work;
-    }
-
-    private sealed record LockedMachine(string? EditionId, DateTimeOffset? LastCollectedAt);
-
-    private static async Task<Dictionary<Guid, LockedMachine>> LockMachinesAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken cancellationToken)
-    {
-        // Fixed lock order, so two projectors sharing machines wait for each other instead of deadlocking.
-        await using var command = new NpgsqlCommand("""
-            SELECT m.id, m.edition_id, l.last_collected_at FROM machines m JOIN machine_liveness l ON l.machine_id = m.id
-            WHERE m.id = ANY($1) ORDER BY m.id FOR UPDATE OF m
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
-        var machines = new Dictionary<Guid, LockedMachine>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            machines[reader.GetGuid(0)] = new LockedMachine(reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
-        }
-
-        return machines;
     }
 
     private async Task<List<StoredReport>> LoadReportsAsync(NpgsqlConnection connection, List<QueuedReport> work, CancellationToken cancellationToken)
@@ -318,7 +298,7 @@ public sealed partial class ReportProjector(
     private static async Task<Dictionary<Guid, Dictionary<string, ProductSnapshot>>> LoadProductsAsync(NpgsqlConnection connection, Guid[] machineIds, CancellationToken cancellationToken)
     {
         var products = new Dictionary<Guid, Dictionary<string, ProductSnapshot>>();
-        await foreach (var (machineId, product) in MachineProductReader.ReadAsync(connection, machineIds, cancellationToken))
+        await foreach (var (machineId, product) in MachineProductStore.ReadAsync(connection, machineIds, cancellationToken))
         {
             if (!products.TryGetValue(machineId, out var list))
             {
@@ -330,161 +310,6 @@ public sealed partial class ReportProjector(
 
         return products;
     }
-
-    private sealed record MachineUpdate(Guid Id, DateTimeOffset SeenAt, LicenseReportV1? Report, LicensedProductV1? Windows, string? Edition, string? Facts)
-    {
-        public static MachineUpdate SeenOnly(Guid id, DateTimeOffset now) => new(id, now, null, null, null, null);
-
-        public static MachineUpdate From(Guid id, LicenseReportV1 report, MachineLicensingState state, DateTimeOffset now) =>
-            new(id, now, report, state.WindowsProduct, state.EditionId, JsonSerializer.Serialize(report.Machine, FleetLicenseJsonContext.Default.MachineFactsV1));
-    }
-
-    private static void AddMachineUpdates(NpgsqlBatch batch, List<MachineUpdate> updates)
-    {
-        // Licensing state first, and only where it differs: most reports repeat what the machine already shows,
-        // and rewriting its row then would write all of its indexes for nothing.
-        var full = updates.Where(u => u.Report is not null).ToList();
-        if (full.Count > 0)
-        {
-            batch.BatchCommands.Add(StateUpdate(full));
-        }
-
-        // Liveness for every machine in the batch, in its narrow table: a small row, not the wide machine row.
-        var touch = new NpgsqlBatchCommand("""
-            UPDATE machine_liveness l SET last_seen_at = GREATEST(l.last_seen_at, u.seen_at),
-                last_collected_at = COALESCE(u.collected_at, l.last_collected_at), last_report_id = COALESCE(u.report_id, l.last_report_id)
-            FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[]) AS u(id, seen_at, collected_at, report_id)
-            WHERE l.machine_id = u.id
-            """);
-        touch.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. updates.Select(u => u.Id)] });
-        touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. updates.Select(u => u.SeenAt)] });
-        touch.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = [.. updates.Select(u => u.Report?.CollectedAt)] });
-        touch.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = [.. updates.Select(u => u.Report?.ReportId)] });
-        batch.BatchCommands.Add(touch);
-    }
-
-    private static NpgsqlBatchCommand StateUpdate(List<MachineUpdate> full)
-    {
-        var command = new NpgsqlBatchCommand("""
-            UPDATE machines m SET
-                agent_version = u.agent_version, hostname = COALESCE(u.hostname, m.hostname), manufacturer = u.manufacturer, model = u.model,
-                pc_system_type = u.pc_system_type, join_type = u.join_type, domain_name = u.domain_name, os_name = u.os_name,
-                edition_id = u.edition_id, os_build = u.os_build, firmware_edition = u.firmware_edition,
-                firmware_partial_key = u.firmware_partial_key, firmware_key_fingerprint = u.firmware_fingerprint,
-                windows_status = u.windows_status, windows_channel = u.windows_channel, windows_partial_key = u.windows_partial_key,
-                windows_grace_minutes = u.windows_grace, kms_host = u.kms_host, facts = u.facts
-            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
-                        $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::text[], $17::text[],
-                        $18::bigint[], $19::text[], $20::jsonb[])
-                AS u(id, agent_version, hostname, manufacturer, model, pc_system_type, join_type, domain_name, os_name, edition_id,
-                     os_build, firmware_edition, firmware_partial_key, firmware_fingerprint, windows_status, windows_channel,
-                     windows_partial_key, windows_grace, kms_host, facts)
-            WHERE m.id = u.id AND (m.agent_version, m.hostname, m.manufacturer, m.model, m.pc_system_type, m.join_type, m.domain_name,
-                    m.os_name, m.edition_id, m.os_build, m.firmware_edition, m.firmware_partial_key, m.firmware_key_fingerprint,
-                    m.windows_status, m.windows_channel, m.windows_partial_key, m.windows_grace_minutes, m.kms_host, m.facts)
-                IS DISTINCT FROM (u.agent_version, COALESCE(u.hostname, m.hostname), u.manufacturer, u.model, u.pc_system_type, u.join_type,
-                    u.domain_name, u.os_name, u.edition_id, u.os_build, u.firmware_edition, u.firmware_partial_key, u.firmware_fingerprint,
-                    u.windows_status, u.windows_channel, u.windows_partial_key, u.windows_grace, u.kms_host, u.facts)
-            """);
-        var p = command.Parameters;
-        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. full.Select(u => u.Id)] });
-        p.Add(Text(full.Select(u => u.Report!.AgentVersion)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.Hostname)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.Manufacturer)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.Model)));
-        p.Add(new NpgsqlParameter<int?[]> { TypedValue = [.. full.Select(u => u.Report!.Machine.PcSystemType)] });
-        p.Add(Text(full.Select(u => u.Report!.Machine.JoinType.ToString())));
-        p.Add(Text(full.Select(u => u.Report!.Machine.DomainName)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.OsName)));
-        p.Add(Text(full.Select(u => u.Edition)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.OsBuild)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.FirmwareKey?.Edition)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.FirmwareKey?.PartialKey)));
-        p.Add(Text(full.Select(u => u.Report!.Machine.FirmwareKey?.Fingerprint)));
-        p.Add(new NpgsqlParameter<int?[]> { TypedValue = [.. full.Select(u => u.Windows?.LicenseStatusCode)] });
-        p.Add(Text(full.Select(u => u.Windows?.Channel.ToString())));
-        p.Add(Text(full.Select(u => u.Windows?.PartialKey)));
-        p.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. full.Select(u => u.Windows?.GraceMinutes)] });
-        p.Add(Text(full.Select(u => u.Windows is null ? null : ProductSnapshot.EffectiveKmsHost(u.Windows, u.Report!.Machine))));
-        p.Add(Text(full.Select(u => u.Facts)));
-        return command;
-    }
-
-    private static void AddProductWrites(NpgsqlBatch batch, Dictionary<Guid, IReadOnlyCollection<ProductSnapshot>> writes, DateTimeOffset now)
-    {
-        if (writes.Count == 0)
-        {
-            return;
-        }
-
-        var delete = new NpgsqlBatchCommand("DELETE FROM machine_products WHERE machine_id = ANY($1)");
-        delete.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. writes.Keys] });
-        batch.BatchCommands.Add(delete);
-        var rows = writes.SelectMany(w => w.Value.Select(p => (MachineId: w.Key, Product: p))).ToList();
-        if (rows.Count == 0)
-        {
-            return;
-        }
-
-        var insert = new NpgsqlBatchCommand("""
-            INSERT INTO machine_products (machine_id, product_key, name, kind, channel, partial_key, key_fingerprint, license_status, grace_minutes, kms_host, collected_at, details)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::bigint[], $10::text[], $11::timestamptz[], $12::json[])
-            """);
-        var p = insert.Parameters;
-        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. rows.Select(r => r.MachineId)] });
-        p.Add(Text(rows.Select(r => r.Product.ProductKey)));
-        p.Add(Text(rows.Select(r => r.Product.Name)));
-        p.Add(Text(rows.Select(r => r.Product.Kind)));
-        p.Add(Text(rows.Select(r => r.Product.Channel)));
-        p.Add(Text(rows.Select(r => r.Product.PartialKey)));
-        p.Add(Text(rows.Select(r => r.Product.KeyFingerprint)));
-        p.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => r.Product.LicenseStatus)] });
-        p.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. rows.Select(r => r.Product.GraceMinutes)] });
-        p.Add(Text(rows.Select(r => r.Product.KmsHost)));
-        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. rows.Select(_ => now)] });
-        p.Add(Text(rows.Select(r => r.Product.Details)));
-        batch.BatchCommands.Add(insert);
-    }
-
-    private static void AddHistory(NpgsqlBatch batch, List<HistoryChange> history)
-    {
-        if (history.Count == 0)
-        {
-            return;
-        }
-
-        var insert = new NpgsqlBatchCommand("""
-            INSERT INTO machine_history (machine_id, at, product_key, product_name, product_kind, field, old_status, new_status, old_channel, new_channel,
-                old_partial_key, new_partial_key, old_fingerprint_prefix, new_fingerprint_prefix, old_kms_host, new_kms_host, old_edition, new_edition, report_id)
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[], $10::text[],
-                $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::uuid[])
-            """);
-        var p = insert.Parameters;
-        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. history.Select(h => h.MachineId)] });
-        p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. history.Select(h => h.At)] });
-        p.Add(Text(history.Select(h => h.ProductKey)));
-        p.Add(Text(history.Select(h => Clip(h.ProductName))));
-        p.Add(Text(history.Select(h => h.ProductKind)));
-        p.Add(Text(history.Select(h => HistoryFieldNames.Stored(h.Field))));
-        Sides(v => v.Status);
-        Sides(v => v.Channel);
-        Sides(v => v.PartialKey);
-        Sides(v => v.FingerprintPrefix);
-        Sides(v => v.KmsHost);
-        Sides(v => v.Edition);
-        p.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. history.Select(h => h.ReportId)] });
-        batch.BatchCommands.Add(insert);
-
-        void Sides<T>(Func<HistoryValue, T?> member)
-        {
-            p.Add(new NpgsqlParameter<T?[]> { TypedValue = [.. history.Select(h => h.Old is null ? default : member(h.Old))] });
-            p.Add(new NpgsqlParameter<T?[]> { TypedValue = [.. history.Select(h => h.New is null ? default : member(h.New))] });
-        }
-    }
-
-    private static string? Clip(string? value) => value is { Length: > 300 } ? value[..300] : value;
-
-    private static NpgsqlParameter<string?[]> Text(IEnumerable<string?> values) => new() { TypedValue = [.. values] };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Projecting a batch of {Count} reports failed; projecting them one at a time to find the one to blame")]
     private static partial void LogIsolating(ILogger logger, Exception exception, int count);

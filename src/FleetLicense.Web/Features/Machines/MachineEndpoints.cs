@@ -1,4 +1,3 @@
-using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -18,11 +17,6 @@ public static class MachineEndpoints
         machines.MapGet("/{id:guid}/as-of", async (Guid id, DateTimeOffset at, MachineQueries queries, CancellationToken ct) =>
                 TypedResults.Ok(await queries.AsOfAsync(id, at, ct)))
             .WithName("GetMachineAsOf").WithSummary("The machine's licensing as it stood at a moment, rebuilt from its history.");
-        machines.MapPost("/{id:guid}/revoke-token", async Task<Results<NoContent, NotFound>> (Guid id, EnrollmentService enrollment, CancellationToken ct) =>
-                await enrollment.RevokeTokenAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
-            .WithName("RevokeDeviceToken")
-            .WithSummary("Revoke the machine's device token: every node refuses it (401) within a second.")
-            .WithDescription("The machine and its history stay. Revoking again changes nothing. The agent gets a new token by enrolling again, which also rotates a token that was not revoked.");
         app.MapAdminGroup("/kms-hosts", "KMS hosts")
             .MapGet("/", async (MachineQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.KmsHostsAsync(ct)))
             .WithName("ListKmsHosts").WithSummary("Every KMS host machines activate against, with machine counts and whether it is allowlisted or a known emulator.");

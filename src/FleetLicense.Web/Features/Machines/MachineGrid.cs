@@ -2,7 +2,6 @@ using System.Globalization;
 using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Web.Data;
-using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Policy;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -107,7 +106,7 @@ public sealed record MachineRow(Guid Id, string Hostname, int? WindowsStatus, st
 public sealed record MachinePage(IReadOnlyList<MachineRow> Rows, int Total, bool TotalIsCapped);
 
 /// <summary>The machine grid's query: server-side filtering, sorting and paging that stays fast at a million machines.</summary>
-public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFactory, PolicyService policies, TimeProvider time)
+public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFactory, PolicyService policies, IMachineFindings findings, TimeProvider time)
 {
     /// <summary>Counting every match of a broad filter over a million machines costs more than it tells; past this it says "more than 10,000".</summary>
     public const int CountCap = 10_000;
@@ -155,11 +154,11 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
             (_, true) => machines.OrderByDescending(m => m.Hostname).ThenBy(m => m.Id),
             _ => machines.OrderBy(m => m.Hostname).ThenBy(m => m.Id),
         };
+        var flagged = findings.FlaggedMachineIds(db);
         var rows = await ordered
             .Skip(filter.Page * filter.PageSize).Take(filter.PageSize)
             .Select(m => new MachineRow(m.Id, m.Hostname, m.WindowsStatus, m.WindowsChannel, m.WindowsPartialKey, m.EditionId, m.Manufacturer, m.Model,
-                m.KmsHost, m.AgentVersion, m.Liveness!.LastSeenAt, m.Liveness.LastCollectedAt,
-                db.Flags.Count(f => f.MachineId == m.Id && (f.Status == FlagStatus.Open || f.Status == FlagStatus.Acknowledged))))
+                m.KmsHost, m.AgentVersion, m.Liveness!.LastSeenAt, m.Liveness.LastCollectedAt, flagged.Count(id => id == m.Id)))
             .ToListAsync(cancellationToken);
         return new MachinePage(rows, Math.Min(total, CountCap), total > CountCap);
     }
@@ -173,7 +172,7 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
             "edition" => db.Machines.Where(m => m.EditionId != null).Select(m => m.EditionId!),
             "manufacturer" => db.Machines.Where(m => m.Manufacturer != null).Select(m => m.Manufacturer!),
             "model" => db.Machines.Where(m => m.Model != null).Select(m => m.Model!),
-            "rule" => db.Flags.Where(f => f.Status == FlagStatus.Open || f.Status == FlagStatus.Acknowledged).Select(f => f.Rule),
+            "rule" => findings.FlaggedRules(db),
             _ => throw new ArgumentOutOfRangeException(nameof(column), column, "Not a filterable column."),
         };
         return await values.GroupBy(v => v).OrderByDescending(g => g.Count()).Select(g => g.Key).Take(100).ToListAsync(cancellationToken);
@@ -201,7 +200,8 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
 
         if (filter.Rule is { } rule)
         {
-            machines = machines.Where(m => db.Flags.Any(f => f.MachineId == m.Id && f.Rule == rule && (f.Status == FlagStatus.Open || f.Status == FlagStatus.Acknowledged)));
+            var flagged = findings.FlaggedMachineIds(db, rule);
+            machines = machines.Where(m => flagged.Any(id => id == m.Id));
         }
 
         if (filter.KmsHost is { } host)

@@ -2,12 +2,11 @@ namespace FleetLicense.Web.Features.Machines;
 
 public static class MachinesFeature
 {
-    /// <summary>The machine read models: the grid, one machine's detail and history, agents and KMS hosts.</summary>
+    /// <summary>The machine read models: the grid, one machine's detail and history, KMS hosts.</summary>
     public static IServiceCollection AddMachines(this IServiceCollection services)
     {
         services.AddSingleton<MachineGrid>();
         services.AddSingleton<MachineQueries>();
-        services.AddSingleton<AgentQueries>();
         return services;
     }
 }

@@ -3,6 +3,8 @@ using FleetLicense.Domain.Agents;
 using FleetLicense.Domain.Licensing;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Components;
+using FleetLicense.Web.Features.Flags;
+using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using Npgsql;
 
@@ -83,25 +85,10 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         {
             BatchCommands =
             {
-                // One pass over the machines' summary columns for every per-machine count.
-                Command("""
-                    SELECT grouping(windows_status)::int * 4 + grouping(windows_channel)::int * 2 + grouping(edition_id)::int AS g,
-                           windows_status, windows_channel, edition_id, count(*)
-                    FROM machines
-                    GROUP BY GROUPING SETS ((windows_status), (windows_channel), (edition_id), ())
-                    """),
-                // Silent (last heard from before the cutoff, or never since enrolling before it) and seen in 24 h,
-                // both through the liveness index.
-                Command("""
-                    SELECT (SELECT count(*) FROM machine_liveness WHERE last_seen_at < $1)
-                         + (SELECT count(*) FROM machine_liveness l JOIN machines m ON m.id = l.machine_id WHERE l.last_seen_at IS NULL AND m.enrolled_at < $1),
-                           (SELECT count(*) FROM machine_liveness WHERE last_seen_at >= $2)
-                    """, AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
-                Command("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity"),
-                Command("""
-                    SELECT (first_seen_at AT TIME ZONE 'UTC')::date, severity, count(*) FROM flags
-                    WHERE first_seen_at >= $1 GROUP BY 1, 2 ORDER BY 1
-                    """, now.AddDays(-90)),
+                MachineStore.SummaryCountsCommand(),
+                MachineStore.SilentAndSeenCommand(AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
+                FlagStore.OpenOrAcknowledgedBySeverityCommand(),
+                FlagStore.FirstSeenPerDayCommand(now.AddDays(-90)),
             },
         };
 
@@ -196,17 +183,8 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
             return cached.Points;
         }
 
-        var fromHistory = await ReadTrendAsync(connection, """
-            WITH per_day AS (
-                SELECT (at AT TIME ZONE 'UTC')::date AS day,
-                       sum((new_status = 1)::int - (coalesce(old_status, -1) = 1)::int) AS licensed,
-                       sum((old_status IS NULL)::int) AS appeared
-                FROM machine_history
-                WHERE field = 'status' AND product_kind = 'Windows'
-                GROUP BY 1)
-            SELECT day, sum(licensed) OVER (ORDER BY day), sum(appeared) OVER (ORDER BY day) FROM per_day ORDER BY day
-            """, null, cancellationToken);
-        var points = fromHistory.Where(p => p.Day >= since).ToList();
+        var fromHistory = await MachineHistoryStore.WindowsLicensedByDayAsync(connection, cancellationToken);
+        var points = fromHistory.Where(d => d.Day >= since).Select(d => Point(d.Day, d.Licensed, d.Products)).ToList();
         // Kept only once there is a trend to keep: a new installation's first minutes must not hide its history.
         if (points.Count >= 2)
         {
@@ -218,25 +196,24 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
 
     private (DateTimeOffset At, IReadOnlyList<TrendPoint> Points)? _historyTrend;
 
-    private static async Task<List<TrendPoint>> ReadTrendAsync(NpgsqlConnection connection, string sql, DateOnly? since, CancellationToken cancellationToken)
+    private static async Task<List<TrendPoint>> ReadTrendAsync(NpgsqlConnection connection, string sql, DateOnly since, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);
-        if (since is { } day)
-        {
-            command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = day });
-        }
-
+        command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = since });
         var points = new List<TrendPoint>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var licensed = reader.IsDBNull(1) ? 0 : Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
             var machines = reader.IsDBNull(2) ? 0 : Convert.ToInt64(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture);
-            points.Add(new TrendPoint(reader.GetFieldValue<DateOnly>(0), machines == 0 ? 0 : Math.Clamp(100.0 * licensed / machines, 0, 100)));
+            points.Add(Point(reader.GetFieldValue<DateOnly>(0), licensed, machines));
         }
 
         return points;
     }
+
+    private static TrendPoint Point(DateOnly day, long licensed, long machines) =>
+        new(day, machines == 0 ? 0 : Math.Clamp(100.0 * licensed / machines, 0, 100));
 
     /// <summary>The status code a segment of <see cref="FleetOverview.Statuses"/> stands for (null: not reported).</summary>
     public static int? StatusCode(string segmentKey) =>
@@ -256,15 +233,4 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
     };
 
     public void Dispose() => _computing.Dispose();
-
-    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = p });
-        }
-
-        return command;
-    }
 }

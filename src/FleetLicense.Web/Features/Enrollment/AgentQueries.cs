@@ -3,7 +3,7 @@ using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Policy;
 using Microsoft.EntityFrameworkCore;
 
-namespace FleetLicense.Web.Features.Machines;
+namespace FleetLicense.Web.Features.Enrollment;
 
 /// <summary>An enrolled agent; <paramref name="TokenRevokedAt"/> is set while its device token is revoked (until it enrols again).</summary>
 public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? TokenRevokedAt = null)
