@@ -27,11 +27,13 @@ SELECT md5('m' || i)::uuid,
        CASE WHEN i % 5 IN (0, 4) THEN (ARRAY['kms01.corp.example','kms02.corp.example','kms.digiboy.ir'])[1 + (i / 5) % 3] END
 FROM generate_series(1, :machines) AS i;
 
--- Last seen spread over 10 days, every 33rd machine silent for 12 more.
+-- A live fleet: last seen within the last day, a few machines per second; every 33rd machine silent, last seen
+-- 8 to 38 days ago.
 INSERT INTO machine_liveness (machine_id, last_seen_at, last_collected_at)
 SELECT md5('m' || i)::uuid, t, t
 FROM generate_series(1, :machines) AS i,
-     LATERAL (SELECT now() - (i % 240) * interval '1 hour' - (CASE WHEN i % 33 = 0 THEN interval '12 days' ELSE interval '0' END)) AS s(t);
+     LATERAL (SELECT CASE WHEN i % 33 = 0 THEN now() - interval '8 days' - (i % 2592000) * interval '1 second'
+                          ELSE now() - (i % 86400) * interval '1 second' END) AS s(t);
 
 INSERT INTO machine_products (machine_id, product_key, name, kind, channel, partial_key, key_fingerprint, license_status, grace_minutes, kms_host, collected_at, details)
 SELECT id, '2de67392-b7a7-462a-b1ca-108dd189f588', 'Windows(R), ' || edition_id || ' edition', 'Windows', windows_channel, windows_partial_key,
@@ -59,15 +61,7 @@ SELECT m.id, now() - (90 - k * 3) * interval '1 day' - (m.hash % 1440) * interva
        md5(m.id::text || k)::uuid
 FROM (SELECT id, abs(hashtext(id::text)) AS hash FROM machines) m, generate_series(0, 29) AS k;
 
-INSERT INTO flags (id, machine_id, rule, subject, severity, title, message, advice, product, evidence, status, first_seen_at, last_seen_at, status_changed_at, status_by)
-SELECT md5('f' || m.id)::uuid, m.id,
-       CASE WHEN m.windows_status IN (0, 5) THEN 'not-activated' WHEN m.kms_host = 'kms.digiboy.ir' THEN 'kms-public-emulator' ELSE 'grace-period' END,
-       '2de67392-b7a7-462a-b1ca-108dd189f588',
-       CASE WHEN m.windows_status IN (0, 5) OR m.kms_host = 'kms.digiboy.ir' THEN 'Critical' ELSE 'Warning' END,
-       'Benchmark finding', 'Generated for the dashboard benchmark.', 'None.', 'Windows(R)', '{}', 'Open',
-       now() - (abs(hashtext(m.id::text)) % 90) * interval '1 day', now(), now(), 'system'
-FROM machines m
-WHERE m.windows_status <> 1 OR m.kms_host = 'kms.digiboy.ir';
+\ir flags.sql
 
 INSERT INTO fleet_snapshots (day, dimension, value, machines, taken_at)
 SELECT d::date, 'status', v.value,

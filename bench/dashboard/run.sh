@@ -48,6 +48,10 @@ if [ -z "$reuse" ]; then
   psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -q -v machines="$MACHINES" -f bench/dashboard/generate.sql > "$out/generate.txt" 2>&1
   echo "generation took $(( $(date +%s) - start )) s" | tee -a "$out/generate.txt"
 fi
+if [ -n "$reuse" ]; then
+  say "Kept cluster: back to the generated state ..."
+  psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -q -f bench/dashboard/reset.sql > "$out/reset.txt" 2>&1
+fi
 psql -h 127.0.0.1 -p $port -U postgres -d fleetlicense -c "SELECT relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_stat_user_tables WHERE n_live_tup > 0 ORDER BY n_live_tup DESC" >> "$out/generate.txt"
 
 say "Timing the pages' queries and the jobs ..."
