@@ -24,7 +24,6 @@ public sealed partial class TableOwnerTests
     private static readonly (string Type, string Table, string Why)[] Allowed =
     [
         ("Flags.FlagStore", "machines", "the alert scan reads flags with their machine's host name in one statement"),
-        ("Alerts.AlertEvaluator", "flags", "the KMS-host alert reads flags' evidence; AlertEvaluator is being reworked by another change"),
     ];
 
     private static readonly Lazy<Dictionary<string, HashSet<string>>> TablesByType = new(() => Read(typeof(Program).Assembly.Location));

@@ -310,7 +310,7 @@ public sealed class AlertEvaluator(
     private static async Task<List<AlertCandidate>> KmsHostsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var machines = new Dictionary<string, HashSet<Guid>>(StringComparer.Ordinal);
-        await using var command = new NpgsqlCommand($"SELECT machine_id, evidence::text FROM flags WHERE rule = '{RuleIds.KmsNotAllowlisted}' AND status IN ('Open', 'Acknowledged')", connection);
+        await using var command = FlagStore.OpenEvidenceCommand(connection, RuleIds.KmsNotAllowlisted);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

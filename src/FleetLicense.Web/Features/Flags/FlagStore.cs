@@ -47,6 +47,13 @@ public static class FlagStore
         return command;
     }
 
+    /// <summary>Machine id and evidence of every open or acknowledged flag of <paramref name="rule"/> (the KMS-host alert).</summary>
+    public static NpgsqlCommand OpenEvidenceCommand(NpgsqlConnection connection, string rule) => new(
+        "SELECT machine_id, evidence::text FROM flags WHERE rule = $1 AND status IN ('Open', 'Acknowledged')", connection)
+    {
+        Parameters = { new NpgsqlParameter<string> { TypedValue = rule } },
+    };
+
     /// <summary>Open or acknowledged flags per severity: severity, count (the Overview's flag counts).</summary>
     public static NpgsqlBatchCommand OpenOrAcknowledgedBySeverityCommand() =>
         new("SELECT severity, count(*) FROM flags WHERE status IN ('Open', 'Acknowledged') GROUP BY severity");
