@@ -2,7 +2,8 @@
 # Dashboard benchmark: 1M machines and 30M history rows (bulk-generated), then the server-side time of the
 # Overview and the machine grid's queries, and the plans of the key queries. About 10 minutes on 2 cores.
 # Usage: bench/dashboard/run.sh   (MACHINES=1000000 by default; DATA_DIR=/somewhere keeps the generated
-# cluster there, and a later run with the same DATA_DIR reuses it and skips the generation)
+# cluster there, and a later run with the same DATA_DIR reuses it and skips the generation; REEVALUATE=no skips
+# the closing whole-fleet policy re-evaluation)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/prerequisites.sh

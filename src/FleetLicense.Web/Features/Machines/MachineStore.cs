@@ -141,8 +141,9 @@ public static class MachineStore
     public static async Task<int> ClearStaleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         await using var clear = new NpgsqlCommand("""
-            DELETE FROM stale_agents s USING machines m JOIN machine_liveness l ON l.machine_id = m.id
-            WHERE m.id = s.machine_id AND COALESCE(l.last_seen_at, m.enrolled_at) >= $1
+            DELETE FROM stale_agents s
+            WHERE EXISTS (SELECT 1 FROM machine_liveness l JOIN machines m ON m.id = l.machine_id
+                          WHERE l.machine_id = s.machine_id AND COALESCE(l.last_seen_at, m.enrolled_at) >= $1)
             """, connection, transaction);
         clear.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
         return await clear.ExecuteNonQueryAsync(cancellationToken);
@@ -153,8 +154,9 @@ public static class MachineStore
     {
         await using var mark = new NpgsqlCommand("""
             INSERT INTO stale_agents (machine_id, last_seen_at, marked_at)
-            SELECT l.machine_id, l.last_seen_at, $2 FROM machine_liveness l JOIN machines m ON m.id = l.machine_id
-            WHERE l.last_seen_at < $1 OR (l.last_seen_at IS NULL AND m.enrolled_at < $1)
+            SELECT machine_id, last_seen_at, $2 FROM machine_liveness WHERE last_seen_at < $1
+            UNION ALL
+            SELECT l.machine_id, NULL, $2 FROM machine_liveness l JOIN machines m ON m.id = l.machine_id WHERE l.last_seen_at IS NULL AND m.enrolled_at < $1
             ON CONFLICT (machine_id) DO NOTHING
             """, connection, transaction);
         mark.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
@@ -225,14 +227,15 @@ public static class MachineStore
 
     /// <summary>
     /// One row: machines silent since <paramref name="silentBefore"/> (last heard from before it, or never since
-    /// enrolling before it) and machines seen since <paramref name="seenSince"/>, both through the liveness index.
+    /// enrolling before it) and machines not seen since <paramref name="seenSince"/>. Both count the few through the
+    /// liveness index; the many seen recently are the fleet minus the second (counting them would read them all).
     /// </summary>
-    public static NpgsqlBatchCommand SilentAndSeenCommand(DateTimeOffset silentBefore, DateTimeOffset seenSince)
+    public static NpgsqlBatchCommand SilentAndNotSeenCommand(DateTimeOffset silentBefore, DateTimeOffset seenSince)
     {
         var command = new NpgsqlBatchCommand("""
             SELECT (SELECT count(*) FROM machine_liveness WHERE last_seen_at < $1)
                  + (SELECT count(*) FROM machine_liveness l JOIN machines m ON m.id = l.machine_id WHERE l.last_seen_at IS NULL AND m.enrolled_at < $1),
-                   (SELECT count(*) FROM machine_liveness WHERE last_seen_at >= $2)
+                   (SELECT count(*) FROM machine_liveness WHERE last_seen_at < $2 OR last_seen_at IS NULL)
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = silentBefore });
         command.Parameters.Add(new NpgsqlParameter { Value = seenSince });

@@ -86,7 +86,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
             BatchCommands =
             {
                 MachineStore.SummaryCountsCommand(),
-                MachineStore.SilentAndSeenCommand(AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
+                MachineStore.SilentAndNotSeenCommand(AgentLiveness.SilentBefore(now, silentAfter), now.AddHours(-24)),
                 FlagStore.OpenOrAcknowledgedBySeverityCommand(),
                 FlagStore.FirstSeenPerDayCommand(now.AddDays(-90)),
             },
@@ -121,7 +121,7 @@ public sealed class OverviewService(NpgsqlDataSource dataSource, PolicyService p
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var silent = reader.GetInt64(0);
-        var seen = reader.GetInt64(1);
+        var seen = Math.Max(0, total - reader.GetInt64(1));
 
         await reader.NextResultAsync(cancellationToken);
         var severities = new Dictionary<string, long>();
