@@ -46,13 +46,13 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             // A fixed host port (not a random mapping) so that a stopped and restarted container keeps its address.
             var container = new PostgreSqlBuilder("postgres:15-alpine").WithPortBinding(FreePort(), PostgreSqlBuilder.PostgreSqlPort)
-                .WithCommand("-c", "fsync=off", "-c", "max_connections=300").Build();
+                .WithCommand("-c", "fsync=off", "-c", "max_connections=1000").Build();
             await container.StartAsync(cancellationToken);
             return new PostgresServer(container, null, container.GetConnectionString());
         }
 
         var dataDir = Path.Combine(Path.GetTempPath(), "fleetlicense-test-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        var cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(dataDir) { Throwaway = true, MaxConnections = 300 }, cancellationToken);
+        var cluster = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(dataDir) { Throwaway = true, MaxConnections = 1000 }, cancellationToken);
         return new PostgresServer(null, cluster, cluster.ConnectionString());
     }
 

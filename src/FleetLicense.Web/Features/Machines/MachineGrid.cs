@@ -229,9 +229,13 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
         else if (filter.Seen == "silent")
         {
             var before = AgentLiveness.SilentBefore(now, silentAfter);
-            // COALESCE(last seen, enrolled) < before, spelled so the last-seen index finds the few silent machines
-            // (the liveness row exists for every machine, which makes the join an inner one; see the sort below).
-            machines = machines.Where(m => m.Liveness != null && (m.Liveness.LastSeenAt < before || (m.Liveness.LastSeenAt == null && m.EnrolledAt < before)));
+            // COALESCE(last seen, enrolled) < before as the ids of the few silent machines, found through the
+            // last-seen index: heard from before the cutoff, or never and enrolled before it. An OR across the two
+            // tables instead made PostgreSQL join the whole fleet.
+            var silent = db.MachineLiveness.Where(l => l.LastSeenAt < before).Select(l => l.MachineId)
+                .Concat(db.MachineLiveness.Where(l => l.LastSeenAt == null).Select(l => l.MachineId)
+                    .Where(id => db.Machines.Any(n => n.Id == id && n.EnrolledAt < before)));
+            machines = machines.Where(m => silent.Contains(m.Id));
         }
 
         return string.IsNullOrWhiteSpace(filter.Search) ? machines : Search(machines, filter.Search);
