@@ -8,6 +8,7 @@ using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Policy;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using static FleetLicense.Web.Infrastructure.ArrayParameters;
 
 namespace FleetLicense.Web.Features.Alerts;
 
@@ -625,6 +626,4 @@ public sealed class AlertEvaluator(
     }
 
     private static string Clip(string value, int max) => value.Length <= max ? value : value[..max];
-
-    private static NpgsqlParameter<string?[]> Text(IEnumerable<string?> values) => new() { TypedValue = [.. values] };
 }
