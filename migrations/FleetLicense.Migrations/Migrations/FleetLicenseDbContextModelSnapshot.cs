@@ -933,14 +933,14 @@ namespace FleetLicense.Migrations.Migrations
                     b.HasIndex("EditionId", "Hostname")
                         .HasDatabaseName("ix_machines_edition_id_hostname");
 
-                    b.HasIndex("Manufacturer", "Model")
-                        .HasDatabaseName("ix_machines_manufacturer_model");
-
                     b.HasIndex("WindowsChannel", "Hostname")
                         .HasDatabaseName("ix_machines_windows_channel_hostname");
 
                     b.HasIndex("WindowsStatus", "Hostname")
                         .HasDatabaseName("ix_machines_windows_status_hostname");
+
+                    b.HasIndex("Manufacturer", "Model", "Hostname")
+                        .HasDatabaseName("ix_machines_manufacturer_model_hostname");
 
                     b.HasIndex(new[] { "Hostname" }, "HostnameTrigram")
                         .HasDatabaseName("ix_machines_hostname_trgm");
@@ -1170,8 +1170,8 @@ namespace FleetLicense.Migrations.Migrations
                     b.HasIndex("KeyFingerprint")
                         .HasDatabaseName("ix_machine_products_key_fingerprint");
 
-                    b.HasIndex("KmsHost")
-                        .HasDatabaseName("ix_machine_products_kms_host");
+                    b.HasIndex("KmsHost", "MachineId")
+                        .HasDatabaseName("ix_machine_products_kms_host_machine_id");
 
                     b.ToTable("machine_products", (string)null);
                 });

@@ -103,7 +103,7 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
         builder.HasIndex(m => new { m.WindowsStatus, m.Hostname });
         builder.HasIndex(m => new { m.WindowsChannel, m.Hostname });
         builder.HasIndex(m => new { m.EditionId, m.Hostname });
-        builder.HasIndex(m => new { m.Manufacturer, m.Model });
+        builder.HasIndex(m => new { m.Manufacturer, m.Model, m.Hostname });
         builder.HasIndex(m => m.KmsHost);
         builder.HasIndex(m => m.WindowsPartialKey);
         // Free-text search on any part of a host name or serial. Database names are explicit: by convention the

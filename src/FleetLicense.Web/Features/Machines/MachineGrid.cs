@@ -230,11 +230,13 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
         {
             var before = AgentLiveness.SilentBefore(now, silentAfter);
             // COALESCE(last seen, enrolled) < before as the ids of the few silent machines, found through the
-            // last-seen index: heard from before the cutoff, or never and enrolled before it. An OR across the two
-            // tables instead made PostgreSQL join the whole fleet.
-            var silent = db.MachineLiveness.Where(l => l.LastSeenAt < before).Select(l => l.MachineId)
-                .Concat(db.MachineLiveness.Where(l => l.LastSeenAt == null).Select(l => l.MachineId)
-                    .Where(id => db.Machines.Any(n => n.Id == id && n.EnrolledAt < before)));
+            // last-seen index: heard from before the cutoff, or never and enrolled before it. One predicate on the
+            // liveness table, so that PostgreSQL estimates the count from that index's statistics: as a UNION it
+            // guessed 200 ids and fetched and sorted all 30,000 silent machines of a million (211 ms) instead of
+            // walking the sort's index (25 ms). An OR over the joined machine row made it join the whole fleet.
+            var silent = db.MachineLiveness
+                .Where(l => l.LastSeenAt < before || (l.LastSeenAt == null && db.Machines.Any(n => n.Id == l.MachineId && n.EnrolledAt < before)))
+                .Select(l => l.MachineId);
             machines = machines.Where(m => silent.Contains(m.Id));
         }
 
