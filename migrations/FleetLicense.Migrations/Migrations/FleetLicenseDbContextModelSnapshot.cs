@@ -581,6 +581,10 @@ namespace FleetLicense.Migrations.Migrations
                     b.HasIndex("FirstSeenAt")
                         .HasDatabaseName("ix_flags_first_seen_at");
 
+                    b.HasIndex("Rule", "MachineId")
+                        .HasDatabaseName("ix_flags_rule_machine_id")
+                        .HasFilter("status IN ('Open', 'Acknowledged')");
+
                     b.HasIndex("MachineId", "Rule", "Subject")
                         .IsUnique()
                         .HasDatabaseName("ix_flags_machine_id_rule_subject");

@@ -100,6 +100,10 @@ internal sealed class FlagConfiguration : IEntityTypeConfiguration<Flag>
         builder.HasIndex(f => new { f.MachineId, f.Rule, f.Subject }).IsUnique();
         builder.HasIndex(f => new { f.Status, f.Severity, f.Rule });
         builder.HasIndex(f => new { f.Rule, f.Status, f.MachineId });
+        // The grid's rule filter (FlagFindings): the flagged machines of one rule in id order, so the capped count
+        // merge-joins machines' primary key instead of hashing every flag of the rule (62 → 15 ms at 1M).
+        builder.HasIndex(f => new { f.Rule, f.MachineId })
+            .HasFilter($"status IN ('{nameof(FlagStatus.Open)}', '{nameof(FlagStatus.Acknowledged)}')");
         builder.HasIndex(f => f.FirstSeenAt);
         builder.HasIndex(f => f.ChangedAt);
         // Rows written outside the app (the dashboard benchmark's generator, flags from before the column) count as changed when written.
