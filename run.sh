@@ -31,6 +31,14 @@ export Security__AdminTokenHashes__0
 Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1)
 export PG_BIN="${PG_BIN:-$(postgres_bin)}"
 
+# The first Admin's one-time password: used only when the database has no user yet (the first start); the
+# first sign-in must replace it, after which this file no longer signs anyone in.
+if [ ! -s .data/initial-admin-password ]; then
+  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '=+/' > .data/initial-admin-password)
+fi
+export Accounts__InitialAdminPassword
+Accounts__InitialAdminPassword=$(cat .data/initial-admin-password)
+
 # The simulator sends 90 days of reports in minutes, so the server heard from every demo agent just now. This
 # demo-only step dates each machine's last contact to its last report, so the demo's silent agents are silent
 # (scripts/demo-liveness.sql says why). It talks to the embedded database directly: its port is on line 4 of
@@ -63,4 +71,5 @@ if [ "$demo" != "no" ] && [ ! -f .data/demo-seeded ]; then
 fi
 
 say "FleetLicense is running at http://127.0.0.1:5080 — admin API token in .data/admin-token. Ctrl+C stops it."
+say "First sign-in: user 'admin', one-time password $Accounts__InitialAdminPassword (you then choose your own)."
 wait "$app"

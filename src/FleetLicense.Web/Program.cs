@@ -1,6 +1,7 @@
 using FleetLicense.Web.Components;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
@@ -36,14 +37,20 @@ builder.Services.AddScoped<SessionActor>();
 var app = builder.Build();
 
 await app.MigrateDatabaseAsync();
+await app.EnsureFirstAdminAsync();
 
 app.UseFleetErrorHandling();
 app.UseAbuseLimits();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAccounts();
 app.UseAntiforgery();
 
-app.MapStaticAssets();
+// Scripts, styles and the favicon are the same for everyone; the sign-in page needs them.
+app.MapStaticAssets().AllowAnonymous();
 app.MapFleetApiDocs();
 app
+    .MapAccountEndpoints()
     .MapPlatformEndpoints()
     .MapEnrollmentEndpoints()
     .MapIngestionEndpoints()

@@ -33,7 +33,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await SeedFleetAsync(admin, baseAddress);
         await Eventually.UntilAsync(async () => (await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/flags")).GetProperty("total").GetInt32() >= 4,
             what: "the reports to be projected into flags");
-        var page = await (await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } })).NewPageAsync();
+        var page = await browser.SignedInPageAsync(baseAddress, app.Services);
 
         await page.GotoAsync(new Uri(baseAddress, "/flags").ToString());
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Flags", Exact = true })).ToBeVisibleAsync();

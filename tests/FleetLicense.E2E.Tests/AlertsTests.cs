@@ -22,7 +22,7 @@ public sealed class AlertsTests(PostgresFixture postgres, BrowserFixture browser
 
         await Eventually.UntilAsync(async () => (await app.Admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/admin/notifications")).GetProperty("unread").GetInt32() > 0,
             what: "the alert job to notify");
-        var page = await (await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } })).NewPageAsync();
+        var page = await browser.SignedInPageAsync(baseAddress, app.Factory.Services);
 
         await page.GotoAsync(new Uri(baseAddress, "/alerts").ToString());
 

@@ -1,3 +1,5 @@
+using FleetLicense.Testing;
+using FleetLicense.Web.Features.Accounts;
 using Microsoft.Playwright;
 
 namespace FleetLicense.E2E.Tests;
@@ -34,6 +36,23 @@ public sealed class BrowserFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
         Directory.CreateDirectory(ScreenshotDirectory);
+    }
+
+    /// <summary>
+    /// A 1440×900 page signed in through the sign-in form as a new user of <paramref name="role"/> (an Admin unless
+    /// said), on the app at <paramref name="baseAddress"/>; it lands on the Overview.
+    /// </summary>
+    public async Task<IPage> SignedInPageAsync(Uri baseAddress, IServiceProvider services, string role = FleetRoles.Admin)
+    {
+        var user = await TestAccounts.CreateUserAsync(services, role.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..6], role);
+        var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(baseAddress, "account/sign-in").ToString());
+        await page.GetByLabel("User name").FillAsync(user.UserName!);
+        await page.GetByLabel("Password").FillAsync(TestAccounts.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("sign-in"));
+        return page;
     }
 
     public async ValueTask DisposeAsync()

@@ -16,7 +16,7 @@ public sealed class DashboardTests(PostgresFixture postgres, BrowserFixture brow
         await using var app = await StartAsync("e2e_overview");
         await SeedAsync(app, ("LAPTOP-01", LicenseStatus.Licensed), ("LAPTOP-02", LicenseStatus.Licensed), ("LAPTOP-03", LicenseStatus.Licensed),
             ("DESKTOP-04", LicenseStatus.Notification), ("DESKTOP-05", LicenseStatus.Unlicensed));
-        var page = await NewPageAsync();
+        var page = await browser.SignedInPageAsync(app.BaseAddress!, app.Factory.Services);
 
         await page.GotoAsync(app.BaseAddress!.ToString());
         // The overview is kept per node and may be seconds old; ask for the current one, as a user would.
@@ -47,7 +47,7 @@ public sealed class DashboardTests(PostgresFixture postgres, BrowserFixture brow
         await app.SendAsync(machine.DeviceToken, grace);
         await app.SendAsync(machine.DeviceToken, activated);
         await app.WaitProjectedAsync(machine.MachineId, activated.ReportId);
-        var page = await NewPageAsync();
+        var page = await browser.SignedInPageAsync(app.BaseAddress!, app.Factory.Services);
 
         await page.GotoAsync(new Uri(app.BaseAddress!, $"machines/{machine.MachineId}").ToString());
 
@@ -61,7 +61,7 @@ public sealed class DashboardTests(PostgresFixture postgres, BrowserFixture brow
     {
         await using var app = await StartAsync("e2e_live");
         await SeedAsync(app, ("LAPTOP-01", LicenseStatus.Licensed));
-        var page = await NewPageAsync();
+        var page = await browser.SignedInPageAsync(app.BaseAddress!, app.Factory.Services);
         await page.GotoAsync(new Uri(app.BaseAddress!, "machines").ToString());
         await Expect(page.Locator("[data-testid=machine-link]")).ToHaveCountAsync(1);
         // The page is interactive once the circuit is up; only then can it be told about changes.
@@ -87,11 +87,6 @@ public sealed class DashboardTests(PostgresFixture postgres, BrowserFixture brow
         }
     }
 
-    private async Task<IPage> NewPageAsync()
-    {
-        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
-        return await context.NewPageAsync();
-    }
 
     private static string Screenshot(string name) => Path.Combine(BrowserFixture.ScreenshotDirectory, name + ".png");
 }

@@ -12,7 +12,7 @@ public sealed class ShellTests(PostgresFixture postgres, BrowserFixture browser)
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync("e2e_home"), nodeId: "e2e-node", environment: "Development");
         var baseAddress = app.StartKestrel();
-        var page = await NewPageAsync();
+        var page = await browser.SignedInPageAsync(baseAddress, app.Services);
 
         var response = await page.GotoAsync(baseAddress.ToString());
 
@@ -34,7 +34,7 @@ public sealed class ShellTests(PostgresFixture postgres, BrowserFixture browser)
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync("e2e_system"), nodeId: "e2e-system-node", environment: "Development");
         var baseAddress = app.StartKestrel();
-        var page = await NewPageAsync();
+        var page = await browser.SignedInPageAsync(baseAddress, app.Services);
         await page.GotoAsync(baseAddress.ToString());
         await page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" }).WaitForAsync();
 
@@ -51,9 +51,4 @@ public sealed class ShellTests(PostgresFixture postgres, BrowserFixture browser)
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "settings-system.png"), FullPage = true });
     }
 
-    private async Task<IPage> NewPageAsync()
-    {
-        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
-        return await context.NewPageAsync();
-    }
 }

@@ -31,6 +31,8 @@ public sealed class FleetWebFactory : WebApplicationFactory<Program>
             // Test output shows what went wrong, not every request of a healthy app.
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+            // The first Admin's one-time password, so that no test writes a generated one into the content root.
+            ["Accounts:InitialAdminPassword"] = TestAccounts.InitialAdminPassword,
         };
         if (connectionString is not null)
         {

@@ -38,6 +38,10 @@ public sealed class IngestionApp : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
+    /// <summary>A new client signed in through the sign-in form as a new user of <paramref name="role"/> (pages, /api/v1/system, OpenAPI).</summary>
+    public Task<HttpClient> SignedInClientAsync(string role = FleetLicense.Web.Features.Accounts.FleetRoles.Admin) =>
+        Factory.CreateClient().SignedInAsync(Factory.Services, role);
+
     public static async Task<IngestionApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, string environment = "Testing", bool kestrel = false,
         Action<IServiceCollection>? services = null) =>
         Start(await postgres.CreateDatabaseAsync(name), name, settings, environment, kestrel, services);

@@ -1,3 +1,4 @@
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
@@ -8,12 +9,14 @@ using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Policy;
 using FleetLicense.Web.Features.Scheduling;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Data;
 
 public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext> options)
-    : DbContext(options), IDataProtectionKeyContext
+    : IdentityDbContext<FleetUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
     /// <summary>ASP.NET Core Data Protection keys, shared so every app node can read every node's cookies and circuits.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -64,10 +67,12 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<JobProgress> JobProgress => Set<JobProgress>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        modelBuilder.HasPostgresExtension("pg_trgm");
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetLicenseDbContext).Assembly);
+        base.OnModelCreating(builder);
+        IdentityModel.Configure(builder);
+        builder.HasPostgresExtension("pg_trgm");
+        builder.ApplyConfigurationsFromAssembly(typeof(FleetLicenseDbContext).Assembly);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -1,3 +1,4 @@
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
@@ -18,6 +19,7 @@ public static class FeatureList
     /// The app and the component tests both call this, so a new feature is added in one place.
     /// </summary>
     public static IServiceCollection AddFeatures(this IServiceCollection services) => services
+        .AddAccounts()
         .AddPlatform()
         .AddPolicy()
         .AddEnrollment()

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
+using FleetLicense.Web.Features.Accounts;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
@@ -96,10 +97,15 @@ public static class ApiConventions
 
     public static WebApplication MapFleetApiDocs(this WebApplication app)
     {
-        app.MapOpenApi();
-        app.MapScalarApiReference(o => o.WithTitle("FleetLicense API"));
+        app.MapOpenApi().SignInOutsideDevelopment(app);
+        app.MapScalarApiReference(o => o.WithTitle("FleetLicense API")).SignInOutsideDevelopment(app);
         return app;
     }
+
+    /// <summary>Open to anyone in Development (a developer reading the API); elsewhere for signed-in users with a role.</summary>
+    public static TBuilder SignInOutsideDevelopment<TBuilder>(this TBuilder builder, IEndpointRouteBuilder app)
+        where TBuilder : IEndpointConventionBuilder =>
+        app.ServiceProvider.GetRequiredService<IWebHostEnvironment>().IsDevelopment() ? builder.AllowAnonymous() : builder.RequireAuthorization(FleetPolicies.View);
 
     /// <summary>
     /// JSON between systems is UTF-8 (RFC 8259 §8.1). The framework's body binding would try any named charset and

@@ -1,6 +1,7 @@
 using Bunit;
 using FleetLicense.Web.Components.Layout;
 using FleetLicense.Web.Components.Pages;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,9 @@ public sealed class ShellTests : BunitContext
     {
         Services.AddSingleton<INotificationInbox>(new FakeInbox());
         this.AddTestServices(withPopoverProvider: false);
+        var user = this.AddAuthorization();
+        user.SetAuthorized("ada");
+        user.SetRoles(FleetRoles.Operator);
     }
 
     [Fact]
@@ -30,6 +34,8 @@ public sealed class ShellTests : BunitContext
         Assert.Contains(("Enrolment", "settings/enrollment"), links);
         Assert.Contains(("Agents", "settings/agents"), links);
         Assert.NotNull(layout.Find("[data-testid=notification-bell]"));
+        Assert.Equal("ada · Operator", layout.Find("[data-testid=signed-in-user]").TextContent.Trim());
+        Assert.Equal("account/sign-out", layout.Find("form:has([data-testid=sign-out])").GetAttribute("action"));
         Assert.Contains("page body", layout.Markup, StringComparison.Ordinal);
     }
 

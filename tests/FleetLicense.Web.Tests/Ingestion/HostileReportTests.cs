@@ -112,7 +112,8 @@ public sealed class HostileReportTests(PostgresFixture postgres)
 
         Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM projection_queue"));
         Assert.Contains("JsonException", await app.ScalarAsync<string>("SELECT error FROM projection_failures WHERE report_id = $1", poison), StringComparison.Ordinal);
-        var status = await app.Client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/system", UriKind.Relative), TestContext.Current.CancellationToken);
+        using var admin = await app.SignedInClientAsync();
+        var status = await admin.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/system", UriKind.Relative), TestContext.Current.CancellationToken);
         Assert.Equal(1, status.GetProperty("ingestion").GetProperty("setAside").GetInt64());
         var projector = status.GetProperty("loops").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "report-projector");
         Assert.True(projector.GetProperty("running").GetBoolean());

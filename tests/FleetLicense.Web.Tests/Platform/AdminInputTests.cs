@@ -231,7 +231,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
     {
         await using var app = await IngestionApp.StartAsync(postgres, "admin_openapi_types");
 
-        using var document = JsonDocument.Parse(await app.Client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), Ct));
+        using var document = JsonDocument.Parse(await (await app.SignedInClientAsync()).GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), Ct));
 
         var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
         Assert.True(schemas.TryGetProperty("CreateEnrollmentSecretRequest", out var schema), string.Join(", ", schemas.EnumerateObject().Select(s => s.Name)));

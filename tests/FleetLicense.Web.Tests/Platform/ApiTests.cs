@@ -63,7 +63,7 @@ public sealed class ApiTests(PostgresFixture postgres)
     public async Task OpenApiDocument_WhenRequested_DescribesTheSystemEndpoint()
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(OpenApiDocument_WhenRequested_DescribesTheSystemEndpoint)));
-        using var client = app.CreateClient();
+        using var client = await app.CreateClient().SignedInAsync(app.Services);
 
         using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken));
         using var scalar = await client.GetAsync(new Uri("/scalar/v1", UriKind.Relative), TestContext.Current.CancellationToken);
@@ -77,7 +77,7 @@ public sealed class ApiTests(PostgresFixture postgres)
     public async Task OpenApiDocument_WhenRequested_DescribesEveryEndpointWithExamples()
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(OpenApiDocument_WhenRequested_DescribesEveryEndpointWithExamples)));
-        using var client = app.CreateClient();
+        using var client = await app.CreateClient().SignedInAsync(app.Services);
         var routes = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
             .Select(e => "/" + string.Join('/', e.RoutePattern.RawText!.Trim('/').Split('/').Select(s => s.Contains(':', StringComparison.Ordinal) ? s.Split(':')[0] + "}" : s)))
@@ -102,7 +102,7 @@ public sealed class ApiTests(PostgresFixture postgres)
     public async Task SystemStatus_WhenDatabaseIsUp_ReportsMigrationsAndThisNode()
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(SystemStatus_WhenDatabaseIsUp_ReportsMigrationsAndThisNode)), nodeId: "status-node");
-        using var client = app.CreateClient();
+        using var client = await app.CreateClient().SignedInAsync(app.Services);
 
         var status = await Eventually.GetAsync(
             () => client.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/system", UriKind.Relative), TestContext.Current.CancellationToken),

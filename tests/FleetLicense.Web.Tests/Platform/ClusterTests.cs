@@ -19,8 +19,8 @@ public sealed class ClusterTests(PostgresFixture postgres)
         var connectionString = await postgres.CreateDatabaseAsync(nameof(SystemPage_WhenTwoNodesShareADatabase_ShowsBothNodesOnline));
         await using var nodeA = new FleetWebFactory(connectionString, nodeId: "node-a");
         await using var nodeB = new FleetWebFactory(connectionString, nodeId: "node-b");
-        using var clientA = nodeA.CreateClient();
-        using var clientB = nodeB.CreateClient();
+        using var clientA = await nodeA.CreateClient().SignedInAsync(nodeA.Services);
+        using var clientB = await nodeB.CreateClient().SignedInAsync(nodeB.Services);
 
         var status = await Eventually.GetAsync(
             () => clientA.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/system", UriKind.Relative), TestContext.Current.CancellationToken),

@@ -35,6 +35,8 @@ public sealed class DatabaseRestartTests
         });
         var baseAddress = app.BaseAddress!;
         using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        // Signed in (before the outage) for the page it reads during it; the agents' requests carry their own tokens.
+        await http.SignedInAsync(app.Factory.Services);
         var tokens = new List<string>();
         for (var i = 0; i < 4; i++)
         {

@@ -22,7 +22,8 @@ public static class EnrollmentEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .RequireRateLimiting(AbuseLimits.EnrollPolicy);
+            .RequireRateLimiting(AbuseLimits.EnrollPolicy)
+            .AllowAnonymous(); // the enrolment secret in the body is the credential
 
         var admin = app.MapAdminGroup("/enrollment-secrets", "Enrolment secrets");
         admin.MapGet("/", async (EnrollmentService service, CancellationToken ct) => TypedResults.Ok(await service.ListSecretsAsync(ct)))

@@ -10,7 +10,8 @@ public static class ReportEndpoints
 {
     public static IEndpointRouteBuilder MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
-        var reports = app.MapGroup("/api/v1/reports").WithTags("Reports");
+        // The device token is the credential (DeviceAuthenticator), not a signed-in user.
+        var reports = app.MapGroup("/api/v1/reports").WithTags("Reports").AllowAnonymous();
         reports.MapPost("/", PostReportAsync)
             .WithName("PostReport")
             .WithSummary("Store one licensing report (schema v1) from an enrolled agent.")

@@ -1,0 +1,108 @@
+using FleetLicense.Web.Data;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace FleetLicense.Web.Features.Accounts;
+
+public static class AccountsFeature
+{
+    public const string SignInPath = "/account/sign-in";
+    public const string ChangePasswordPath = "/account/change-password";
+
+    /// <summary>
+    /// Who is signed in: ASP.NET Core Identity on the app's database, a cookie for people, the four roles and their
+    /// policies, and a fallback policy under which nothing is reachable without signing in unless it says so.
+    /// </summary>
+    public static IServiceCollection AddAccounts(this IServiceCollection services)
+    {
+        services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.AddIdentityCore<FleetUser>()
+            .AddRoles<IdentityRole<Guid>>()
+            .AddEntityFrameworkStores<FleetLicenseDbContext>()
+            .AddSignInManager()
+            .AddClaimsPrincipalFactory<FleetClaimsFactory>()
+            .AddDefaultTokenProviders();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<AccountsOptions>>((identity, accounts) =>
+        {
+            // Length over composition rules (NIST SP 800-63B §5.1.1.2).
+            identity.Password.RequiredLength = 12;
+            identity.Password.RequiredUniqueChars = 4;
+            identity.Password.RequireDigit = false;
+            identity.Password.RequireLowercase = false;
+            identity.Password.RequireUppercase = false;
+            identity.Password.RequireNonAlphanumeric = false;
+            identity.Lockout.MaxFailedAccessAttempts = accounts.Value.LockoutAttempts;
+            identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(accounts.Value.LockoutMinutes);
+            identity.User.RequireUniqueEmail = false;
+        });
+        // A cookie whose user was disabled or changed role stops working within the same minute as an open page.
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<AccountsOptions>>((stamp, accounts) =>
+            stamp.ValidationInterval = TimeSpan.FromSeconds(accounts.Value.RevalidateSeconds));
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = SignInPath;
+            cookie.AccessDeniedPath = SignInPath;
+            cookie.Cookie.Name = "FleetLicense.Auth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            // Secure whenever the request came over HTTPS (directly or through a trusted proxy).
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
+            cookie.SlidingExpiration = true;
+            // An API caller gets a status, not the sign-in page.
+            cookie.Events.OnRedirectToLogin = context => RedirectOrStatus(context.HttpContext, context.RedirectUri, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context.HttpContext, context.RedirectUri, StatusCodes.Status403Forbidden);
+        });
+        services.AddAuthorization(FleetPolicies.Add);
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingUserState>();
+        return services;
+    }
+
+    /// <summary>Signing out (a form post from the app bar).</summary>
+    public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/account/sign-out", async Task<IResult> (HttpContext http, IAntiforgery antiforgery, SignInManager<FleetUser> signIn) =>
+        {
+            // Only this site's own form: another site's page must not be able to sign a user out.
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The sign-out form has expired.", detail: "Reload the page and sign out again.");
+            }
+
+            await signIn.SignOutAsync();
+            return TypedResults.LocalRedirect(SignInPath);
+        }).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
+        return app;
+    }
+
+    /// <summary>Until a user has replaced a one-time password, every page sends them to the change-password page.</summary>
+    public static IApplicationBuilder UseAccounts(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.User.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true")
+            && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page
+            && page.Type != typeof(ChangePasswordPage))
+        {
+            context.Response.Redirect(ChangePasswordPath);
+            return;
+        }
+
+        await next(context);
+    });
+
+    private static Task RedirectOrStatus(HttpContext context, string redirectUri, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/openapi"))
+        {
+            return TypedResults.Problem(statusCode: status,
+                title: status == StatusCodes.Status401Unauthorized ? "Sign-in is required." : "Your role does not allow this.").ExecuteAsync(context);
+        }
+
+        context.Response.Redirect(redirectUri);
+        return Task.CompletedTask;
+    }
+}

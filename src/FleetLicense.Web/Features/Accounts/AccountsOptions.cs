@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FleetLicense.Web.Features.Accounts;
+
+public sealed class AccountsOptions
+{
+    public const string SectionName = "Accounts";
+
+    /// <summary>The Admin created on the first start, when there is no user yet.</summary>
+    [Required]
+    [MaxLength(256)]
+    public string InitialAdminUserName { get; set; } = "admin";
+
+    /// <summary>
+    /// That Admin's one-time password (the first sign-in must change it). Unset: one is generated and written to
+    /// <see cref="InitialAdminPasswordFile"/>, readable by the app's user only; it is never logged.
+    /// </summary>
+    public string? InitialAdminPassword { get; set; }
+
+    /// <summary>Where a generated one-time password goes; relative to the app's content root.</summary>
+    [Required]
+    public string InitialAdminPasswordFile { get; set; } = "initial-admin-password";
+
+    /// <summary>How often an open page re-checks its user: a disabled user or a changed role loses access within this.</summary>
+    [Range(1, 3600)]
+    public int RevalidateSeconds { get; set; } = 60;
+
+    /// <summary>Failed sign-ins in a row that lock an account for <see cref="LockoutMinutes"/>.</summary>
+    [Range(1, 100)]
+    public int LockoutAttempts { get; set; } = 5;
+
+    [Range(1, 24 * 60)]
+    public int LockoutMinutes { get; set; } = 15;
+}

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace FleetLicense.Web.Features.Accounts;
+
+/// <summary>
+/// The four roles, each user holding one. What each may do is a policy below, so a page, an endpoint and a command
+/// service ask the same question ("may this principal operate?") instead of listing roles.
+/// </summary>
+public static class FleetRoles
+{
+    /// <summary>Dashboards, machines and flags; no raw reports, no exports.</summary>
+    public const string Viewer = "Viewer";
+
+    /// <summary>Reads everything, runs and verifies exports, browses the audit log; changes nothing.</summary>
+    public const string Auditor = "Auditor";
+
+    /// <summary>Acknowledges, waives and reopens flags, allowlists KMS hosts, imports.</summary>
+    public const string Operator = "Operator";
+
+    /// <summary>Policy, enrolment, agents, alert settings, users, retention.</summary>
+    public const string Admin = "Admin";
+
+    /// <summary>Least to most privileged, the order the Users page offers them in.</summary>
+    public static readonly IReadOnlyList<string> All = [Viewer, Auditor, Operator, Admin];
+}
+
+/// <summary>The authorization policies, by what they allow.</summary>
+public static class FleetPolicies
+{
+    /// <summary>Signed in with a role: every page requires this unless it says otherwise (the fallback policy).</summary>
+    public const string View = "view";
+
+    public const string Operate = "operate";
+
+    public const string Audit = "audit";
+
+    public const string Administer = "administer";
+
+    internal static void Add(AuthorizationOptions options)
+    {
+        options.AddPolicy(View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.All));
+        options.AddPolicy(Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Operator, FleetRoles.Admin));
+        options.AddPolicy(Audit, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Auditor, FleetRoles.Admin));
+        options.AddPolicy(Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Admin));
+        // Every page and every other path needs a signed-in user with a role. /api is the exception: each API
+        // group names its own credential (device token, admin token, or this View policy), so that an unknown route
+        // still answers 404 and a wrong content type 415 to an agent; EndpointAuthorizationTests checks each one says.
+        options.FallbackPolicy = new AuthorizationPolicyBuilder()
+            .RequireAssertion(c => IsApi(c.Resource) || (c.User.Identity?.IsAuthenticated == true && FleetRoles.All.Any(c.User.IsInRole)))
+            .Build();
+    }
+
+    private static bool IsApi(object? resource) => resource is HttpContext http && http.Request.Path.StartsWithSegments("/api");
+}

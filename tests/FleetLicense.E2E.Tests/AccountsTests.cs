@@ -1,0 +1,41 @@
+using FleetLicense.Testing;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace FleetLicense.E2E.Tests;
+
+/// <summary>Signing in as a person does it: the first Admin's one-time password, the forced change, signing out.</summary>
+public sealed class AccountsTests(PostgresFixture postgres, BrowserFixture browser)
+{
+    [Fact]
+    public async Task FirstSignIn_WithTheOneTimePassword_MustChooseANewOneThenSignsOut()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync("e2e_first_sign_in"), nodeId: "e2e-accounts", environment: "Development");
+        var baseAddress = app.StartKestrel();
+        var page = await (await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } })).NewPageAsync();
+
+        await page.GotoAsync(new Uri(baseAddress, "machines").ToString());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "sign-in.png") });
+        await page.GetByLabel("User name").FillAsync("admin");
+        await page.GetByLabel("Password").FillAsync("not the password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByTestId("sign-in-error")).ToHaveTextAsync("The user name or the password is not right.");
+
+        await page.GetByLabel("Password").FillAsync(TestAccounts.InitialAdminPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByTestId("must-change")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "change-password.png") });
+        await page.GetByLabel("Current password").FillAsync(TestAccounts.InitialAdminPassword);
+        await page.GetByLabel("New password (at least 12 characters)").FillAsync(TestAccounts.Password);
+        await page.GetByLabel("New password again").FillAsync(TestAccounts.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("admin · Admin");
+        await page.GetByTestId("sign-out").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await page.GotoAsync(new Uri(baseAddress, "machines").ToString());
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("account/sign-in\\?ReturnUrl=%2Fmachines"));
+    }
+}
