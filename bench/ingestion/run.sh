@@ -59,7 +59,7 @@ curl -fs "$app_url/health/ready" >/dev/null || { say "the app did not become rea
 }
 start_app
 # The OpenAPI example report (~1.3 KB) stands in for a real one in pgbench.
-curl -fs "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(sys.stdin)['paths']; r=p.get('/api/v1/reports/') or p['/api/v1/reports']; print(json.dumps(r['post']['requestBody']['content']['application/json']['example']))" > "$work/example.json"
+curl -fs -H "Authorization: Bearer $admin_token" "$app_url/openapi/v1.json" | python3 -c "import json,sys; p=json.load(sys.stdin)['paths']; r=p.get('/api/v1/reports/') or p['/api/v1/reports']; print(json.dumps(r['post']['requestBody']['content']['application/json']['example']))" > "$work/example.json"
 
 # pgbench first, with the app stopped: its rows must not reach the app's projector.
 psql_() { psql -h 127.0.0.1 -p $pg_port -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
@@ -83,7 +83,7 @@ if phase pgbench; then
 fi
 
 # Projection backlog and lag, once a second, for the whole session.
-( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
+( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs -H "Authorization: Bearer $admin_token" "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
 sampler=$!
 
 sim() { /usr/bin/time -f "generator cpu: user %U s, system %S s, elapsed %e s" \
@@ -100,7 +100,7 @@ profile() {
 drain() {
   for _ in $(seq 300); do
     # Not piped into grep -q: with pipefail, curl's SIGPIPE would fail the test even when it matched.
-    status=$(curl -fs "$app_url/api/v1/system" || true)
+    status=$(curl -fs -H "Authorization: Bearer $admin_token" "$app_url/api/v1/system" || true)
     [[ "$status" == *'"projectionBacklog":0,'* ]] && break
     sleep 1
   done

@@ -87,7 +87,7 @@ start_node a $port_a
 mark() { phase_start=$(date -u +%s); echo "$phase_start $1" >> "$out/phases.txt"; say "== $1"; }
 
 # Projection backlog and lag, once a second, for the whole session (as bench/ingestion/run.sh).
-( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs --max-time 2 "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
+( while true; do printf '%s %s\n' "$(date -u +%s)" "$(curl -fs --max-time 2 -H "Authorization: Bearer $admin_token" "$app_url/api/v1/system" || echo '{}')"; sleep 1; done ) > "$out/system-samples.txt" 2>/dev/null &
 sampler=$!
 
 simulator=src/FleetLicense.Simulator/bin/Release/net10.0/fleetlicense-simulator.dll
@@ -99,7 +99,7 @@ wait_acked() { for _ in $(seq 1200); do [ -s "$1" ] && return 0; sleep 0.1; done
 # Waits until the projector has applied everything, so phases do not overlap (up to 5 minutes).
 drain() {
   for _ in $(seq 300); do
-    status=$(curl -fs "$app_url/api/v1/system" || true)
+    status=$(curl -fs -H "Authorization: Bearer $admin_token" "$app_url/api/v1/system" || true)
     [[ "$status" == *'"projectionBacklog":0,'* ]] && break
     sleep 1
   done
@@ -260,7 +260,7 @@ CONF
     { echo "127.0.0.1:$port_a 2xx $(wc -l < "$acked")"; echo "127.0.0.1:$port_b 2xx $(wc -l < "$work/two-acked-b.txt")"; } > "$out/two-nodes-per-node.txt"
     cat "$work/two-acked-b.txt" >> "$acked"
   fi
-  curl -fs "$app_url/api/v1/system" > "$out/two-nodes-system.json" || true
+  curl -fs -H "Authorization: Bearer $admin_token" "$app_url/api/v1/system" > "$out/two-nodes-system.json" || true
   say "per node (upstream status count): $(tr '\n' ';' < "$out/two-nodes-per-node.txt")"
   say "answers: $(answers "$out/two-sim.txt")"
   verify two-nodes "$acked"
@@ -284,7 +284,7 @@ if phase soak; then
       printf '%d %d %d %d %d %s %s\n' "$m" "$(date +%s)" "$(awk '/VmRSS/ { print $2 }' /proc/$pid_a/status)" "$(ls /proc/$pid_a/fd | wc -l)" \
         "$(awk '/Threads/ { print $2 }' /proc/$pid_a/status)" \
         "$(psql_ -c "SELECT count(*) FILTER (WHERE datname = 'fleetlicense' AND pid <> pg_backend_pid()) || ' ' || count(*) FILTER (WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) FROM pg_stat_activity")" \
-        "$(curl -fs --max-time 5 "$app_url/api/v1/system" | tr -d ' \n' || echo '{}')"
+        "$(curl -fs --max-time 5 -H "Authorization: Bearer $admin_token" "$app_url/api/v1/system" | tr -d ' \n' || echo '{}')"
       # The whole machine's load: other work on the box shows up here, not in the app's numbers.
       echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/soak-loadavg.txt"
       m=$((m + 1))

@@ -79,13 +79,17 @@ public sealed class AdminTokenFilter(IOptionsMonitor<SecurityOptions> options) :
                 detail: "Send 'Authorization: Bearer <admin token>'; tokens are configured by hash in Security:AdminTokenHashes.");
         }
 
-        var hash = Secrets.Hash(token);
-        // Start-up validation refuses malformed hashes; a value changed at run time that is not one matches nothing.
-        var allowed = ConfiguredHashes().Any(h =>
-            SecurityOptions.IsSha256Hex(h) && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(h), hash));
-        return allowed
+        return IsValid(token)
             ? await next(context)
             : TypedResults.Problem(statusCode: 401, title: "The admin token is not valid.");
+    }
+
+    /// <summary>Whether <paramref name="token"/> hashes to one of the configured admin token hashes.</summary>
+    public bool IsValid(string token)
+    {
+        var hash = Secrets.Hash(token);
+        // Start-up validation refuses malformed hashes; a value changed at run time that is not one matches nothing.
+        return ConfiguredHashes().Any(h => SecurityOptions.IsSha256Hex(h) && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(h), hash));
     }
 
     private List<string> ConfiguredHashes()

@@ -48,6 +48,27 @@ public sealed class SignInTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task AdminToken_ReadsWhatASignedInUserReads_ButOpensNoPage()
+    {
+        const string token = "an-admin-token-for-this-test-only";
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(AdminToken_ReadsWhatASignedInUserReads_ButOpensNoPage)),
+            settings: new Dictionary<string, string?> { ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))) });
+        using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        async Task<HttpStatusCode> Get(string path, string bearer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Authorization = new("Bearer", bearer) } };
+            using var response = await client.SendAsync(request, Ct);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await Get("/api/v1/system", token));
+        Assert.Equal(HttpStatusCode.OK, await Get("/openapi/v1.json", token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/v1/system", "not-the-token"));
+        Assert.Equal(HttpStatusCode.Redirect, await Get("/machines", token));
+    }
+
+    [Fact]
     public async Task FirstStart_CreatesOneAdmin_WhoseFirstSignInMustChooseANewPassword()
     {
         var database = await postgres.CreateDatabaseAsync(nameof(FirstStart_CreatesOneAdmin_WhoseFirstSignInMustChooseANewPassword));

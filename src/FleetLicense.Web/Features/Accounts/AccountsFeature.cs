@@ -1,5 +1,6 @@
 using FleetLicense.Web.Data;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Identity;
@@ -19,7 +20,9 @@ public static class AccountsFeature
     public static IServiceCollection AddAccounts(this IServiceCollection services)
     {
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme)
+            .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthentication>(AdminTokenAuthentication.SchemeName, null)
+            .AddIdentityCookies();
         services.AddIdentityCore<FleetUser>()
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<FleetLicenseDbContext>()

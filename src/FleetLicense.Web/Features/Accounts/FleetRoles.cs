@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
 
 namespace FleetLicense.Web.Features.Accounts;
 
@@ -30,6 +31,9 @@ public static class FleetPolicies
     /// <summary>Signed in with a role: every page requires this unless it says otherwise (the fallback policy).</summary>
     public const string View = "view";
 
+    /// <summary><see cref="View"/>, or the configured admin token: the read-only API outside the admin group.</summary>
+    public const string ReadApi = "read-api";
+
     public const string Operate = "operate";
 
     public const string Audit = "audit";
@@ -39,6 +43,9 @@ public static class FleetPolicies
     internal static void Add(AuthorizationOptions options)
     {
         options.AddPolicy(View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.All));
+        // What scripts read without a browser (/api/v1/system, the OpenAPI document): a signed-in user or the admin token.
+        options.AddPolicy(ReadApi, p => p.AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, AdminTokenAuthentication.SchemeName)
+            .RequireAuthenticatedUser().RequireRole(FleetRoles.All));
         options.AddPolicy(Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Operator, FleetRoles.Admin));
         options.AddPolicy(Audit, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Auditor, FleetRoles.Admin));
         options.AddPolicy(Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Admin));
