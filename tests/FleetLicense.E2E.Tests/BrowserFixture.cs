@@ -44,7 +44,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// </summary>
     public async Task<IPage> SignedInPageAsync(Uri baseAddress, IServiceProvider services, string role = FleetRoles.Admin)
     {
-        var user = await TestAccounts.CreateUserAsync(services, role.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..6], role);
+        var user = await TestAccounts.CreateUserAsync(services, TestAccounts.NewUserName(role), role);
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(baseAddress, "account/sign-in").ToString());

@@ -25,10 +25,13 @@ public static partial class TestAccounts
         return user;
     }
 
+    /// <summary>A user name no other test's user has, saying the role: "operator-3f9a1c".</summary>
+    public static string NewUserName(string role) => role.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..6];
+
     /// <summary>Creates <paramref name="userName"/> as <paramref name="role"/> and signs <paramref name="client"/> in as them.</summary>
     public static async Task<HttpClient> SignedInAsync(this HttpClient client, IServiceProvider services, string role = FleetRoles.Admin, string? userName = null)
     {
-        var user = await CreateUserAsync(services, userName ?? role.ToLowerInvariant() + "-" + Guid.NewGuid().ToString("N")[..6], role);
+        var user = await CreateUserAsync(services, userName ?? NewUserName(role), role);
         using var response = await SignInAsync(client, user.UserName!, Password);
         if (response.RequestMessage?.RequestUri?.AbsolutePath == AccountsFeature.SignInPath)
         {

@@ -1,4 +1,5 @@
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -99,7 +100,7 @@ public static class AccountsFeature
 
     private static Task RedirectOrStatus(HttpContext context, string redirectUri, int status)
     {
-        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/openapi"))
+        if (ApiConventions.IsMachineFacing(context))
         {
             return TypedResults.Problem(statusCode: status,
                 title: status == StatusCodes.Status401Unauthorized ? "Sign-in is required." : "Your role does not allow this.").ExecuteAsync(context);

@@ -42,16 +42,17 @@ public static class FleetPolicies
 
     internal static void Add(AuthorizationOptions options)
     {
-        options.AddPolicy(View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.All));
+        var view = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(FleetRoles.All).Build();
+        options.AddPolicy(View, view);
         // What scripts read without a browser (/api/v1/system, the OpenAPI document): a signed-in user or the admin token.
-        options.AddPolicy(ReadApi, p => p.AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, AdminTokenAuthentication.SchemeName)
-            .RequireAuthenticatedUser().RequireRole(FleetRoles.All));
+        options.AddPolicy(ReadApi, new AuthorizationPolicyBuilder(view).AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, AdminTokenAuthentication.SchemeName).Build());
         options.AddPolicy(Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Operator, FleetRoles.Admin));
         options.AddPolicy(Audit, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Auditor, FleetRoles.Admin));
         options.AddPolicy(Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Admin));
         // Every page and every other path needs a signed-in user with a role. /api is the exception: each API
-        // group names its own credential (device token, admin token, or this View policy), so that an unknown route
-        // still answers 404 and a wrong content type 415 to an agent; EndpointAuthorizationTests checks each one says.
+        // group names its own credential (device token, enrolment secret, admin token, or the read-api policy), so that
+        // an unknown route still answers 404 and a wrong content type 415 to an agent; SignInTests'
+        // ApiEndpoints_EachNameTheirCredential_… fails when one does not say (decision 8).
         options.FallbackPolicy = new AuthorizationPolicyBuilder()
             .RequireAssertion(c => IsApi(c.Resource) || (c.User.Identity?.IsAuthenticated == true && FleetRoles.All.Any(c.User.IsInRole)))
             .Build();
