@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using FleetLicense.Domain.Keys;
+using FleetLicense.Web.Features.Accounts;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace FleetLicense.Web.Infrastructure;
@@ -155,6 +156,18 @@ internal sealed class ApiInputExceptionHandler(IProblemDetailsService problems) 
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is NotPermittedException notPermitted)
+        {
+            // A command service refused the signed-in caller's role: the route let them in, the use case does not.
+            httpContext.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = httpContext,
+                ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = StatusCodes.Status403Forbidden, Title = "Your role does not allow this.", Detail = notPermitted.Message },
+                Exception = exception,
+            });
+        }
+
         (int Status, string Field, string Message)? refusal = exception switch
         {
             InvalidInputException invalid => (StatusCodes.Status400BadRequest, invalid.Field, invalid.Message),

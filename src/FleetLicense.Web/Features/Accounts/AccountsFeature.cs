@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -64,6 +65,10 @@ public static class AccountsFeature
         services.AddAuthorization(FleetPolicies.Add);
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingUserState>();
+        services.AddSingleton<Permissions>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<CircuitCaller>();
+        services.AddScoped<CircuitHandler, CircuitCallerHandler>();
         return services;
     }
 
