@@ -32,7 +32,6 @@ builder.Services.AddFeatures();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
-builder.Services.AddScoped<SessionActor>();
 
 var app = builder.Build();
 

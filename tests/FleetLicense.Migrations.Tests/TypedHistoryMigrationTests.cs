@@ -80,7 +80,7 @@ public sealed class TypedHistoryMigrationTests(PostgresFixture postgres)
         Assert.Equal("ABCDE", rows[16].NewPartialKey);
         // The Overview's trend, now comparing codes, gives what the text comparison gave.
         var dbFactory = new PooledDbContextFactory<FleetLicenseDbContext>(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options);
-        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation()), TimeProvider.System);
+        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation(), new FleetLicense.Web.Features.Audit.AuditTrail(dataSource, TimeProvider.System)), TimeProvider.System);
         var trendAfter = (await overview.ComputeAsync(ct)).ActivatedPercentPerDay;
         Assert.Equal(4, trendBefore.Count);
         Assert.Equal(trendBefore, trendAfter.Select(p => (p.Day, p.Value)));

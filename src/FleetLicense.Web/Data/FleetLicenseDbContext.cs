@@ -1,5 +1,6 @@
 using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
@@ -66,6 +67,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
     public DbSet<JobRun> JobRuns => Set<JobRun>();
 
     public DbSet<JobProgress> JobProgress => Set<JobProgress>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

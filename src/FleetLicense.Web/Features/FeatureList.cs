@@ -1,5 +1,6 @@
 using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
@@ -20,6 +21,7 @@ public static class FeatureList
     /// </summary>
     public static IServiceCollection AddFeatures(this IServiceCollection services) => services
         .AddAccounts()
+        .AddAudit()
         .AddPlatform()
         .AddPolicy()
         .AddEnrollment()

@@ -87,7 +87,7 @@ public static class AbuseLimits
                 return;
             }
 
-            if (failures.Blocked(key) is { } wait && !devices.IsKnownValid(AdminTokenFilter.BearerToken(context.Request)))
+            if (failures.Blocked(key) is { } wait && !devices.IsKnownValid(BearerTokens.Of(context.Request)))
             {
                 await TooManyRequests(context, wait, "Too many failed authentications from this address.");
                 return;

@@ -1,8 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
+using FleetLicense.Web.Features.Accounts;
 
 namespace FleetLicense.Web.Infrastructure;
 
@@ -65,48 +64,10 @@ public sealed class SecurityOptions : IValidatableObject
     public static bool IsSha256Hex(string? value) => value is { Length: 64 } && value.All(char.IsAsciiHexDigit);
 }
 
-/// <summary>Guards administrative API endpoints with a bearer token whose hash is configured.</summary>
-public sealed class AdminTokenFilter(IOptionsMonitor<SecurityOptions> options) : IEndpointFilter
+/// <summary>The bearer token of a request (device token or API token), or null.</summary>
+public static class BearerTokens
 {
-    public const string Actor = "admin-api";
-
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var token = BearerToken(context.HttpContext.Request);
-        if (token is null)
-        {
-            return TypedResults.Problem(statusCode: 401, title: "An admin token is required.",
-                detail: "Send 'Authorization: Bearer <admin token>'; tokens are configured by hash in Security:AdminTokenHashes.");
-        }
-
-        return IsValid(token)
-            ? await next(context)
-            : TypedResults.Problem(statusCode: 401, title: "The admin token is not valid.");
-    }
-
-    /// <summary>Whether <paramref name="token"/> hashes to one of the configured admin token hashes.</summary>
-    public bool IsValid(string token)
-    {
-        var hash = Secrets.Hash(token);
-        // Start-up validation refuses malformed hashes; a value changed at run time that is not one matches nothing.
-        return ConfiguredHashes().Any(h => SecurityOptions.IsSha256Hex(h) && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(h), hash));
-    }
-
-    private List<string> ConfiguredHashes()
-    {
-        try
-        {
-            return options.CurrentValue.AdminTokenHashes ?? [];
-        }
-        catch (OptionsValidationException)
-        {
-            // The settings were reloaded with a malformed hash: no token is accepted until they are fixed, and
-            // each request gets a 401 rather than a 500.
-            return [];
-        }
-    }
-
-    public static string? BearerToken(HttpRequest request)
+    public static string? Of(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header.Length > 7 ? header[7..].Trim() : null;
@@ -115,25 +76,23 @@ public sealed class AdminTokenFilter(IOptionsMonitor<SecurityOptions> options) :
 
 public static class AdminApi
 {
-    /// <summary>The admin token check and the security settings it and the abuse limits read.</summary>
+    /// <summary>The security settings the admin token and the abuse limits read.</summary>
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<AdminTokenFilter>();
         return services.AddAbuseLimits();
     }
 
-    /// <summary>A route group under <c>/api/v1/admin</c> that requires an admin token.</summary>
+    /// <summary>
+    /// A route group under <c>/api/v1/admin</c> for any signed-in role (a cookie or an API token); each change also
+    /// names its own policy, and the command service it calls checks that again.
+    /// </summary>
     public static RouteGroupBuilder MapAdminGroup(this IEndpointRouteBuilder app, string prefix, string tag) =>
         app.MapGroup("/api/v1/admin" + prefix)
             .WithTags(tag)
-            // The configured admin token is the credential, checked by the filter, not a signed-in user.
-            .AllowAnonymous()
-            .AddEndpointFilter<AdminTokenFilter>()
+            .RequireAuthorization(FleetPolicies.View)
             .AddEndpointFilter<AdminInputFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
-
-    /// <summary>Who did it: the name the caller gives, else the API itself.</summary>
-    public static string Actor(string? by) => string.IsNullOrWhiteSpace(by) ? AdminTokenFilter.Actor : by.Trim()[..Math.Min(by.Trim().Length, 200)];
 }

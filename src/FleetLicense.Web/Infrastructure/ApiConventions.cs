@@ -102,10 +102,10 @@ public static class ApiConventions
         return app;
     }
 
-    /// <summary>Open to anyone in Development (a developer reading the API); elsewhere for signed-in users with a role or the admin token.</summary>
+    /// <summary>Open to anyone in Development (a developer reading the API); elsewhere for signed-in users with a role or an API token.</summary>
     public static TBuilder SignInOutsideDevelopment<TBuilder>(this TBuilder builder, IEndpointRouteBuilder app)
         where TBuilder : IEndpointConventionBuilder =>
-        app.ServiceProvider.GetRequiredService<IWebHostEnvironment>().IsDevelopment() ? builder.AllowAnonymous() : builder.RequireAuthorization(FleetPolicies.ReadApi);
+        app.ServiceProvider.GetRequiredService<IWebHostEnvironment>().IsDevelopment() ? builder.AllowAnonymous() : builder.RequireAuthorization(FleetPolicies.View);
 
     /// <summary>
     /// JSON between systems is UTF-8 (RFC 8259 §8.1). The framework's body binding would try any named charset and

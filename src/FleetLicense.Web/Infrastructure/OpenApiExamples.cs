@@ -74,13 +74,13 @@ internal static class OpenApiExamples
             new EnrollRequestV1 { EnrollmentSecret = "fle_Xk9…", Hostname = "LAPTOP-7QK2M", SmbiosUuid = "4C4C4544-0042-3510-8052-B4C04F4B4E32", SerialNumber = "5BRQKN2", AgentVersion = "0.1.0" },
             new EnrollResponseV1 { MachineId = Guid.Parse("01a224fa-8b9d-77da-8906-e417574fbcf2"), DeviceToken = "fld_…(shown once)", FingerprintSecret = "kOqgNJF6…=" }),
         ["CreateEnrollmentSecret"] = (new CreateEnrollmentSecretRequest("Berlin office laptops", At.AddDays(30), 500), null),
-        ["AcknowledgeFlag"] = (new FlagActionRequest("alice@corp.example", "Ticket INC-4711", null), null),
-        ["WaiveFlag"] = (new FlagActionRequest("bob@corp.example", "Lab machine, reimaged next week", At.AddDays(7)), null),
-        ["ReopenFlag"] = (new FlagActionRequest("alice@corp.example", "Waived by mistake", null), null),
-        ["BulkFlagAction"] = (new BulkFlagActionRequest([Guid.Parse("01a224fa-9b4b-7c3e-a0e6-9f867d2b3221")], "acknowledge", "alice@corp.example", "Reviewed in the weekly audit", null), null),
-        ["UpdateAlertSettings"] = (new Features.Alerts.UpdateAlertSettingsRequest(Features.Alerts.AlertSettings.Default, "erin@corp.example"), null),
+        ["AcknowledgeFlag"] = (new FlagActionRequest("Ticket INC-4711", null), null),
+        ["WaiveFlag"] = (new FlagActionRequest("Lab machine, reimaged next week", At.AddDays(7)), null),
+        ["ReopenFlag"] = (new FlagActionRequest("Waived by mistake", null), null),
+        ["BulkFlagAction"] = (new BulkFlagActionRequest([Guid.Parse("01a224fa-9b4b-7c3e-a0e6-9f867d2b3221")], "acknowledge", "Reviewed in the weekly audit", null), null),
+        ["UpdateAlertSettings"] = (new Features.Alerts.UpdateAlertSettingsRequest(Features.Alerts.AlertSettings.Default), null),
         ["SendAlertTest"] = (new Features.Alerts.TestSendRequest("it-licensing@corp.example"), null),
-        ["UpdatePolicy"] = (new UpdatePolicyRequest(new FleetPolicy { Detection = new Domain.Rules.DetectionPolicy { KmsAllowlist = ["kms01.corp.example", "*.kms.corp.example"] } }, "erin@corp.example", "Our two KMS hosts"), null),
+        ["UpdatePolicy"] = (new UpdatePolicyRequest(new FleetPolicy { Detection = new Domain.Rules.DetectionPolicy { KmsAllowlist = ["kms01.corp.example", "*.kms.corp.example"] } }, "Our two KMS hosts"), null),
     };
 
     public static Task AddAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)

@@ -18,9 +18,9 @@ public sealed class AlertClusterTests(PostgresFixture postgres)
         await using var nodeB = new FleetWebFactory(connectionString, nodeId: "alerts-node-b", settings: settings);
         // Save the settings (every rule on, in-app only) and a machine in Notification mode, with the flag the
         // projector would have raised for it, before the nodes run the job.
-        var (_, errors) = await nodeA.Services.GetRequiredService<AlertSettingsService>().SaveAsync(
+        var (_, errors) = await nodeA.Services.GetRequiredService<AlertSettingsService>().SaveAsync(TestCallers.Admin,
             AlertSettings.Default with { Rules = AlertSettings.Default.Rules.ToDictionary(r => r.Key, r => r.Value with { Email = false, Webhook = false }) },
-            "test", TestContext.Current.CancellationToken);
+            TestContext.Current.CancellationToken);
         Assert.Null(errors);
         _ = nodeB.Services.GetRequiredService<IOptions<AlertsOptions>>().Value;
         var machine = Guid.NewGuid();

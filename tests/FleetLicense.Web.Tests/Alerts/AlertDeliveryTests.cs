@@ -57,12 +57,12 @@ public sealed class AlertDeliveryTests(PostgresFixture postgres)
         await using var smtp = await TestSmtpServer.StartAsync("alerts", "smtp-pass-123", certificate);
         var settings = Smtp(smtp, "StartTls");
         await using var app = await AlertsApp.StartAsync(postgres, nameof(Email_WhenTheServerUsesStartTlsWithAPinnedSelfSignedCertificate_IsSentEncrypted), settings);
-        var untrusted = await app.Service<AlertQueries>().SendTestAsync(AlertChannelName.Email, "it@corp.example", Ct);
+        var untrusted = await app.Service<AlertQueries>().SendTestAsync(TestCallers.Admin, AlertChannelName.Email, "it@corp.example", Ct);
         await app.DisposeAsync();
 
         settings["Alerts:Smtp:TrustedCertificateThumbprints:0"] = Convert.ToHexString(SHA256.HashData(certificate.RawData));
         await using var pinned = await AlertsApp.StartAsync(postgres, nameof(Email_WhenTheServerUsesStartTlsWithAPinnedSelfSignedCertificate_IsSentEncrypted) + "2", settings);
-        var trusted = await pinned.Service<AlertQueries>().SendTestAsync(AlertChannelName.Email, "it@corp.example", Ct);
+        var trusted = await pinned.Service<AlertQueries>().SendTestAsync(TestCallers.Admin, AlertChannelName.Email, "it@corp.example", Ct);
 
         Assert.Equal(DeliveryStatus.Retrying, untrusted.Result!.Status);
         Assert.Contains("certificate", untrusted.Result.Error, StringComparison.OrdinalIgnoreCase);

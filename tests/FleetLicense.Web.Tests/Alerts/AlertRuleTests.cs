@@ -177,7 +177,7 @@ public sealed class AlertRuleTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(KmsHost_WhenAHostIsNotOnTheAllowlist_AlertsOncePerHost));
         await app.OnlyRuleAsync(AlertRules.KmsHostNotAllowlisted);
-        var (_, errors) = await app.Service<PolicyService>().SaveAsync(new FleetPolicy { Detection = DetectionPolicy.Default with { KmsAllowlist = ["*.corp.example"] } }, "test", null, Ct);
+        var (_, errors) = await app.Service<PolicyService>().SaveAsync(TestCallers.Admin, FleetLicense.Web.Features.Audit.AuditActions.PolicySave, new FleetPolicy { Detection = DetectionPolicy.Default with { KmsAllowlist = ["*.corp.example"] } }, null, Ct);
         Assert.Null(errors);
         foreach (var (host, kms) in new[] { ("PC-1", "kms1.corp.example"), ("PC-2", "kms.rogue.example:1688"), ("PC-3", "KMS.ROGUE.EXAMPLE") })
         {

@@ -70,7 +70,7 @@ internal sealed class AlertsApp : IAsyncDisposable
                 ? (change ?? (x => x))(AlertSettings.DefaultFor(r))
                 : AlertSettings.DefaultFor(r) with { Enabled = false }),
         };
-        var (_, errors) = await Service<AlertSettingsService>().SaveAsync((global ?? (s => s))(settings), "test", TestContext.Current.CancellationToken);
+        var (_, errors) = await Service<AlertSettingsService>().SaveAsync(TestCallers.Admin, (global ?? (s => s))(settings), TestContext.Current.CancellationToken);
         Assert.Null(errors);
     }
 
@@ -79,7 +79,7 @@ internal sealed class AlertsApp : IAsyncDisposable
     {
         var policies = Service<PolicyService>();
         var current = (await policies.GetCurrentAsync(TestContext.Current.CancellationToken)).Policy;
-        var (_, errors) = await policies.SaveAsync(change(current), "test", null, TestContext.Current.CancellationToken);
+        var (_, errors) = await policies.SaveAsync(TestCallers.Admin, FleetLicense.Web.Features.Audit.AuditActions.PolicySave, change(current), null, TestContext.Current.CancellationToken);
         Assert.Null(errors);
     }
 

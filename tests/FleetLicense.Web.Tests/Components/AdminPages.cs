@@ -42,10 +42,10 @@ internal sealed class AdminPages
 
     public FakeTimeProvider Time { get; }
 
-    public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name)
+    public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name, string role = FleetLicense.Web.Features.Accounts.FleetRoles.Admin)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
-        context.AddFeatureServices(connectionString);
+        context.AddFeatureServices(connectionString, role: role);
 
         var factory = QuartzSchedulerBuilder
             .Create(q => q.ConfigureScheduler(o => o.InstanceName = "bunit-" + Guid.NewGuid().ToString("N")).UseInMemoryStore())

@@ -1,6 +1,6 @@
 using Bunit;
-using FleetLicense.Web.Components;
 using FleetLicense.Web.Features;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
@@ -11,6 +11,7 @@ using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Overview;
 using FleetLicense.Web.Features.Platform;
 using FleetLicense.Web.Features.Policy;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +31,7 @@ internal static class BunitExtensions
     /// <paramref name="settings"/> only; call before the test's overrides and <see cref="AddTestServices"/>.
     /// Hosted services are registered but never started: bUnit has no host.
     /// </summary>
-    public static void AddFeatureServices(this BunitContext context, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    public static void AddFeatureServices(this BunitContext context, string connectionString, IReadOnlyDictionary<string, string?>? settings = null, string role = FleetRoles.Admin)
     {
         var services = context.Services;
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
@@ -39,7 +40,23 @@ internal static class BunitExtensions
         services.AddDbContextFactory<FleetLicense.Web.Data.FleetLicenseDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
         services.AddLogging();
         services.AddFeatures();
-        services.AddScoped<SessionActor>();
+        context.SignInAs(role);
+    }
+
+    /// <summary>
+    /// bUnit's signed-in user with <paramref name="role"/>, granted exactly the policies the app's own FleetPolicies
+    /// grant that role (evaluated here by the real authorization service, so the mapping is not written twice).
+    /// </summary>
+    public static void SignInAs(this BunitContext context, string role, string name = "Alex Admin")
+    {
+        var user = context.AddAuthorization();
+        user.SetAuthorized(name);
+        user.SetRoles(role);
+        using var provider = new ServiceCollection().AddLogging().AddAuthorizationCore(FleetPolicies.Add).BuildServiceProvider();
+        var authorization = provider.GetRequiredService<IAuthorizationService>();
+        var principal = FleetLicense.Testing.TestCallers.As(role, name).User;
+        user.SetPolicies([.. new[] { FleetPolicies.View, FleetPolicies.Operate, FleetPolicies.Audit, FleetPolicies.Administer }
+            .Where(policy => authorization.AuthorizeAsync(principal, policy).GetAwaiter().GetResult().Succeeded)]);
     }
 
     /// <summary>Registers MudBlazor, loose JS interop and a fake clock; call after the test's own services.</summary>

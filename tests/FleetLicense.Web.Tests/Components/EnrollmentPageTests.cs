@@ -87,7 +87,7 @@ public sealed class EnrollmentPageTests(PostgresFixture postgres) : BunitContext
     {
         var pages = await AdminPages.AddAsync(this, postgres, nameof(Revoke_WhenConfirmed_MarksTheSecretRevoked));
         var service = Services.GetRequiredService<EnrollmentService>();
-        await service.CreateSecretAsync(new CreateEnrollmentSecretRequest("Branch office", null, null), Xunit.TestContext.Current.CancellationToken);
+        await service.CreateSecretAsync(TestCallers.Admin, new CreateEnrollmentSecretRequest("Branch office", null, null), Xunit.TestContext.Current.CancellationToken);
         var page = Render<EnrollmentPage>();
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=secret-row]")), Wait);
 

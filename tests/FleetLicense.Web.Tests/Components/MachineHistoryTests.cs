@@ -53,7 +53,7 @@ public sealed partial class MachineHistoryTests(PostgresFixture postgres) : Buni
 
         await using var dataSource = NpgsqlDataSource.Create(app.ConnectionString);
         var dbFactory = new PooledDbContextFactory<FleetLicenseDbContext>(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options);
-        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation()), TimeProvider.System);
+        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation(), new FleetLicense.Web.Features.Audit.AuditTrail(dataSource, TimeProvider.System)), TimeProvider.System);
         var trend = await overview.ComputeAsync(Xunit.TestContext.Current.CancellationToken);
 
         // Day 3: PC-1 in grace (0 of 1); day 2: PC-1 activated, PC-2 appears in notification (1 of 2); day 1: both.

@@ -16,7 +16,7 @@ public sealed class OverviewServiceTests(PostgresFixture postgres)
     {
         await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("overview_trend"));
         var dbFactory = new PooledDbContextFactory<FleetLicenseDbContext>(new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options);
-        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation()), TimeProvider.System);
+        using var overview = new OverviewService(dataSource, new PolicyService(dbFactory, TimeProvider.System, new CacheInvalidation(), new FleetLicense.Web.Features.Audit.AuditTrail(dataSource, TimeProvider.System)), TimeProvider.System);
         var empty = await overview.ComputeAsync(TestContext.Current.CancellationToken);
         var machine = Guid.NewGuid();
         await using (var insert = dataSource.CreateCommand($"""

@@ -118,7 +118,7 @@ public sealed class FlagTests(PostgresFixture postgres)
         await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
         var flags = app.Service<FlagService>();
         var id = (await flags.QueryAsync(new FlagQuery(MachineId: machine.MachineId), TestContext.Current.CancellationToken)).Items.Single().Id;
-        await flags.TransitionAsync([id], FlagStatus.Waived, "dave", "Short waiver", DateTimeOffset.UtcNow.AddSeconds(1), TestContext.Current.CancellationToken);
+        await flags.TransitionAsync(TestCallers.As(FleetLicense.Web.Features.Accounts.FleetRoles.Operator, "dave"), [id], FlagStatus.Waived, "Short waiver", DateTimeOffset.UtcNow.AddSeconds(1), TestContext.Current.CancellationToken);
 
         var reopened = await Eventually.GetAsync(
             async () => { await flags.EndExpiredWaiversAsync(TestContext.Current.CancellationToken); return (await flags.GetAsync(id, TestContext.Current.CancellationToken))!.Value; },

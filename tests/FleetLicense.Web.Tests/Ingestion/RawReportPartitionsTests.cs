@@ -17,8 +17,8 @@ public sealed class RawReportPartitionsTests(PostgresFixture postgres)
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
         var options = new DbContextOptionsBuilder<FleetLicenseDbContext>().UseNpgsql(dataSource).UseSnakeCaseNamingConvention().Options;
-        var policies = new PolicyService(new Factory(options), time, new FleetLicense.Web.Features.Live.CacheInvalidation());
-        await policies.SaveAsync(new FleetPolicy { RawReportRetentionDays = 5 }, "test", null, TestContext.Current.CancellationToken);
+        var policies = new PolicyService(new Factory(options), time, new FleetLicense.Web.Features.Live.CacheInvalidation(), new FleetLicense.Web.Features.Audit.AuditTrail(dataSource, time));
+        await policies.SaveAsync(TestCallers.Admin, FleetLicense.Web.Features.Audit.AuditActions.PolicySave, new FleetPolicy { RawReportRetentionDays = 5 }, null, TestContext.Current.CancellationToken);
         var partitions = new RawReportPartitions(dataSource, policies, time);
         var old = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
         await ExecuteAsync(dataSource, $"CREATE TABLE {RawReportPartitions.Name(DateOnly.FromDateTime(old.UtcDateTime))} PARTITION OF raw_reports FOR VALUES FROM ('2026-03-01') TO ('2026-03-02')");

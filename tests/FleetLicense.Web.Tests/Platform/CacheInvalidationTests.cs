@@ -104,7 +104,7 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
         await WaitListeningAsync(nodeB);
         var before = await policiesB.GetCurrentAsync(Ct);
 
-        var (saved, errors) = await nodeA.Service<PolicyService>().SaveAsync(new FleetPolicy(), "node-a-admin", "from node A", Ct);
+        var (saved, errors) = await nodeA.Service<PolicyService>().SaveAsync(TestCallers.As(FleetLicense.Web.Features.Accounts.FleetRoles.Admin, "node-a-admin"), FleetLicense.Web.Features.Audit.AuditActions.PolicySave, new FleetPolicy(), "from node A", Ct);
 
         Assert.Null(errors);
         Assert.True(saved!.Version > before.Version);
@@ -119,7 +119,7 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
         var settingsB = nodeB.Services.GetRequiredService<AlertSettingsService>();
         Assert.Equal("default", (await settingsB.GetAsync(Ct)).UpdatedBy);
 
-        var (_, errors) = await nodeA.Service<AlertSettingsService>().SaveAsync(AlertSettings.Default, "node-a-admin", Ct);
+        var (_, errors) = await nodeA.Service<AlertSettingsService>().SaveAsync(TestCallers.As(FleetLicense.Web.Features.Accounts.FleetRoles.Admin, "node-a-admin"), AlertSettings.Default, Ct);
 
         Assert.Null(errors);
         await Eventually.UntilAsync(async () => (await settingsB.GetAsync(Ct)).UpdatedBy == "node-a-admin", WithinASecond, "node B to read the new alert settings");

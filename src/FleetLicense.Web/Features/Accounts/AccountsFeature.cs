@@ -15,6 +15,9 @@ public static class AccountsFeature
     public const string SignInPath = "/account/sign-in";
     public const string ChangePasswordPath = "/account/change-password";
 
+    /// <summary>The default scheme: the cookie for people, a bearer token for API clients.</summary>
+    public const string SchemeName = "FleetLicense";
+
     /// <summary>
     /// Who is signed in: ASP.NET Core Identity on the app's database, a cookie for people, the four roles and their
     /// policies, and a fallback policy under which nothing is reachable without signing in unless it says so.
@@ -22,7 +25,13 @@ public static class AccountsFeature
     public static IServiceCollection AddAccounts(this IServiceCollection services)
     {
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddAuthentication(IdentityConstants.ApplicationScheme)
+        services.AddAuthentication(SchemeName)
+            // People sign in with the cookie; a bearer token on the API (and the OpenAPI document) is a token, never
+            // a cookie, so a script's bad token answers 401 instead of falling back to a browser's session.
+            .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>
+                ApiConventions.IsMachineFacing(context) && BearerTokens.Of(context.Request) is not null
+                    ? AdminTokenAuthentication.SchemeName
+                    : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthentication>(AdminTokenAuthentication.SchemeName, null)
             .AddIdentityCookies();
         services.AddIdentityCore<FleetUser>()

@@ -23,6 +23,10 @@ public sealed record Caller(ClaimsPrincipal User, string? Address, string? UserA
 
     public static Caller From(HttpContext http) => new(http.User, http.Connection.RemoteIpAddress?.ToString(), UserAgentOf(http));
 
+    /// <summary>Someone who is not a user, named for the trail (an agent enrolling, a sign-in attempt), from <paramref name="http"/>'s address.</summary>
+    public static Caller Outsider(string name, HttpContext http) =>
+        new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)])), http.Connection.RemoteIpAddress?.ToString(), UserAgentOf(http));
+
     internal static string? UserAgentOf(HttpContext http) =>
         http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, MaxUserAgentLength)] : null;
 }
@@ -49,13 +53,16 @@ public sealed class Permissions(IAuthorizationService authorization)
 /// The caller behind an open page: the circuit's signed-in user, and the address and browser of the connection the
 /// circuit runs over (captured when it connects, since a circuit has no request of its own).
 /// </summary>
-public sealed class CircuitCaller(AuthenticationStateProvider authentication)
+public sealed class CircuitCaller(AuthenticationStateProvider authentication, Permissions permissions)
 {
     internal string? Address { get; set; }
 
     internal string? UserAgent { get; set; }
 
     public async Task<Caller> GetAsync() => new((await authentication.GetAuthenticationStateAsync()).User, Address, UserAgent);
+
+    /// <summary>Whether the page should offer what <paramref name="policy"/> guards (the command checks again anyway).</summary>
+    public async Task<bool> MayAsync(string policy) => await permissions.AllowsAsync(await GetAsync(), policy);
 }
 
 /// <summary>Fills <see cref="CircuitCaller"/> from the connection's request each time the circuit (re)connects.</summary>

@@ -31,9 +31,6 @@ public static class FleetPolicies
     /// <summary>Signed in with a role: every page requires this unless it says otherwise (the fallback policy).</summary>
     public const string View = "view";
 
-    /// <summary><see cref="View"/>, or the configured admin token: the read-only API outside the admin group.</summary>
-    public const string ReadApi = "read-api";
-
     public const string Operate = "operate";
 
     public const string Audit = "audit";
@@ -42,15 +39,12 @@ public static class FleetPolicies
 
     internal static void Add(AuthorizationOptions options)
     {
-        var view = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(FleetRoles.All).Build();
-        options.AddPolicy(View, view);
-        // What scripts read without a browser (/api/v1/system, the OpenAPI document): a signed-in user or the admin token.
-        options.AddPolicy(ReadApi, new AuthorizationPolicyBuilder(view).AddAuthenticationSchemes(IdentityConstants.ApplicationScheme, AdminTokenAuthentication.SchemeName).Build());
+        options.AddPolicy(View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.All));
         options.AddPolicy(Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Operator, FleetRoles.Admin));
         options.AddPolicy(Audit, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Auditor, FleetRoles.Admin));
         options.AddPolicy(Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Admin));
         // Every page and every other path needs a signed-in user with a role. /api is the exception: each API
-        // group names its own credential (device token, enrolment secret, admin token, or the read-api policy), so that
+        // group names its own credential (device token, enrolment secret, or a policy: cookie or API token), so that
         // an unknown route still answers 404 and a wrong content type 415 to an agent; SignInTests'
         // ApiEndpoints_EachNameTheirCredential_… fails when one does not say (decision 8).
         options.FallbackPolicy = new AuthorizationPolicyBuilder()

@@ -1,10 +1,11 @@
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quartz;
 
 namespace FleetLicense.Web.Features.Alerts;
 
-public sealed record UpdateAlertSettingsRequest(AlertSettings Settings, string? By);
+public sealed record UpdateAlertSettingsRequest(AlertSettings Settings);
 
 public sealed record TestSendRequest(string? Recipient);
 
@@ -16,6 +17,7 @@ public static class AlertEndpoints
         alerts.MapGet("/settings", async (AlertSettingsService service, CancellationToken ct) => TypedResults.Ok(await service.GetAsync(ct)))
             .WithName("GetAlertSettings").WithSummary("The alert rules (on/off, thresholds, recipients, channels), re-notify interval and digest.");
         alerts.MapPut("/settings", UpdateSettingsAsync)
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("UpdateAlertSettings").WithSummary("Replace the alert settings; rules left out take their defaults.")
             .ProducesValidationProblem();
         alerts.MapGet("/rules", () => TypedResults.Ok(AlertRules.All))
@@ -23,6 +25,7 @@ public static class AlertEndpoints
         alerts.MapGet("/channels", (AlertQueries queries) => TypedResults.Ok(queries.Channels()))
             .WithName("ListAlertChannels").WithSummary("Each channel and whether it is configured (secrets show as configured / not configured).");
         alerts.MapPost("/channels/{channel}/test", SendTestAsync)
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("SendAlertTest").WithSummary("Send a test message on one channel now (Email needs a recipient); answers with the delivery result.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         alerts.MapGet("/open", async (AlertQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.OpenAsync(ct)))
@@ -35,6 +38,7 @@ public static class AlertEndpoints
                 await (await schedulers.GetScheduler(ct)).TriggerJob(AlertEvaluationJob.Key, ct);
                 return TypedResults.Accepted((string?)null);
             })
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("EvaluateAlerts").WithSummary("Run the alert evaluation now, on whichever node of the cluster is free.");
 
         var notifications = app.MapAdminGroup("/notifications", "Alerts");
@@ -49,21 +53,21 @@ public static class AlertEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<AlertSettingsSnapshot>, ValidationProblem>> UpdateSettingsAsync(UpdateAlertSettingsRequest request, AlertSettingsService service, CancellationToken ct)
+    private static async Task<Results<Ok<AlertSettingsSnapshot>, ValidationProblem>> UpdateSettingsAsync(UpdateAlertSettingsRequest request, HttpContext http, AlertSettingsService service, CancellationToken ct)
     {
         if (request.Settings is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = ["Required."] });
         }
 
-        var (saved, errors) = await service.SaveAsync(request.Settings, AdminApi.Actor(request.By), ct);
+        var (saved, errors) = await service.SaveAsync(Caller.From(http), request.Settings, ct);
         return errors is not null ? TypedResults.ValidationProblem(errors, title: "The alert settings are not valid.") : TypedResults.Ok(saved!);
     }
 
-    private static async Task<Results<Ok<TestSendResult>, ProblemHttpResult>> SendTestAsync(string channel, TestSendRequest? request, AlertQueries queries, CancellationToken ct)
+    private static async Task<Results<Ok<TestSendResult>, ProblemHttpResult>> SendTestAsync(string channel, TestSendRequest? request, HttpContext http, AlertQueries queries, CancellationToken ct)
     {
         var name = AlertRulesChannels.FirstOrDefault(c => c.Equals(channel, StringComparison.OrdinalIgnoreCase)) ?? channel;
-        var (result, error) = await queries.SendTestAsync(name, request?.Recipient, ct);
+        var (result, error) = await queries.SendTestAsync(Caller.From(http), name, request?.Recipient, ct);
         return error is not null
             ? TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The test message cannot be sent.", detail: error)
             : TypedResults.Ok(result!);

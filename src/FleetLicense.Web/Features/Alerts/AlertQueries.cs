@@ -1,5 +1,7 @@
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -28,7 +30,9 @@ public sealed class AlertQueries(
     AlertComposer composer,
     AlertDispatcher dispatcher,
     IOptionsMonitor<AlertsOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    Permissions permissions,
+    AuditTrail audit)
 {
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken)
     {
@@ -92,9 +96,10 @@ public sealed class AlertQueries(
         ];
     }
 
-    /// <summary>Sends a test message on one channel at once, through the same queue and log as real alerts.</summary>
-    public async Task<(TestSendResult? Result, string? Error)> SendTestAsync(string channel, string? recipient, CancellationToken cancellationToken)
+    /// <summary>Sends a test message on one channel at once, through the same queue and log as real alerts (Admins: it reaches real people).</summary>
+    public async Task<(TestSendResult? Result, string? Error)> SendTestAsync(Caller caller, string channel, string? recipient, CancellationToken cancellationToken)
     {
+        await permissions.RequireAsync(caller, FleetPolicies.Administer, "send test alerts");
         var o = options.CurrentValue;
         string target;
         switch (channel)
@@ -143,6 +148,7 @@ public sealed class AlertQueries(
             await using var find = new NpgsqlCommand("SELECT id FROM alert_deliveries WHERE message_id = $1", connection);
             find.Parameters.Add(new NpgsqlParameter<long> { TypedValue = ids[message.DedupKey] });
             deliveryId = (long)(await find.ExecuteScalarAsync(cancellationToken))!;
+            await audit.AppendAsync(connection, transaction, caller, [new AuditRecord(AuditActions.AlertTestSent, $"{channel} to {target}")], cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 

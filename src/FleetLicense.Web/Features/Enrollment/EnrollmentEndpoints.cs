@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -30,19 +31,22 @@ public static class EnrollmentEndpoints
             .WithName("ListEnrollmentSecrets")
             .WithSummary("Every enrolment secret (never the secret itself) and whether it can still be used.");
         admin.MapPost("/", CreateSecretAsync)
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("CreateEnrollmentSecret")
             .WithSummary("Create an enrolment secret; the response is the only time the secret is shown.")
             .ProducesValidationProblem();
-        admin.MapPost("/{id:guid}/revoke", async Task<Results<NoContent, NotFound>> (Guid id, EnrollmentService service, CancellationToken ct) =>
-                await service.RevokeSecretAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+        admin.MapPost("/{id:guid}/revoke", async Task<Results<NoContent, NotFound>> (Guid id, HttpContext http, EnrollmentService service, CancellationToken ct) =>
+                await service.RevokeSecretAsync(Caller.From(http), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("RevokeEnrollmentSecret")
             .WithSummary("Revoke a secret: no new enrolments; machines already enrolled keep working.");
 
         // Under the machine's address, where API clients look for what can be done to a machine; Enrollment owns it
         // because it issues the token and drops it from the token check's cache.
         app.MapAdminGroup("/machines", "Machines")
-            .MapPost("/{id:guid}/revoke-token", async Task<Results<NoContent, NotFound>> (Guid id, EnrollmentService enrollment, CancellationToken ct) =>
-                await enrollment.RevokeTokenAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .MapPost("/{id:guid}/revoke-token", async Task<Results<NoContent, NotFound>> (Guid id, HttpContext http, EnrollmentService enrollment, CancellationToken ct) =>
+                await enrollment.RevokeTokenAsync(Caller.From(http), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("RevokeDeviceToken")
             .WithSummary("Revoke the machine's device token: every node refuses it (401) within a second.")
             .WithDescription("The machine and its history stay. Revoking again changes nothing. The agent gets a new token by enrolling again, which also rotates a token that was not revoked.");
@@ -87,21 +91,21 @@ public static class EnrollmentEndpoints
             return TypedResults.ValidationProblem(errors, title: "The enrolment request is not valid.");
         }
 
-        var response = await service.EnrollAsync(request!, cancellationToken);
+        var response = await service.EnrollAsync(request!, Caller.Outsider($"agent on {request!.Hostname.Trim()}", http), cancellationToken);
         return response is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The enrolment secret is unknown, revoked, expired or used up.",
                 detail: "Ask an administrator for a current enrolment secret.")
             : TypedResults.Ok(response);
     }
 
-    private static async Task<IResult> CreateSecretAsync(CreateEnrollmentSecretRequest request, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateSecretAsync(CreateEnrollmentSecretRequest request, HttpContext http, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
     {
         if (EnrollmentService.Validate(request, time.GetUtcNow()) is { } errors)
         {
             return TypedResults.ValidationProblem(errors, title: "The enrolment secret request is not valid.");
         }
 
-        var created = await service.CreateSecretAsync(request, cancellationToken);
+        var created = await service.CreateSecretAsync(Caller.From(http), request, cancellationToken);
         return TypedResults.Created($"/api/v1/admin/enrollment-secrets/{created.Id}", created);
     }
 }

@@ -1,6 +1,8 @@
 using FleetLicense.Contracts;
 using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Features.Machines;
@@ -18,7 +20,8 @@ public sealed record EnrollmentSecretView(Guid Id, string Name, string Hint, Dat
 public sealed record CreatedEnrollmentSecret(Guid Id, string Name, string Secret, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, int? MaxUses);
 
 /// <summary>Enrolment secrets for administrators, and enrolment of machines with them.</summary>
-public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, DeviceAuthenticator devices, TimeProvider time)
+public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, DeviceAuthenticator devices, TimeProvider time,
+    Permissions permissions, AuditTrail audit)
 {
     public const string SecretPrefix = "fle_";
     public const string DeviceTokenPrefix = "fld_";
@@ -42,8 +45,9 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
     }
 
     /// <summary>Creates a secret; throws <see cref="InvalidInputException"/> naming the field when <see cref="Validate"/> refuses the request.</summary>
-    public async Task<CreatedEnrollmentSecret> CreateSecretAsync(CreateEnrollmentSecretRequest request, CancellationToken cancellationToken)
+    public async Task<CreatedEnrollmentSecret> CreateSecretAsync(Caller caller, CreateEnrollmentSecretRequest request, CancellationToken cancellationToken)
     {
+        await permissions.RequireAsync(caller, FleetPolicies.Administer, "create enrolment secrets");
         if (Validate(request, time.GetUtcNow()) is { } errors)
         {
             var (field, messages) = errors.First();
@@ -62,8 +66,12 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
             MaxUses = request.MaxUses,
         };
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.EnrollmentSecrets.Add(entity);
         await db.SaveChangesAsync(cancellationToken);
+        await audit.AppendAsync(db, caller, [new AuditRecord(AuditActions.EnrollmentSecretCreate, $"enrolment secret {entity.Id} ({entity.Name})",
+            After: new { entity.Name, entity.Hint, entity.ExpiresAt, entity.MaxUses })], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return new CreatedEnrollmentSecret(entity.Id, entity.Name, secret, entity.CreatedAt, entity.ExpiresAt, entity.MaxUses);
     }
 
@@ -99,19 +107,27 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
     }
 
     /// <summary>Revokes a secret; machines already enrolled with it keep their device tokens.</summary>
-    public async Task<bool> RevokeSecretAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<bool> RevokeSecretAsync(Caller caller, Guid id, CancellationToken cancellationToken)
     {
+        await permissions.RequireAsync(caller, FleetPolicies.Administer, "revoke enrolment secrets");
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow();
-        return await db.EnrollmentSecrets.Where(s => s.Id == id)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, x => x.RevokedAt ?? now), cancellationToken) > 0;
+        if (await db.EnrollmentSecrets.Where(s => s.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, x => x.RevokedAt ?? now), cancellationToken) == 0)
+        {
+            return false;
+        }
+
+        await audit.AppendAsync(db, caller, [new AuditRecord(AuditActions.EnrollmentSecretRevoke, $"enrolment secret {id}")], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>
     /// Enrols a machine, or re-enrols it (same SMBIOS UUID, serial or host name) with a new device token.
     /// Returns null when the secret is unknown, revoked, expired or used up.
     /// </summary>
-    public async Task<EnrollResponseV1?> EnrollAsync(EnrollRequestV1 request, CancellationToken cancellationToken)
+    public async Task<EnrollResponseV1?> EnrollAsync(EnrollRequestV1 request, Caller agent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var secretHash = Secrets.Hash(request.EnrollmentSecret.Trim());
@@ -134,6 +150,8 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
         var id = await MachineStore.EnrollAsync(db, machineId, identity, request, tokenHash, now, cancellationToken);
 
         var fingerprintSecret = await OrganisationFingerprintSecretAsync(db, cancellationToken);
+        await audit.AppendAsync(db, agent, [new AuditRecord(AuditActions.DeviceEnrolled, $"machine {id} ({request.Hostname})",
+            After: new { request.Hostname, identity, SameMachine = id != machineId })], cancellationToken);
         // Every node drops the old token when this commits; this node at once, without waiting for its own notice.
         await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.DeviceToken, id.ToString()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -145,8 +163,9 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
     /// Revokes a machine's device token: every node refuses it within a second (the notice commits with the change).
     /// The machine keeps its history and can enrol again for a new token. False when there is no such machine.
     /// </summary>
-    public async Task<bool> RevokeTokenAsync(Guid machineId, CancellationToken cancellationToken)
+    public async Task<bool> RevokeTokenAsync(Caller caller, Guid machineId, CancellationToken cancellationToken)
     {
+        await permissions.RequireAsync(caller, FleetPolicies.Administer, "revoke device tokens");
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -160,6 +179,7 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
             return false;
         }
 
+        await audit.AppendAsync(connection, transaction, caller, [new AuditRecord(AuditActions.DeviceTokenRevoke, $"machine {machineId}")], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         devices.Forget(machineId);
         return true;

@@ -1,5 +1,6 @@
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Accounts;
 using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Flags;
@@ -11,7 +12,7 @@ public sealed record FlagRuleSummary(string Rule, int Total, IReadOnlyDictionary
 }
 
 /// <summary>What a person asks for in the acknowledge / waive dialog.</summary>
-public sealed record FlagActionInput(FlagStatus To, string By, string? Reason, DateTimeOffset? Until);
+public sealed record FlagActionInput(FlagStatus To, string? Reason, DateTimeOffset? Until);
 
 /// <summary>The Flags page's logic: the per-rule summary, checking an action before it is made, and saying how it went.</summary>
 public sealed class FlagBoard(IDbContextFactory<FleetLicenseDbContext> dbFactory, FlagService flags, TimeProvider time)
@@ -38,14 +39,9 @@ public sealed class FlagBoard(IDbContextFactory<FleetLicenseDbContext> dbFactory
     }
 
     /// <summary>The same rules the API applies (FlagEndpoints): a waiver needs a reason; "until" is for waivers and in the future.</summary>
-    public IReadOnlyDictionary<string, string> Validate(FlagStatus to, string? by, string? reason, DateTimeOffset? until)
+    public IReadOnlyDictionary<string, string> Validate(FlagStatus to, string? reason, DateTimeOffset? until)
     {
         var errors = new Dictionary<string, string>();
-        if (Components.SessionActor.Validate(by) is { } byError)
-        {
-            errors["by"] = byError;
-        }
-
         if (to == FlagStatus.Waived && string.IsNullOrWhiteSpace(reason))
         {
             errors["reason"] = "A waiver needs a reason: why is this acceptable?";
@@ -67,9 +63,9 @@ public sealed class FlagBoard(IDbContextFactory<FleetLicenseDbContext> dbFactory
         return errors;
     }
 
-    /// <summary>Applies the action to every id; the outcome of each comes back (some may have changed meanwhile).</summary>
-    public Task<IReadOnlyDictionary<Guid, FlagActionOutcome>> ApplyAsync(IReadOnlyCollection<Guid> ids, FlagActionInput input, CancellationToken cancellationToken) =>
-        flags.TransitionAsync(ids, input.To, input.By.Trim(), string.IsNullOrWhiteSpace(input.Reason) ? null : input.Reason.Trim(), input.Until, cancellationToken);
+    /// <summary>Applies the action to every id as <paramref name="caller"/>; the outcome of each comes back (some may have changed meanwhile).</summary>
+    public Task<IReadOnlyDictionary<Guid, FlagActionOutcome>> ApplyAsync(Caller caller, IReadOnlyCollection<Guid> ids, FlagActionInput input, CancellationToken cancellationToken) =>
+        flags.TransitionAsync(caller, ids, input.To, string.IsNullOrWhiteSpace(input.Reason) ? null : input.Reason.Trim(), input.Until, cancellationToken);
 
     /// <summary>"3 acknowledged, 1 could not be: its status had changed" — and whether that is good news.</summary>
     public static (string Text, bool AllDone) Describe(IReadOnlyDictionary<Guid, FlagActionOutcome> outcomes, FlagStatus to)

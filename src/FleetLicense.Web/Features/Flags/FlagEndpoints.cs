@@ -1,12 +1,14 @@
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FleetLicense.Web.Features.Flags;
 
-public sealed record FlagActionRequest(string? By, string? Reason, DateTimeOffset? Until);
+/// <summary>Why, and until when (waivers); who is the signed-in user or the API token's owner.</summary>
+public sealed record FlagActionRequest(string? Reason, DateTimeOffset? Until);
 
-public sealed record BulkFlagActionRequest(Guid[] Ids, string Action, string? By, string? Reason, DateTimeOffset? Until);
+public sealed record BulkFlagActionRequest(Guid[] Ids, string Action, string? Reason, DateTimeOffset? Until);
 
 public sealed record BulkFlagActionResult(Guid Id, string Outcome);
 
@@ -22,14 +24,14 @@ public static class FlagEndpoints
                 await service.GetAsync(id, ct) is { } found ? TypedResults.Ok(new FlagDetail(found.Flag, found.Events)) : TypedResults.NotFound())
             .WithName("GetFlag")
             .WithSummary("One flag with its full history of transitions.");
-        flags.MapPost("/{id:guid}/acknowledge", (Guid id, FlagActionRequest request, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "acknowledge", request, service, ct))
-            .WithName("AcknowledgeFlag").WithSummary("Acknowledge an open flag: someone is on it.");
-        flags.MapPost("/{id:guid}/waive", (Guid id, FlagActionRequest request, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "waive", request, service, ct))
-            .WithName("WaiveFlag").WithSummary("Waive a flag (reason required, optionally until a date): it stays quiet until then.");
-        flags.MapPost("/{id:guid}/reopen", (Guid id, FlagActionRequest request, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "reopen", request, service, ct))
-            .WithName("ReopenFlag").WithSummary("Take back an acknowledgement or waiver.");
+        flags.MapPost("/{id:guid}/acknowledge", (Guid id, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "acknowledge", request, http, service, ct))
+            .RequireAuthorization(FleetPolicies.Operate).WithName("AcknowledgeFlag").WithSummary("Acknowledge an open flag: someone is on it.");
+        flags.MapPost("/{id:guid}/waive", (Guid id, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "waive", request, http, service, ct))
+            .RequireAuthorization(FleetPolicies.Operate).WithName("WaiveFlag").WithSummary("Waive a flag (reason required, optionally until a date): it stays quiet until then.");
+        flags.MapPost("/{id:guid}/reopen", (Guid id, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "reopen", request, http, service, ct))
+            .RequireAuthorization(FleetPolicies.Operate).WithName("ReopenFlag").WithSummary("Take back an acknowledgement or waiver.");
         flags.MapPost("/bulk", ActOnManyAsync)
-            .WithName("BulkFlagAction").WithSummary("Acknowledge, waive or reopen many flags at once; each flag's outcome is reported.");
+            .RequireAuthorization(FleetPolicies.Operate).WithName("BulkFlagAction").WithSummary("Acknowledge, waive or reopen many flags at once; each flag's outcome is reported.");
         return app;
     }
 
@@ -52,14 +54,14 @@ public static class FlagEndpoints
         return TypedResults.Ok(await service.QueryAsync(new FlagQuery(status, rule, wanted, machineId, skip ?? 0, take ?? 50), ct));
     }
 
-    private static async Task<IResult> ActOnOneAsync(Guid id, string action, FlagActionRequest request, FlagService service, CancellationToken ct)
+    private static async Task<IResult> ActOnOneAsync(Guid id, string action, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct)
     {
         if (Validate(action, 1, request, service.Now) is var (to, errors) && errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The flag action is not valid.");
         }
 
-        var outcomes = await service.TransitionAsync([id], to!.Value, AdminApi.Actor(request.By), request.Reason?.Trim(), request.Until, ct);
+        var outcomes = await service.TransitionAsync(Caller.From(http), [id], to!.Value, request.Reason?.Trim(), request.Until, ct);
         return outcomes[id] switch
         {
             FlagActionOutcome.Done when await service.GetAsync(id, ct) is { } f => TypedResults.Ok(new FlagDetail(f.Flag, f.Events)),
@@ -68,16 +70,16 @@ public static class FlagEndpoints
         };
     }
 
-    private static async Task<IResult> ActOnManyAsync(BulkFlagActionRequest request, FlagService service, CancellationToken ct)
+    private static async Task<IResult> ActOnManyAsync(BulkFlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct)
     {
         var ids = request.Ids ?? [];
-        var single = new FlagActionRequest(request.By, request.Reason, request.Until);
+        var single = new FlagActionRequest(request.Reason, request.Until);
         if (Validate(request.Action, ids.Length, single, service.Now) is var (to, errors) && errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The flag action is not valid.");
         }
 
-        var outcomes = await service.TransitionAsync(ids, to!.Value, AdminApi.Actor(request.By), request.Reason?.Trim(), request.Until, ct);
+        var outcomes = await service.TransitionAsync(Caller.From(http), ids, to!.Value, request.Reason?.Trim(), request.Until, ct);
         return TypedResults.Ok(outcomes.Select(o => new BulkFlagActionResult(o.Key, o.Value.ToString())).ToList());
     }
 

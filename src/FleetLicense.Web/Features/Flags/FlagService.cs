@@ -1,5 +1,7 @@
 using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -24,7 +26,7 @@ public enum FlagActionOutcome
 }
 
 /// <summary>Reading flags and the transitions people make: acknowledge, waive, reopen — one or many at once.</summary>
-public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, TimeProvider time)
+public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, TimeProvider time, Permissions permissions, AuditTrail audit)
 {
     public DateTimeOffset Now => time.GetUtcNow();
 
@@ -80,16 +82,18 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
     }
 
     /// <summary>
-    /// Moves flags to <paramref name="to"/> (Acknowledged, Waived, or Open again) in one transaction. Flags whose
-    /// status does not allow it are left alone and reported, so a bulk action never half-applies silently.
+    /// Moves flags to <paramref name="to"/> (Acknowledged, Waived, or Open again) in one transaction, for an Operator or
+    /// Admin, each change with its audit row. Flags whose status does not allow it are left alone and reported, so a
+    /// bulk action never half-applies silently.
     /// </summary>
-    public async Task<IReadOnlyDictionary<Guid, FlagActionOutcome>> TransitionAsync(IReadOnlyCollection<Guid> ids, FlagStatus to, string actor, string? reason, DateTimeOffset? until, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Guid, FlagActionOutcome>> TransitionAsync(Caller caller, IReadOnlyCollection<Guid> ids, FlagStatus to, string? reason, DateTimeOffset? until, CancellationToken cancellationToken)
     {
-        // Who and why are free text from people (page or API): storable, and never a full product key.
-        InputGuard.Require(("by", actor), ("reason", reason));
-        if (actor.Length > 200 || reason is { Length: > 2000 })
+        await permissions.RequireAsync(caller, FleetPolicies.Operate, "acknowledge, waive or reopen flags");
+        // Why is free text from people (page or API): storable, and never a full product key.
+        InputGuard.Require(("reason", reason));
+        if (reason is { Length: > 2000 })
         {
-            throw new InvalidInputException(actor.Length > 200 ? "by" : "reason", $"At most {(actor.Length > 200 ? 200 : 2000)} characters.");
+            throw new InvalidInputException("reason", "At most 2000 characters.");
         }
 
         until = until?.ToUniversalTime();
@@ -99,12 +103,15 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
         var flags = await FlagStore.LoadByIdsForUpdateAsync(connection, [.. ids.Distinct()], cancellationToken);
         var outcomes = ids.Distinct().ToDictionary(id => id, _ => FlagActionOutcome.NotFound);
         var changes = FlagChanges.Empty();
+        var audited = new List<AuditRecord>();
         foreach (var flag in flags)
         {
-            if (FlagLifecycle.Apply(flag, to, actor, reason, until, now) is { } applied)
+            var before = new { flag.Status, flag.StatusBy, flag.StatusReason, flag.WaivedUntil };
+            if (FlagLifecycle.Apply(flag, to, caller.Name, reason, until, now) is { } applied)
             {
                 changes.Flags.Add(flag);
                 changes.Events.Add(applied);
+                audited.Add(new AuditRecord(ActionOf(to), $"flag {flag.Id} ({flag.Rule})", before, new { flag.Status, flag.StatusBy, flag.StatusReason, flag.WaivedUntil }));
                 outcomes[flag.Id] = FlagActionOutcome.Done;
             }
             else
@@ -114,10 +121,17 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
         }
 
         await FlagStore.WriteAsync(connection, transaction, changes, cancellationToken);
-
+        await audit.AppendAsync(connection, transaction, caller, audited, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
     }
+
+    private static string ActionOf(FlagStatus to) => to switch
+    {
+        FlagStatus.Acknowledged => AuditActions.FlagAcknowledge,
+        FlagStatus.Waived => AuditActions.FlagWaive,
+        _ => AuditActions.FlagReopen,
+    };
 
     /// <summary>Waived flags whose waiver has ended become Open again (the condition is still there, or they would be Resolved).</summary>
     public async Task<int> EndExpiredWaiversAsync(CancellationToken cancellationToken)
@@ -131,7 +145,7 @@ public sealed class FlagService(IDbContextFactory<FleetLicenseDbContext> dbFacto
             return 0;
         }
 
-        var outcomes = await TransitionAsync(expired, FlagStatus.Open, FlagLifecycle.System, "The waiver ended.", null, cancellationToken);
+        var outcomes = await TransitionAsync(Caller.System, expired, FlagStatus.Open, "The waiver ended.", null, cancellationToken);
         return outcomes.Count(o => o.Value == FlagActionOutcome.Done);
     }
 

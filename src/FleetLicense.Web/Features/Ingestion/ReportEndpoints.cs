@@ -153,7 +153,7 @@ public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter 
     /// <summary>The device and its body (pooled: the caller disposes it), or the error to answer.</summary>
     public async Task<(Guid Device, RequestBody? Body, IResult? Error)> AdmitAsync(HttpContext http, bool batch, CancellationToken cancellationToken)
     {
-        var device = await devices.AuthenticateAsync(AdminTokenFilter.BearerToken(http.Request), cancellationToken);
+        var device = await devices.AuthenticateAsync(BearerTokens.Of(http.Request), cancellationToken);
         if (device is not { } machineId)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";

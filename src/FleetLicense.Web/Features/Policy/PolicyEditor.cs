@@ -1,5 +1,7 @@
 using System.Net;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 
 namespace FleetLicense.Web.Features.Policy;
 
@@ -17,15 +19,22 @@ public sealed record PolicyChange(PolicySnapshot? Saved, IDictionary<string, str
 /// Policy changes, from the dashboard and from <c>PUT /api/v1/admin/policy</c> alike: each save is a new version
 /// followed by a request to re-evaluate every machine. A save that succeeded stays a success when that request fails.
 /// </summary>
-public sealed partial class PolicyEditor(PolicyService policies, PolicyReevaluation reevaluation, ILogger<PolicyEditor> logger)
+public sealed partial class PolicyEditor(PolicyService policies, PolicyReevaluation reevaluation, Permissions permissions, ILogger<PolicyEditor> logger)
 {
     public Task<PolicySnapshot> GetCurrentAsync(CancellationToken cancellationToken) => policies.GetCurrentAsync(cancellationToken);
 
     public Task<IReadOnlyList<PolicySnapshot>> GetHistoryAsync(CancellationToken cancellationToken) => policies.GetHistoryAsync(cancellationToken);
 
-    public async Task<PolicyChange> SaveAsync(FleetPolicy policy, string by, string? comment, CancellationToken cancellationToken)
+    /// <summary>Saves <paramref name="policy"/> as a new version: Admins only.</summary>
+    public async Task<PolicyChange> SaveAsync(Caller caller, FleetPolicy policy, string? comment, CancellationToken cancellationToken)
     {
-        var (saved, errors) = await policies.SaveAsync(policy, by?.Trim() ?? "", string.IsNullOrWhiteSpace(comment) ? null : comment.Trim(), cancellationToken);
+        await permissions.RequireAsync(caller, FleetPolicies.Administer, "change the policy");
+        return await SaveVersionAsync(caller, AuditActions.PolicySave, policy, comment, cancellationToken);
+    }
+
+    private async Task<PolicyChange> SaveVersionAsync(Caller caller, string action, FleetPolicy policy, string? comment, CancellationToken cancellationToken)
+    {
+        var (saved, errors) = await policies.SaveAsync(caller, action, policy, string.IsNullOrWhiteSpace(comment) ? null : comment.Trim(), cancellationToken);
         if (errors is not null)
         {
             return new PolicyChange(null, errors);
@@ -45,11 +54,12 @@ public sealed partial class PolicyEditor(PolicyService policies, PolicyReevaluat
     }
 
     /// <summary>
-    /// Appends <paramref name="host"/> to the KMS allowlist as a new policy version. A known public emulator or a
-    /// loopback host is refused: allowlisting it would silence exactly what the KMS rules exist to catch.
+    /// Appends <paramref name="host"/> to the KMS allowlist as a new policy version (Operators and Admins). A known
+    /// public emulator or a loopback host is refused: allowlisting it would silence exactly what the KMS rules exist to catch.
     /// </summary>
-    public async Task<PolicyChange> AllowlistKmsHostAsync(string host, string by, CancellationToken cancellationToken)
+    public async Task<PolicyChange> AllowlistKmsHostAsync(Caller caller, string host, CancellationToken cancellationToken)
     {
+        await permissions.RequireAsync(caller, FleetPolicies.Operate, "allowlist KMS hosts");
         var name = KmsHostNames.Normalize(host);
         if (name is null || HostEntryError(name) is not null)
         {
@@ -64,7 +74,7 @@ public sealed partial class PolicyEditor(PolicyService policies, PolicyReevaluat
         }
 
         var policy = current with { Detection = detection with { KmsAllowlist = [.. detection.KmsAllowlist, name] } };
-        return await SaveAsync(policy, by, $"Allowlisted {name} from the KMS hosts page", cancellationToken);
+        return await SaveVersionAsync(caller, AuditActions.KmsHostAllowlist, policy, $"Allowlisted {name} from the KMS hosts page", cancellationToken);
     }
 
     /// <summary>Why <paramref name="name"/> (normalised) may not be allowlisted, or null when it may.</summary>

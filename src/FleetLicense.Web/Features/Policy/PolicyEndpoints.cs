@@ -1,10 +1,11 @@
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quartz;
 
 namespace FleetLicense.Web.Features.Policy;
 
-public sealed record UpdatePolicyRequest(FleetPolicy Policy, string? By, string? Comment);
+public sealed record UpdatePolicyRequest(FleetPolicy Policy, string? Comment);
 
 public static class PolicyEndpoints
 {
@@ -16,6 +17,7 @@ public static class PolicyEndpoints
         policy.MapGet("/history", async (PolicyService service, CancellationToken ct) => TypedResults.Ok(await service.GetHistoryAsync(ct)))
             .WithName("GetPolicyHistory").WithSummary("Every saved version, newest first.");
         policy.MapPut("/", UpdateAsync)
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("UpdatePolicy")
             .WithSummary("Save a new policy version; every machine's flags are then re-evaluated in the background.")
             .ProducesValidationProblem();
@@ -23,14 +25,14 @@ public static class PolicyEndpoints
     }
 
     /// <summary>The same path as the page (<see cref="PolicyEditor.SaveAsync"/>): a saved version is answered 200 even when re-evaluation could not be requested.</summary>
-    private static async Task<Results<Ok<PolicySaved>, ValidationProblem>> UpdateAsync(UpdatePolicyRequest request, PolicyEditor editor, CancellationToken ct)
+    private static async Task<Results<Ok<PolicySaved>, ValidationProblem>> UpdateAsync(UpdatePolicyRequest request, HttpContext http, PolicyEditor editor, CancellationToken ct)
     {
         if (request.Policy is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["policy"] = ["Required."] });
         }
 
-        var change = await editor.SaveAsync(request.Policy, AdminApi.Actor(request.By), request.Comment, ct);
+        var change = await editor.SaveAsync(Caller.From(http), request.Policy, request.Comment, ct);
         if (change.Saved is not { } saved)
         {
             return TypedResults.ValidationProblem(change.Errors ?? new Dictionary<string, string[]> { ["policy"] = [change.FirstError ?? "Not saved."] }, title: "The policy is not valid.");

@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FleetLicense.Domain.Keys;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Live;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,10 +24,12 @@ public sealed class PolicyService
     private readonly IDbContextFactory<FleetLicenseDbContext> _dbFactory;
     private readonly TimeProvider _time;
     private readonly CacheInvalidation _invalidation;
+    private readonly AuditTrail _audit;
     private volatile StrongBox<(PolicySnapshot Snapshot, DateTimeOffset Until)>? _cache;
 
-    public PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time, CacheInvalidation invalidation)
+    public PolicyService(IDbContextFactory<FleetLicenseDbContext> dbFactory, TimeProvider time, CacheInvalidation invalidation, AuditTrail audit)
     {
+        _audit = audit;
         _dbFactory = dbFactory;
         _time = time;
         _invalidation = invalidation;
@@ -59,32 +63,16 @@ public sealed class PolicyService
         return [.. rows.Select(r => new PolicySnapshot(r.Version, r.CreatedAt, r.CreatedBy, r.Comment, JsonSerializer.Deserialize<FleetPolicy>(r.Document, Json)!))];
     }
 
-    /// <summary>Who saved a version: as long as the column allows, and as a session remembers it.</summary>
-    public const int ByMaxLength = 200;
-
     public const int CommentMaxLength = 2000;
 
     // Serialises saves across every node: each takes the next version number under this transaction-scoped lock.
     private const long SaveLock = 0x706F_6C69_6379_0001; // "policy" + 1
 
-    /// <summary>Why a version cannot be saved, by field (<c>by</c>, <c>comment</c>, the policy's own members), or null when it can.</summary>
-    public static IDictionary<string, string[]>? Validate(FleetPolicy policy, string? by, string? comment)
+    /// <summary>Why a version cannot be saved, by field (<c>comment</c>, the policy's own members), or null when it can.</summary>
+    public static IDictionary<string, string[]>? Validate(FleetPolicy policy, string? comment)
     {
         var errors = new Dictionary<string, List<string>>();
         void Add(string field, string message) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
-
-        if (string.IsNullOrWhiteSpace(by))
-        {
-            Add("by", "Required.");
-        }
-        else if (by.Length > ByMaxLength)
-        {
-            Add("by", $"At most {ByMaxLength} characters.");
-        }
-        else if (InputText.Problem(by) is { } problem)
-        {
-            Add("by", problem);
-        }
 
         if (comment is { Length: > CommentMaxLength })
         {
@@ -114,10 +102,14 @@ public sealed class PolicyService
         return errors.Count == 0 ? null : errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 
-    /// <summary>Validates and saves a new version; returns the validation errors instead when there are any.</summary>
-    public async Task<(PolicySnapshot? Saved, IDictionary<string, string[]>? Errors)> SaveAsync(FleetPolicy policy, string by, string? comment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates and saves a new version by <paramref name="caller"/> with its audit row (<paramref name="action"/>);
+    /// returns the validation errors instead when there are any. Who may save is the caller's business
+    /// (<see cref="PolicyEditor"/>): an Operator may allowlist a KMS host, only an Admin may change the rest.
+    /// </summary>
+    internal async Task<(PolicySnapshot? Saved, IDictionary<string, string[]>? Errors)> SaveAsync(Caller caller, string action, FleetPolicy policy, string? comment, CancellationToken cancellationToken)
     {
-        if (Validate(policy, by, comment) is { } errors)
+        if (Validate(policy, comment) is { } errors)
         {
             return (null, errors);
         }
@@ -128,13 +120,17 @@ public sealed class PolicyService
         // Two saves at the same moment would otherwise both read the same highest version and one would fail on
         // the primary key; under the lock the second waits, then takes the next number.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SaveLock})", cancellationToken);
-        var next = (await db.Policies.MaxAsync(p => (int?)p.Version, cancellationToken) ?? 0) + 1;
-        var row = new PolicyVersion { Version = next, CreatedAt = _time.GetUtcNow(), CreatedBy = by, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
+        var previous = await db.Policies.AsNoTracking().OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
+        var next = (previous?.Version ?? 0) + 1;
+        var row = new PolicyVersion { Version = next, CreatedAt = _time.GetUtcNow(), CreatedBy = caller.Name, Comment = comment, Document = JsonSerializer.Serialize(policy, Json) };
         db.Policies.Add(row);
         await db.SaveChangesAsync(cancellationToken);
+        await _audit.AppendAsync(db, caller, [new AuditRecord(action, $"policy version {next}",
+            previous is null ? null : new { previous.Version, Policy = JsonSerializer.Deserialize<FleetPolicy>(previous.Document, Json) },
+            new { Version = next, Comment = comment, Policy = policy })], cancellationToken);
         await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.Policy), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        var snapshot = new PolicySnapshot(row.Version, row.CreatedAt, by, comment, policy);
+        var snapshot = new PolicySnapshot(row.Version, row.CreatedAt, caller.Name, comment, policy);
         Keep(snapshot, ticket);
         Changed?.Invoke(snapshot);
         return (snapshot, null);

@@ -1,0 +1,25 @@
+namespace FleetLicense.Web.Features.Audit;
+
+/// <summary>Every action the trail records, by area: the names the audit page filters on.</summary>
+public static class AuditActions
+{
+    public const string SignIn = "account.sign-in";
+    public const string SignInFailed = "account.sign-in-failed";
+    public const string SignOut = "account.sign-out";
+    public const string PasswordChanged = "account.password-changed";
+
+    public const string FlagAcknowledge = "flag.acknowledge";
+    public const string FlagWaive = "flag.waive";
+    public const string FlagReopen = "flag.reopen";
+
+    public const string PolicySave = "policy.save";
+    public const string KmsHostAllowlist = "policy.kms-host-allowlist";
+
+    public const string AlertSettingsSave = "alerts.settings-save";
+    public const string AlertTestSent = "alerts.test-sent";
+
+    public const string EnrollmentSecretCreate = "enrolment.secret-create";
+    public const string EnrollmentSecretRevoke = "enrolment.secret-revoke";
+    public const string DeviceEnrolled = "enrolment.device-enrolled";
+    public const string DeviceTokenRevoke = "enrolment.device-token-revoke";
+}
