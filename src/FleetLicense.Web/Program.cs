@@ -3,6 +3,7 @@ using FleetLicense.Web.Data;
 using FleetLicense.Web.Features;
 using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Enrollment;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
@@ -56,7 +57,8 @@ app
     .MapFlagEndpoints()
     .MapPolicyEndpoints()
     .MapMachineEndpoints()
-    .MapAlertEndpoints();
+    .MapAlertEndpoints()
+    .MapAuditEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

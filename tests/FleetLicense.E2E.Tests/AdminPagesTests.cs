@@ -33,7 +33,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await SeedFleetAsync(admin, baseAddress);
         await Eventually.UntilAsync(async () => (await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/flags")).GetProperty("total").GetInt32() >= 4,
             what: "the reports to be projected into flags");
-        var page = await browser.SignedInPageAsync(baseAddress, app.Services);
+        var page = await browser.SignedInPageAsync(baseAddress, app.Services, userName: "alex.admin");
 
         await page.GotoAsync(new Uri(baseAddress, "/flags").ToString());
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Flags", Exact = true })).ToBeVisibleAsync();
@@ -57,7 +57,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await Expect(page.Locator("[data-testid=flag-title]").First).ToBeVisibleAsync();
         await WaitForCircuitAsync(page);
         await page.Locator("[data-testid=flag-title]").First.ClickAsync();
-        await Expect(page.Locator("[data-testid=history-event]").Nth(1)).ToContainTextAsync("Alex Admin");
+        await Expect(page.Locator("[data-testid=history-event]").Nth(1)).ToContainTextAsync("alex.admin");
         await page.ScreenshotAsync(new() { Path = Shot("flags-detail.png") });
 
         await page.GotoAsync(new Uri(baseAddress, "/kms-hosts").ToString());

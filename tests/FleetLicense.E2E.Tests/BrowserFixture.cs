@@ -42,9 +42,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// A 1440×900 page signed in through the sign-in form as a new user of <paramref name="role"/> (an Admin unless
     /// said), on the app at <paramref name="baseAddress"/>; it lands on the Overview.
     /// </summary>
-    public async Task<IPage> SignedInPageAsync(Uri baseAddress, IServiceProvider services, string role = FleetRoles.Admin)
+    public async Task<IPage> SignedInPageAsync(Uri baseAddress, IServiceProvider services, string role = FleetRoles.Admin, string? userName = null)
     {
-        var user = await TestAccounts.CreateUserAsync(services, TestAccounts.NewUserName(role), role);
+        var user = await TestAccounts.CreateUserAsync(services, userName ?? TestAccounts.NewUserName(role), role);
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } });
         var page = await context.NewPageAsync();
         await page.GotoAsync(new Uri(baseAddress, "account/sign-in").ToString());

@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Rules;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Flags;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -130,6 +132,33 @@ public sealed class IngestionApp : IAsyncDisposable
 
     public async Task<FleetLicenseDbContext> DbAsync() =>
         await Service<IDbContextFactory<FleetLicenseDbContext>>().CreateDbContextAsync();
+
+    /// <summary>An open flag on <paramref name="machineId"/>, written straight to the table (what the projector would raise).</summary>
+    public async Task<Guid> AddFlagAsync(Guid machineId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var flag = new Flag
+        {
+            Id = Guid.NewGuid(),
+            MachineId = machineId,
+            Rule = "kms-public-emulator",
+            Subject = Guid.NewGuid().ToString(),
+            Severity = FindingSeverity.Critical,
+            Title = "A finding",
+            Message = "PC-1 activates against a public KMS emulator.",
+            Advice = "Activate against your own KMS host.",
+            Evidence = "{}",
+            Status = FlagStatus.Open,
+            FirstSeenAt = now.AddDays(-1),
+            LastSeenAt = now,
+            StatusChangedAt = now.AddDays(-1),
+            StatusBy = "system",
+        };
+        await using var db = await DbAsync();
+        db.Flags.Add(flag);
+        await db.SaveChangesAsync();
+        return flag.Id;
+    }
 
     public static StringContent Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         new(JsonSerializer.Serialize(value, type), Encoding.UTF8, "application/json");

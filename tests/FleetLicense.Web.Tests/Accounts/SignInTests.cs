@@ -41,10 +41,11 @@ public sealed class SignInTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NotFound, unknownApi.StatusCode);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, signInPage.StatusCode);
-        // Their own credentials answer: no device token, no admin token.
+        // Their own credentials answer: no device token; no sign-in or API token.
         Assert.Equal(HttpStatusCode.Unauthorized, report.StatusCode);
         Assert.Contains("token", await report.Content.ReadAsStringAsync(Ct), StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("admin token", await adminApi.Content.ReadAsStringAsync(Ct), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Unauthorized, adminApi.StatusCode);
+        Assert.Contains("Sign-in is required", await adminApi.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class SeverityTests(PostgresFixture postgres)
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(NewFlagAlert_WithMinimumSeverityInAnyCase_IsAcceptedAndStoredAsTheName));
         using var saved = await app.Admin.PutAsJsonAsync("/api/v1/admin/alerts/settings",
-            new { by = "alice", settings = new { rules = new Dictionary<string, object> { [AlertRules.NewFlag] = new { enabled = true, minimumSeverity = "critical" } } } }, Ct);
+            new { settings = new { rules = new Dictionary<string, object> { [AlertRules.NewFlag] = new { enabled = true, minimumSeverity = "critical" } } } }, Ct);
         var machine = await app.AddMachineAsync("PC-FLAGGED", status: null);
         await app.AddFlagAsync(machine, "Warning");
         await app.AddFlagAsync(machine, "Critical");

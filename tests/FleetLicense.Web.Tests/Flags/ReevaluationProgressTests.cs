@@ -53,7 +53,7 @@ public sealed class ReevaluationProgressTests(PostgresFixture postgres)
         Assert.Null(await store.GetAsync(PolicyReevaluation.JobKey.Name, Ct));
 
         using var saved = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy",
-            new { policy = new { detection = new { kmsAllowlist = new[] { "kms01.corp.example" } } }, by = "erin" }, Ct);
+            new { policy = new { detection = new { kmsAllowlist = new[] { "kms01.corp.example" } } } }, Ct);
         saved.EnsureSuccessStatusCode();
 
         var run = await Eventually.GetAsync(() => store.GetAsync(PolicyReevaluation.JobKey.Name, Ct), r => r?.Outcome is not null,

@@ -32,14 +32,17 @@ public sealed class FlagTests(PostgresFixture postgres)
         var opened = await SendAndGetFlag(Emulated(T0));
         var id = opened.GetProperty("id").GetGuid();
         Assert.Equal("Open", opened.GetProperty("status").GetString());
+        // Each action is made by the signed-in user, who is what the flag's history says.
+        using var alice = await app.Factory.CreateClient().SignedInAsync(app.Factory.Services, FleetLicense.Web.Features.Accounts.FleetRoles.Operator, "alice");
+        using var bob = await app.Factory.CreateClient().SignedInAsync(app.Factory.Services, FleetLicense.Web.Features.Accounts.FleetRoles.Admin, "bob");
 
-        using (var ack = await app.Admin.PostAsJsonAsync($"/api/v1/admin/flags/{id}/acknowledge", new { by = "alice", reason = "Looking into it" }, TestContext.Current.CancellationToken))
+        using (var ack = await alice.PostAsJsonAsync($"/api/v1/admin/flags/{id}/acknowledge", new { reason = "Looking into it" }, TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
         }
 
         var until = DateTimeOffset.UtcNow.AddDays(30);
-        using (var waive = await app.Admin.PostAsJsonAsync($"/api/v1/admin/flags/{id}/waive", new { by = "bob", reason = "Lab machine, reimaged next week", until }, TestContext.Current.CancellationToken))
+        using (var waive = await bob.PostAsJsonAsync($"/api/v1/admin/flags/{id}/waive", new { reason = "Lab machine, reimaged next week", until }, TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.OK, waive.StatusCode);
         }
@@ -72,7 +75,7 @@ public sealed class FlagTests(PostgresFixture postgres)
         var id = page.GetProperty("items")[0].GetProperty("id").GetGuid();
 
         using var reopen = await app.Admin.PostAsJsonAsync($"/api/v1/admin/flags/{id}/reopen", new { reason = "x" }, TestContext.Current.CancellationToken);
-        using var waiveWithoutReason = await app.Admin.PostAsJsonAsync($"/api/v1/admin/flags/{id}/waive", new { by = "bob" }, TestContext.Current.CancellationToken);
+        using var waiveWithoutReason = await app.Admin.PostAsJsonAsync($"/api/v1/admin/flags/{id}/waive", new { }, TestContext.Current.CancellationToken);
         using var missing = await app.Admin.PostAsJsonAsync($"/api/v1/admin/flags/{Guid.NewGuid()}/acknowledge", new { }, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Conflict, reopen.StatusCode);
@@ -99,7 +102,7 @@ public sealed class FlagTests(PostgresFixture postgres)
         ids.AddRange(page.GetProperty("items").EnumerateArray().Select(f => f.GetProperty("id").GetGuid()));
         var unknown = Guid.NewGuid();
 
-        using var response = await app.Admin.PostAsJsonAsync("/api/v1/admin/flags/bulk", new { ids = ids.Append(unknown), action = "acknowledge", by = "carol" }, TestContext.Current.CancellationToken);
+        using var response = await app.Admin.PostAsJsonAsync("/api/v1/admin/flags/bulk", new { ids = ids.Append(unknown), action = "acknowledge" }, TestContext.Current.CancellationToken);
         var outcomes = (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).EnumerateArray()
             .ToDictionary(o => o.GetProperty("id").GetGuid(), o => o.GetProperty("outcome").GetString());
 
@@ -180,7 +183,7 @@ public sealed class FlagTests(PostgresFixture postgres)
         }
 
         using var saved = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy",
-            new { policy = new { detection = new { kmsAllowlist = new[] { "kms02.corp.example" } } }, by = "erin", comment = "Only the new KMS host" },
+            new { policy = new { detection = new { kmsAllowlist = new[] { "kms02.corp.example" } } }, comment = "Only the new KMS host" },
             TestContext.Current.CancellationToken);
         using var invalid = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy",
             new { policy = new { detection = new { kmsAllowlist = new[] { "not a host" } }, rawReportRetentionDays = 0 } }, TestContext.Current.CancellationToken);

@@ -64,8 +64,8 @@ public sealed class AdminInputTests(PostgresFixture postgres)
         var expires = DateTimeOffset.UtcNow.AddDays(3).ToOffset(TimeSpan.FromHours(2));
         var until = DateTimeOffset.UtcNow.AddDays(5).ToOffset(TimeSpan.FromHours(-5.5));
         var machine = await app.EnrollAsync("PC-1");
-        var flag = await AddFlagAsync(app, machine.MachineId);
-        var flag2 = await AddFlagAsync(app, machine.MachineId);
+        var flag = await app.AddFlagAsync(machine.MachineId);
+        var flag2 = await app.AddFlagAsync(machine.MachineId);
 
         using var created = await app.Admin.PostAsync("/api/v1/admin/enrollment-secrets",
             Raw($$"""{"name":"offset","expiresAt":"{{expires:yyyy-MM-ddTHH:mm:ss.fffzzz}}"}"""), Ct);
@@ -98,7 +98,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
     {
         await using var app = await IngestionApp.StartAsync(postgres, "admin_bad_date_" + (value[0] == '0' ? "min" : value[0] == '9' ? "max" : "text"));
         var machine = await app.EnrollAsync("PC-1");
-        var flag = await AddFlagAsync(app, machine.MachineId);
+        var flag = await app.AddFlagAsync(machine.MachineId);
 
         using var created = await app.Admin.PostAsync("/api/v1/admin/enrollment-secrets", Raw($$"""{"name":"x","expiresAt":"{{value}}"}"""), Ct);
         using var waived = await app.Admin.PostAsync($"/api/v1/admin/flags/{flag}/waive", Raw($$"""{"reason":"lab","until":"{{value}}"}"""), Ct);
@@ -116,7 +116,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
     {
         await using var app = await IngestionApp.StartAsync(postgres, "policy_long_comment");
 
-        using var response = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy", new { policy = new { }, by = "erin", comment = new string('x', 2001) }, Ct);
+        using var response = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy", new { policy = new { }, comment = new string('x', 2001) }, Ct);
 
         await AssertProblemAsync(response, "comment");
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM policies"));
@@ -128,7 +128,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
         await using var app = await IngestionApp.StartAsync(postgres, "policy_concurrent");
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            app.Admin.PutAsJsonAsync("/api/v1/admin/policy", new { policy = new { makMachineLimit = 10 + i }, by = "erin", comment = $"save {i}" }, Ct)));
+            app.Admin.PutAsJsonAsync("/api/v1/admin/policy", new { policy = new { makMachineLimit = 10 + i }, comment = $"save {i}" }, Ct)));
 
         try
         {
@@ -159,7 +159,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
     {
         await using var app = await IngestionApp.StartAsync(postgres, "policy_null_" + Math.Abs(StringComparer.Ordinal.GetHashCode(policy)));
 
-        using var response = await app.Admin.PutAsync("/api/v1/admin/policy", Raw($$"""{"policy":{{policy}},"by":"erin"}"""), Ct);
+        using var response = await app.Admin.PutAsync("/api/v1/admin/policy", Raw($$"""{"policy":{{policy}}}"""), Ct);
 
         await AssertProblemAsync(response, member);
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM policies"));
@@ -173,7 +173,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
         await using var app = await IngestionApp.StartAsync(postgres, "policy_no_scheduler",
             services: s => s.Replace(ServiceDescriptor.Singleton<PolicyReevaluation, FailingReevaluation>()));
 
-        using var response = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy", new { policy = new { makMachineLimit = 7 }, by = "erin" }, Ct);
+        using var response = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy", new { policy = new { makMachineLimit = 7 } }, Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
@@ -189,7 +189,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
     {
         await using var app = await IngestionApp.StartAsync(postgres, "admin_free_text");
         var machine = await app.EnrollAsync("PC-1");
-        var flag = await AddFlagAsync(app, machine.MachineId);
+        var flag = await app.AddFlagAsync(machine.MachineId);
         var fingerprint = new string('a', 64);
         var cases = new (HttpMethod Method, string Path, string Body, string Field)[]
         {
@@ -197,15 +197,13 @@ public sealed class AdminInputTests(PostgresFixture postgres)
             (HttpMethod.Post, "/api/v1/admin/enrollment-secrets", $$"""{"name":"Berlin {{FullKey}}"}""", "name"),
             (HttpMethod.Post, "/api/v1/admin/enrollment-secrets", """{"name":"Berlin\ud800"}""", "name"),
             (HttpMethod.Post, $"/api/v1/admin/flags/{flag}/waive", """{"reason":"lab\u0000"}""", "reason"),
-            (HttpMethod.Post, $"/api/v1/admin/flags/{flag}/acknowledge", $$"""{"by":"erin","reason":"{{FullKey.Replace('-', ' ')}}"}""", "reason"),
-            (HttpMethod.Post, $"/api/v1/admin/flags/{flag}/acknowledge", """{"by":"erin\u0007"}""", "by"),
+            (HttpMethod.Post, $"/api/v1/admin/flags/{flag}/acknowledge", $$"""{"reason":"{{FullKey.Replace('-', ' ')}}"}""", "reason"),
             (HttpMethod.Post, "/api/v1/admin/flags/bulk", $$"""{"ids":["{{flag}}"],"action":"acknowledge","reason":"x\u0000"}""", "reason"),
-            (HttpMethod.Put, "/api/v1/admin/policy", $$"""{"policy":{},"by":"erin","comment":"key {{FullKey}}"}""", "comment"),
-            (HttpMethod.Put, "/api/v1/admin/policy", """{"policy":{},"by":"erin\u0000"}""", "by"),
-            (HttpMethod.Put, "/api/v1/admin/policy", """{"policy":{"detection":{"kmsAllowlist":["kms\u0000.corp"]}},"by":"erin"}""", "kmsAllowlist"),
-            (HttpMethod.Put, "/api/v1/admin/policy", $$$"""{"policy":{"detection":{"publicKmsEmulatorHosts":["{{{FullKey}}}.example"]}},"by":"erin"}""", "publicKmsEmulatorHosts"),
-            (HttpMethod.Put, "/api/v1/admin/policy", """{"policy":{"makLimits":{"ab\u0000":5}},"by":"erin"}""", "makLimits"),
-            (HttpMethod.Put, "/api/v1/admin/alerts/settings", """{"settings":{"rules":{"not-activated":{"recipients":["a\u0000@corp.example"]}}},"by":"erin"}""", "recipients"),
+            (HttpMethod.Put, "/api/v1/admin/policy", $$"""{"policy":{},"comment":"key {{FullKey}}"}""", "comment"),
+            (HttpMethod.Put, "/api/v1/admin/policy", """{"policy":{"detection":{"kmsAllowlist":["kms\u0000.corp"]}}}""", "kmsAllowlist"),
+            (HttpMethod.Put, "/api/v1/admin/policy", $$$$"""{"policy":{"detection":{"publicKmsEmulatorHosts":["{{{{FullKey}}}}.example"]}}}""", "publicKmsEmulatorHosts"),
+            (HttpMethod.Put, "/api/v1/admin/policy", """{"policy":{"makLimits":{"ab\u0000":5}}}""", "makLimits"),
+            (HttpMethod.Put, "/api/v1/admin/alerts/settings", """{"settings":{"rules":{"not-activated":{"recipients":["a\u0000@corp.example"]}}}}""", "recipients"),
             (HttpMethod.Post, "/api/v1/admin/alerts/channels/Email/test", """{"recipient":"a\u0000@corp.example"}""", "recipient"),
             (HttpMethod.Get, "/api/v1/admin/flags?rule=kms%00", "", "rule"),
             (HttpMethod.Get, $"/api/v1/admin/flags?rule={Uri.EscapeDataString(FullKey)}", "", "rule"),
@@ -220,7 +218,7 @@ public sealed class AdminInputTests(PostgresFixture postgres)
 
         // A MAK limit keyed by a fingerprint (a hex digest) is not mistaken for a key.
         using var valid = await app.Admin.PutAsJsonAsync("/api/v1/admin/policy",
-            new { policy = new { makLimits = new Dictionary<string, int> { [fingerprint] = 5 } }, by = "erin" }, Ct);
+            new { policy = new { makLimits = new Dictionary<string, int> { [fingerprint] = 5 } } }, Ct);
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM enrollment_secrets WHERE name LIKE 'Berlin%'"));
         Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM policies"));
@@ -254,32 +252,6 @@ public sealed class AdminInputTests(PostgresFixture postgres)
     private static StringContent Raw(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static StringContent JsonBody(object value) => Raw(JsonSerializer.Serialize(value));
-
-    private static async Task<Guid> AddFlagAsync(IngestionApp app, Guid machineId)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var flag = new Flag
-        {
-            Id = Guid.NewGuid(),
-            MachineId = machineId,
-            Rule = "kms-public-emulator",
-            Subject = Guid.NewGuid().ToString(),
-            Severity = FindingSeverity.Critical,
-            Title = "A finding",
-            Message = "PC-1 activates against a public KMS emulator.",
-            Advice = "Activate against your own KMS host.",
-            Evidence = "{}",
-            Status = FlagStatus.Open,
-            FirstSeenAt = now.AddDays(-1),
-            LastSeenAt = now,
-            StatusChangedAt = now.AddDays(-1),
-            StatusBy = "system",
-        };
-        await using var db = await app.DbAsync();
-        db.Flags.Add(flag);
-        await db.SaveChangesAsync(Ct);
-        return flag.Id;
-    }
 
     /// <summary>Re-evaluation that cannot be requested: the scheduler is down.</summary>
     private sealed class FailingReevaluation(ISchedulerFactory schedulers) : PolicyReevaluation(schedulers)

@@ -37,7 +37,7 @@ public static class AccountsFeature
         services.AddIdentityCore<FleetUser>()
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<FleetLicenseDbContext>()
-            .AddSignInManager()
+            .AddSignInManager<AuditedSignIn>()
             .AddClaimsPrincipalFactory<FleetClaimsFactory>()
             .AddDefaultTokenProviders();
         services.AddOptions<IdentityOptions>().Configure<IOptions<AccountsOptions>>((identity, accounts) =>

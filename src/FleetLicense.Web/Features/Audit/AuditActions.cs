@@ -3,11 +3,6 @@ namespace FleetLicense.Web.Features.Audit;
 /// <summary>Every action the trail records, by area: the names the audit page filters on.</summary>
 public static class AuditActions
 {
-    public const string SignIn = "account.sign-in";
-    public const string SignInFailed = "account.sign-in-failed";
-    public const string SignOut = "account.sign-out";
-    public const string PasswordChanged = "account.password-changed";
-
     public const string FlagAcknowledge = "flag.acknowledge";
     public const string FlagWaive = "flag.waive";
     public const string FlagReopen = "flag.reopen";
@@ -22,4 +17,11 @@ public static class AuditActions
     public const string EnrollmentSecretRevoke = "enrolment.secret-revoke";
     public const string DeviceEnrolled = "enrolment.device-enrolled";
     public const string DeviceTokenRevoke = "enrolment.device-token-revoke";
+
+    public const string AuditExported = "audit.exported";
+
+    /// <summary>Every action above and Accounts' own (<see cref="Accounts.AccountEvents"/>), for the audit page's filter.</summary>
+    public static readonly IReadOnlyList<string> All = [.. new[] { typeof(AuditActions), typeof(Accounts.AccountEvents) }
+        .SelectMany(t => t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
+        .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).Order(StringComparer.Ordinal)];
 }

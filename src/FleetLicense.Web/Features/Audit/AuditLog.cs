@@ -10,7 +10,7 @@ public sealed record AuditQuery(string? Actor = null, string? Action = null, Dat
 
 public sealed record AuditEventView(long Id, DateTimeOffset At, string Actor, string Action, string? Target, string? Before, string? After, string? Address, string? UserAgent);
 
-public sealed record AuditPage(int Total, IReadOnlyList<AuditEventView> Items);
+public sealed record AuditEventPage(int Total, IReadOnlyList<AuditEventView> Items);
 
 /// <summary>
 /// The chain checked from the first row: <see cref="FirstBadId"/> names the first row that was altered (its hash no
@@ -23,7 +23,7 @@ public sealed record AuditVerification(bool Intact, long Rows, long? FirstBadId,
 /// <summary>Reading the audit trail: browse and filter, CSV for auditors, and the chain verification.</summary>
 public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource)
 {
-    public async Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    public async Task<AuditEventPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = Filter(db, query);
@@ -31,7 +31,7 @@ public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory,
         var items = await rows.OrderByDescending(e => e.Id).Skip(Math.Max(0, query.Skip)).Take(Math.Clamp(query.Take, 1, 500))
             .Select(e => new AuditEventView(e.Id, e.At, e.Actor, e.Action, e.Target, e.Before, e.After, e.Address, e.UserAgent))
             .ToListAsync(cancellationToken);
-        return new AuditPage(total, items);
+        return new AuditEventPage(total, items);
     }
 
     /// <summary>The filtered rows, oldest first, as RFC 4180 CSV (UTF-8, CRLF), streamed: the trail can be long.</summary>
@@ -110,12 +110,13 @@ public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory,
             rows = action.Contains('.', StringComparison.Ordinal) ? rows.Where(e => e.Action == action) : rows.Where(e => e.Action.StartsWith(action + "."));
         }
 
-        if (query.From is { } from)
+        // Any offset the caller wrote ("…+02:00") is the same instant in UTC, which is all timestamptz compares.
+        if (query.From?.ToUniversalTime() is { } from)
         {
             rows = rows.Where(e => e.At >= from);
         }
 
-        if (query.To is { } to)
+        if (query.To?.ToUniversalTime() is { } to)
         {
             rows = rows.Where(e => e.At < to);
         }

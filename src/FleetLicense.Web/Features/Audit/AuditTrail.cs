@@ -19,7 +19,8 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource, TimeProvider time)
     // "audit" + 1.
     private const long ChainLock = 0x6175_6469_7400_0001;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Enums by name: the trail is read by people, and a renumbered enum must not change what an old row says.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     /// <summary>Appends <paramref name="records"/> for <paramref name="caller"/> in the open <paramref name="transaction"/>.</summary>
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Caller caller, IReadOnlyCollection<AuditRecord> records, CancellationToken cancellationToken)
