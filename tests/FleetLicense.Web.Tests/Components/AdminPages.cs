@@ -42,10 +42,10 @@ internal sealed class AdminPages
 
     public FakeTimeProvider Time { get; }
 
-    public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name)
+    public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
-        context.AddFeatureServices(connectionString);
+        context.AddFeatureServices(connectionString, settings);
 
         var factory = QuartzSchedulerBuilder
             .Create(q => q.ConfigureScheduler(o => o.InstanceName = "bunit-" + Guid.NewGuid().ToString("N")).UseInMemoryStore())
