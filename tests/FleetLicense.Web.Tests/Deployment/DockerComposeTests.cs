@@ -144,6 +144,23 @@ public sealed class DockerComposeTests
         }
     }
 
+    [Fact]
+    public void Compose_WhenParsed_ServesPlainHttpOnlyByChoiceAndOnlyToTheHostsItPublishes()
+    {
+        foreach (var name in ClusterNodes.Prepend("app"))
+        {
+            var environment = Map(Service(name), "environment");
+
+            // Outside Development https is required unless turned off; these demos listen on plain http.
+            Assert.Equal("false", Scalar(environment, "Security__RequireHttps"));
+            Assert.Equal(["localhost", "127.0.0.1"], Scalar(environment, "AllowedHosts").Split(';'));
+        }
+
+        // Browsers reach the published ports by those names.
+        Assert.StartsWith("127.0.0.1:", Assert.Single(Sequence(Service("app"), "ports")), StringComparison.Ordinal);
+        Assert.StartsWith("127.0.0.1:", Assert.Single(Sequence(Service("nginx"), "ports")), StringComparison.Ordinal);
+    }
+
     private static readonly string[] ClusterNodes = ["node-a", "node-b"];
 
     /// <summary>The nginx config without comments, so a directive mentioned in a comment does not count.</summary>
