@@ -157,17 +157,16 @@ public sealed class ServerUrlTests : IDisposable
     /// <summary>install-agent.ps1 under PowerShell 7, the repository's local tool (dotnet tool restore installs it).</summary>
     private async Task<(int Exit, string Error)> RunInstallScriptAsync(string server)
     {
-        string root = RepoRoot();
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = root,
+            WorkingDirectory = Repository.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             Environment = { ["NO_COLOR"] = "1" },
         };
         foreach (string arg in new[]
         {
-            "tool", "run", "pwsh", "-NoProfile", "-NonInteractive", "-File", Path.Combine(root, "src", "FleetLicense.Agent", "install-agent.ps1"),
+            "tool", "run", "pwsh", "-NoProfile", "-NonInteractive", "-File", Repository.File("src", "FleetLicense.Agent", "install-agent.ps1"),
             "-Server", server, "-Secret", "s", "-InstallDir", _dir.Sub("install"), "-DataDir", _dir.Sub("data"),
         })
         {
@@ -184,18 +183,5 @@ public sealed class ServerUrlTests : IDisposable
         Assert.False(errorText.Contains("Cannot find a tool in the manifest", StringComparison.Ordinal) || errorText.Contains("Run \"dotnet tool restore\"", StringComparison.Ordinal),
             "PowerShell is a local tool of the repository: run 'dotnet tool restore'. " + errorText);
         return (process.ExitCode, (await output) + errorText);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FleetLicense.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FleetLicense.sln not found above the test binaries.");
     }
 }

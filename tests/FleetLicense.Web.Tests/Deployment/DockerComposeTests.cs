@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FleetLicense.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace FleetLicense.Web.Tests.Deployment;
@@ -9,7 +10,7 @@ namespace FleetLicense.Web.Tests.Deployment;
 /// </summary>
 public sealed class DockerComposeTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = Repository.Root;
 
     [Fact]
     public void Compose_WhenParsed_HasPostgresWithVolumeAndHealthCheck()
@@ -201,17 +202,4 @@ public sealed class DockerComposeTests
 
     private static List<string> Sequence(YamlMappingNode node, string key) =>
         [.. Assert.IsType<YamlSequenceNode>(node.Children[new YamlScalarNode(key)]).Children.Select(c => ((YamlScalarNode)c).Value!)];
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FleetLicense.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FleetLicense.sln not found above the test binaries.");
-    }
 }
