@@ -9,6 +9,8 @@ ensure_dotnet
 ensure_postgres
 ensure_chromium
 export PG_BIN="${PG_BIN:-$(postgres_bin)}"
+# Local tools: PowerShell runs install-agent.ps1 in the agent tests.
+dotnet tool restore >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
 results=artifacts/test-results
 rm -rf "$results"

@@ -16,7 +16,9 @@
     framework-dependent).
 
 .PARAMETER Server
-    The FleetLicense server URL, e.g. https://fleetlicense.corp.example
+    The FleetLicense server URL, e.g. https://fleetlicense.corp.example. Plain http is refused (the
+    enrolment secret and device token would travel unencrypted) except to this machine: localhost,
+    127.0.0.0/8 and ::1.
 
 .PARAMETER Secret
     The enrolment secret an administrator created on the server. It is passed to the agent through an
@@ -42,8 +44,19 @@
 #>
 [CmdletBinding(DefaultParameterSetName = 'Install')]
 param(
+    # Checked while the parameters are bound, before anything is stopped or copied. The same rule as the agent's
+    # (Uri.IsLoopback, FleetLicense.Contracts/ServerUrls.cs), which enroll applies again to whatever reaches it.
     [Parameter(Mandatory = $true, ParameterSetName = 'Install')]
-    [ValidatePattern('^https?://')]
+    [ValidateScript({
+        $uri = $null
+        if (-not [Uri]::TryCreate($_, [UriKind]::Absolute, [ref] $uri) -or $uri.Scheme -notin @('https', 'http')) {
+            throw "'$_' is not an http(s) URL, e.g. https://fleetlicense.corp.example"
+        }
+        if ($uri.Scheme -eq 'http' -and -not $uri.IsLoopback) {
+            throw "'$_' is plain http, so the enrolment secret and device token would travel unencrypted; plain http is allowed only to this machine (localhost, 127.0.0.0/8, ::1); use https"
+        }
+        $true
+    })]
     [string] $Server,
 
     [Parameter(Mandatory = $true, ParameterSetName = 'Install')]

@@ -25,7 +25,7 @@ if (!builder.Environment.IsDevelopment())
 }
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddFleetApi().AddAdminApi();
+builder.Services.AddFleetApi().AddAdminApi().AddTransportSecurity();
 builder.AddFleetDatabase();
 builder.AddScheduling(NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]));
 
@@ -39,6 +39,7 @@ var app = builder.Build();
 await app.MigrateDatabaseAsync();
 await app.EnsureFirstAdminAsync();
 
+app.UseTransportSecurity();
 app.UseFleetErrorHandling();
 app.UseAbuseLimits();
 app.UseAuthentication();

@@ -67,23 +67,10 @@ public sealed class DemoOnRealServerTests(PostgresFixture postgres) : IClassFixt
 
     private static async Task RunScriptAsync(string connectionString, string path)
     {
-        string sql = await File.ReadAllTextAsync(Path.Combine(RepoRoot(), path), Ct);
+        string sql = await File.ReadAllTextAsync(Path.Combine(Repository.Root, path), Ct);
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
         await command.ExecuteNonQueryAsync(Ct);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FleetLicense.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FleetLicense.sln was not found above " + AppContext.BaseDirectory);
     }
 }

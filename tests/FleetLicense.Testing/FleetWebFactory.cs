@@ -31,6 +31,8 @@ public sealed class FleetWebFactory : WebApplicationFactory<Program>
             // Test output shows what went wrong, not every request of a healthy app.
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+            // The start-up warnings about plain http and unencrypted keys: every test app has both, on purpose.
+            ["Logging:LogLevel:FleetLicense.Security"] = "Error",
             // The first Admin's one-time password, so that no test writes a generated one into the content root.
             ["Accounts:InitialAdminPassword"] = TestAccounts.InitialAdminPassword,
         };

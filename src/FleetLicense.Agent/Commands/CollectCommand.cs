@@ -26,7 +26,8 @@ internal sealed class CollectCommand : Command
         {DataDirHelp}
         {RecordingHelp}
         Exit codes: 0 collected (and sent with --send), 3 token rejected (--send), 4 not sent now; the
-        report stays queued (--send), 5 not enrolled, 6 needs Windows (or --from-recording).
+        report stays queued (--send), 2 the stored server is plain http to another machine, 5 not enrolled,
+        6 needs Windows (or --from-recording).
         """;
 
     public override string Name => "collect";
@@ -60,11 +61,8 @@ internal sealed class CollectCommand : Command
             return ExitCodes.Success;
         }
 
-        if (config is null)
-        {
-            throw NotEnrolled(store);
-        }
-
+        // Queued only for this server, so a server the agent would never send to is refused before collecting.
+        config = EnrolledConfig(store);
         (ILicensingSource liveWmi, IRegistrySource liveRegistry) = Sources.Open(options.Value("--from-recording"));
         using HttpClient http = AgentApiClient.CreateHttpClient();
         var runtime = new AgentRuntime(store, config, new ReportCollector(liveWmi, liveRegistry, time), http, time, new TextWriterLogger(context.Err));

@@ -1,6 +1,7 @@
 using System.Globalization;
 
 using FleetLicense.Agent.Storage;
+using FleetLicense.Contracts;
 using FleetLicense.Domain.Parsing;
 
 namespace FleetLicense.Agent.Commands;
@@ -53,8 +54,37 @@ internal abstract class Command
             throw CommandException.Usage($"--server: '{value}' is not an http(s) URL, e.g. https://fleetlicense.corp.example");
         }
 
+        if (!ServerUrls.IsAcceptedByAgents(server))
+        {
+            throw CommandException.Usage($"--server: '{value}' is plain http, so the enrolment secret and device token would travel unencrypted; {ServerUrls.Rule}");
+        }
+
         return server;
     }
+
+    /// <summary>
+    /// The enrolment in <paramref name="store"/>, refused when its server is plain http to another machine: a
+    /// config.json written by an older agent (which only warned) or edited by hand must not make the agent send its
+    /// token in the clear.
+    /// </summary>
+    protected static AgentConfig EnrolledConfig(AgentStore store)
+    {
+        if (store.LoadConfig() is not { } config)
+        {
+            throw NotEnrolled(store);
+        }
+
+        if (!ServerUrls.IsAcceptedByAgents(config.Server))
+        {
+            throw CommandException.Usage(InsecureConfig(store, config));
+        }
+
+        return config;
+    }
+
+    /// <summary>The refusal of a stored plain-http server, with what to do about it.</summary>
+    protected static string InsecureConfig(AgentStore store, AgentConfig config) =>
+        $"{store.ConfigPath}: the server '{config.Server}' is plain http, so nothing is sent ({ServerUrls.Rule}); enrol again: fleetlicense-agent enroll --server https://... --secret SECRET";
 
     /// <summary>The bytes of a dump the user named, or a usage error naming the file.</summary>
     protected static async Task<byte[]> ReadFileAsync(string file, CancellationToken cancellationToken)

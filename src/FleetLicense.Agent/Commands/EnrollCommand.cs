@@ -19,11 +19,12 @@ internal sealed class EnrollCommand : Command
         Enrolling again rotates the token (and lifts a "token rejected" stop). Run it elevated on Windows.
 
         Options:
-          --server URL           The FleetLicense server, e.g. https://fleetlicense.corp.example
+          --server URL           The FleetLicense server, e.g. https://fleetlicense.corp.example (plain http
+                                 only to this machine: localhost, 127.0.0.0/8, ::1).
           --secret SECRET        The enrolment secret (or set FLEETLICENSE_ENROLLMENT_SECRET).
         {DataDirHelp}
         {RecordingHelp}
-        Exit codes: 0 enrolled, 2 bad usage, 3 secret rejected, 4 server unreachable or failing,
+        Exit codes: 0 enrolled, 2 bad usage (a plain-http URL to another machine too), 3 secret rejected, 4 server unreachable or failing,
         6 needs Windows (or --from-recording).
         """;
 
@@ -89,11 +90,6 @@ internal sealed class EnrollCommand : Command
         store.SaveEnrolment(config, answer.DeviceToken, fingerprintSecret);
         await context.WriteLineAsync(
             string.Create(CultureInfo.InvariantCulture, $"Enrolled {hostname} with {api.Server} as machine {answer.MachineId}; reports every {config.ReportIntervalMinutes} minutes.\nDevice token stored in {store.TokenPath} ({store.ProtectionDescription}).")).ConfigureAwait(false);
-        if (server.Scheme == Uri.UriSchemeHttp && !server.IsLoopback)
-        {
-            await context.WarnAsync("warning: the server URL is plain http; the device token travels unencrypted. Use https.").ConfigureAwait(false);
-        }
-
         return ExitCodes.Success;
     }
 }

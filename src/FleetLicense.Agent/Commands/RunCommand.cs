@@ -21,7 +21,8 @@ internal sealed class RunCommand : Command
         Options:
         {DataDirHelp}
         {RecordingHelp}
-        Exit codes: 0 stopped, 5 not enrolled, 6 needs Windows (or --from-recording).
+        Exit codes: 0 stopped, 2 the stored server is plain http to another machine (enrol again with https),
+        5 not enrolled, 6 needs Windows (or --from-recording).
         """;
 
     public override string Name => "run";
@@ -34,10 +35,7 @@ internal sealed class RunCommand : Command
     public override async Task<int> RunAsync(ParsedOptions options, CommandContext context)
     {
         AgentStore store = AgentStore.Open(options.Value("--data-dir"));
-        if (store.LoadConfig() is not { } config)
-        {
-            throw NotEnrolled(store);
-        }
+        AgentConfig config = EnrolledConfig(store);
 
         (ILicensingSource wmi, IRegistrySource registry) = Sources.Open(options.Value("--from-recording"));
         using IHost host = AgentHost.Build(store, config, wmi, registry);

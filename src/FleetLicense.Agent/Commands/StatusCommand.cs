@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 
 using FleetLicense.Agent.Storage;
+using FleetLicense.Contracts;
 
 namespace FleetLicense.Agent.Commands;
 
@@ -15,7 +16,8 @@ internal sealed class StatusCommand : Command
 
         Options:
         {DataDirHelp}
-        Exit codes: 0 enrolled, 3 token rejected (enrol again), 5 not enrolled.
+        Exit codes: 0 enrolled, 2 enrolled with a plain-http server the agent refuses (enrol again with https),
+        3 token rejected (enrol again), 5 not enrolled.
         """;
 
     public override string Name => "status";
@@ -66,6 +68,14 @@ internal sealed class StatusCommand : Command
             ? "Outbox:          empty"
             : string.Create(CultureInfo.InvariantCulture, $"Outbox:          {outbox.Count} report(s) waiting, {outbox.Bytes / 1024.0:0.0} KB, oldest collected {Time(outbox.OldestCollectedAt)}"));
         text.AppendLine(CultureInfo.InvariantCulture, $"Reports sent:    {status.ReportsSent} (dropped as invalid or unreadable: {status.ReportsDropped})");
+        // Status still shows everything else: it is what one runs to find out why nothing is sent.
+        if (!ServerUrls.IsAcceptedByAgents(config.Server))
+        {
+            text.AppendLine("State:           REFUSED: " + InsecureConfig(store, config));
+            await context.WriteAsync(text.ToString()).ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
         text.AppendLine(status.NeedsReenrol
             ? "State:           TOKEN REJECTED: nothing is sent until you enrol again (fleetlicense-agent enroll --server URL --secret SECRET)"
             : "State:           OK");

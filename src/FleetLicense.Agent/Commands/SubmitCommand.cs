@@ -19,11 +19,11 @@ internal sealed class SubmitCommand : Command
         slmgr /dli or /dlv, ospp.vbs /dstatus, or a FleetLicense report. The report gets a new id.
 
         Options:
-          --server URL           The FleetLicense server.
+          --server URL           The FleetLicense server (https; plain http only to localhost, 127.0.0.0/8, ::1).
           --token TOKEN          A device token (or set FLEETLICENSE_TOKEN).
           --hostname NAME        The machine's name, when the dump does not carry it (slmgr output does not).
 
-        Exit codes: 0 sent, 2 unreadable dump or rejected by the server, 3 token rejected,
+        Exit codes: 0 sent, 2 unreadable dump, plain-http URL to another machine or rejected by the server, 3 token rejected,
         4 server unreachable or failing.
         """;
 

@@ -46,7 +46,10 @@ internal sealed class AgentApiClient(HttpClient http, Uri server, TimeProvider t
 {
     public const int MaxBatchSize = 100;
 
-    private readonly Uri _base = server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
+    // The commands refuse such an address with advice first; this is the backstop for any path that does not.
+    private readonly Uri _base = !ServerUrls.IsAcceptedByAgents(server)
+        ? throw new ArgumentException($"'{server}' is plain http: {ServerUrls.Rule}", nameof(server))
+        : server.AbsoluteUri.EndsWith('/') ? server : new Uri(server.AbsoluteUri + "/");
 
     public Uri Server => _base;
 

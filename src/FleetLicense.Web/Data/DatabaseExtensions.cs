@@ -1,4 +1,5 @@
 using FleetLicense.Web.Data.Postgres;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -54,7 +55,8 @@ public static partial class DatabaseExtensions
 
         builder.Services.AddDataProtection()
             .SetApplicationName("FleetLicense")
-            .PersistKeysToDbContext<FleetLicenseDbContext>();
+            .PersistKeysToDbContext<FleetLicenseDbContext>()
+            .ProtectKeysAsConfigured(builder.Configuration, builder.Environment);
         return builder;
     }
 

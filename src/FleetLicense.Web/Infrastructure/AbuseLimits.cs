@@ -1,7 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using FleetLicense.Web.Features.Ingestion;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -23,16 +22,6 @@ public static class AbuseLimits
     {
         services.AddSingleton<ClientAddresses>();
         services.AddSingleton<FailedAuthLimiter>();
-        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<SecurityOptions>>((forwarded, security) =>
-        {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
-            foreach (var network in security.Value.TrustedProxies)
-            {
-                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(SecurityOptions.AsNetwork(network)));
-            }
-        });
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<ClientAddresses, IOptions<SecurityOptions>>((limiter, addresses, security) =>
         {
@@ -50,15 +39,12 @@ public static class AbuseLimits
         return services;
     }
 
-    /// <summary>Forwarded addresses (from trusted proxies only), then the failed-authentication gate and the rate limiter.</summary>
+    /// <summary>
+    /// The failed-authentication gate and the rate limiter, on the client address that UseTransportSecurity took
+    /// from trusted proxies.
+    /// </summary>
     public static WebApplication UseAbuseLimits(this WebApplication app)
     {
-        // Only with trusted proxies configured: with none, the middleware would believe X-Forwarded-For from anyone.
-        if (app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.TrustedProxies.Count > 0)
-        {
-            app.UseForwardedHeaders();
-        }
-
         var gate = ActivatorUtilities.CreateInstance<Gate>(app.Services);
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.Use(gate.InvokeAsync));
         app.UseRateLimiter();

@@ -35,6 +35,21 @@ public sealed class SecurityOptions : IValidatableObject
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 
+    /// <summary>
+    /// Pages and the API over https only: a plain-http page request from another machine is redirected (308), a
+    /// plain-http API call is answered 400, and https answers carry HSTS. Unset: on, except in Development. Requests
+    /// from this machine (loopback) and <c>/health</c> probes are served either way: they never cross a network.
+    /// </summary>
+    public bool? RequireHttps { get; set; }
+
+    /// <summary>The port https redirects go to; unset: Kestrel's https endpoint, else 443 (a TLS proxy in front).</summary>
+    [Range(1, 65535)]
+    public int? HttpsPort { get; set; }
+
+    /// <summary>How long browsers keep to https once told (Strict-Transport-Security max-age); 0 tells them to forget it.</summary>
+    [Range(0, 3650)]
+    public int HstsMaxAgeDays { get; set; } = 365;
+
     /// <summary>"10.0.0.0/8" as is; a single address as its /32 or /128.</summary>
     internal static string AsNetwork(string value)
     {

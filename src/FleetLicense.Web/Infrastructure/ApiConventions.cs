@@ -98,7 +98,7 @@ public static class ApiConventions
     public static WebApplication MapFleetApiDocs(this WebApplication app)
     {
         app.MapOpenApi().SignInOutsideDevelopment(app);
-        app.MapScalarApiReference(o => o.WithTitle("FleetLicense API")).SignInOutsideDevelopment(app);
+        app.MapScalarApiReference(o => o.WithTitle("FleetLicense API")).SignInOutsideDevelopment(app).AllowInlineScripts();
         return app;
     }
 

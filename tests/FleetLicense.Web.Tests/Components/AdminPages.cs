@@ -42,10 +42,11 @@ internal sealed class AdminPages
 
     public FakeTimeProvider Time { get; }
 
-    public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name, string role = FleetLicense.Web.Features.Accounts.FleetRoles.Admin)
+    public static async Task<AdminPages> AddAsync(BunitContext context, PostgresFixture postgres, string name, string role = FleetLicense.Web.Features.Accounts.FleetRoles.Admin,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
-        context.AddFeatureServices(connectionString, role: role);
+        context.AddFeatureServices(connectionString, settings, role);
 
         var factory = QuartzSchedulerBuilder
             .Create(q => q.ConfigureScheduler(o => o.InstanceName = "bunit-" + Guid.NewGuid().ToString("N")).UseInMemoryStore())

@@ -51,6 +51,41 @@ public sealed class EnrollmentPageTests(PostgresFixture postgres) : BunitContext
     }
 
     [Fact]
+    public async Task InstallCommand_WhenAPublicUrlIsSet_NamesItInsteadOfThisPagesAddress()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(InstallCommand_WhenAPublicUrlIsSet_NamesItInsteadOfThisPagesAddress),
+            settings: new Dictionary<string, string?> { ["System:PublicUrl"] = "https://fleetlicense.corp.example/fleet/" });
+        var page = Render<EnrollmentPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-state]")), Wait);
+
+        page.Find("[data-testid=name]").Change("Head office rollout");
+        page.Find("[data-testid=create]").Click();
+
+        pages.Dialogs.WaitForAssertion(() => Assert.NotNull(pages.Dialogs.Find("[data-testid=install-command]")), Wait);
+        var secret = pages.Dialogs.Find("[data-testid=secret]").TextContent;
+        Assert.Equal($".\\install-agent.ps1 -Server https://fleetlicense.corp.example/fleet -Secret '{secret}'", pages.Dialogs.Find("[data-testid=install-command]").TextContent);
+        Assert.Equal($"fleetlicense-agent enroll --server https://fleetlicense.corp.example/fleet --secret {secret}", pages.Dialogs.Find("[data-testid=manual-command]").TextContent);
+        Assert.Contains("https://fleetlicense.corp.example/fleet (System:PublicUrl)", page.Find("[data-testid=server-url]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(page.FindAll("[data-testid=insecure-server-url]"));
+        Assert.Empty(pages.Dialogs.FindAll("[data-testid=insecure-server-url]"));
+    }
+
+    [Fact]
+    public async Task InstallCommand_ForPlainHttpToAnotherMachine_WarnsThatAgentsRefuseIt()
+    {
+        var pages = await AdminPages.AddAsync(this, postgres, nameof(InstallCommand_ForPlainHttpToAnotherMachine_WarnsThatAgentsRefuseIt),
+            settings: new Dictionary<string, string?> { ["System:PublicUrl"] = "http://fleetlicense.corp.example" });
+        var page = Render<EnrollmentPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-state]")), Wait);
+
+        Assert.Contains("Agents refuse this address", page.Find("[data-testid=insecure-server-url]").TextContent, StringComparison.Ordinal);
+        page.Find("[data-testid=name]").Change("Head office rollout");
+        page.Find("[data-testid=create]").Click();
+
+        pages.Dialogs.WaitForAssertion(() => Assert.Contains("System:PublicUrl", pages.Dialogs.Find("[data-testid=insecure-server-url]").TextContent, StringComparison.Ordinal), Wait);
+    }
+
+    [Fact]
     public async Task CreateSecret_WithoutAName_IsRefused()
     {
         await AdminPages.AddAsync(this, postgres, nameof(CreateSecret_WithoutAName_IsRefused));

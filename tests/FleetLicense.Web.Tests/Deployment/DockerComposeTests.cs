@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FleetLicense.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace FleetLicense.Web.Tests.Deployment;
@@ -9,7 +10,7 @@ namespace FleetLicense.Web.Tests.Deployment;
 /// </summary>
 public sealed class DockerComposeTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    private static readonly string RepoRoot = Repository.Root;
 
     [Fact]
     public void Compose_WhenParsed_HasPostgresWithVolumeAndHealthCheck()
@@ -144,6 +145,23 @@ public sealed class DockerComposeTests
         }
     }
 
+    [Fact]
+    public void Compose_WhenParsed_ServesPlainHttpOnlyByChoiceAndOnlyToTheHostsItPublishes()
+    {
+        foreach (var name in ClusterNodes.Prepend("app"))
+        {
+            var environment = Map(Service(name), "environment");
+
+            // Outside Development https is required unless turned off; these demos listen on plain http.
+            Assert.Equal("false", Scalar(environment, "Security__RequireHttps"));
+            Assert.Equal(["localhost", "127.0.0.1"], Scalar(environment, "AllowedHosts").Split(';'));
+        }
+
+        // Browsers reach the published ports by those names.
+        Assert.StartsWith("127.0.0.1:", Assert.Single(Sequence(Service("app"), "ports")), StringComparison.Ordinal);
+        Assert.StartsWith("127.0.0.1:", Assert.Single(Sequence(Service("nginx"), "ports")), StringComparison.Ordinal);
+    }
+
     private static readonly string[] ClusterNodes = ["node-a", "node-b"];
 
     /// <summary>The nginx config without comments, so a directive mentioned in a comment does not count.</summary>
@@ -184,17 +202,4 @@ public sealed class DockerComposeTests
 
     private static List<string> Sequence(YamlMappingNode node, string key) =>
         [.. Assert.IsType<YamlSequenceNode>(node.Children[new YamlScalarNode(key)]).Children.Select(c => ((YamlScalarNode)c).Value!)];
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FleetLicense.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("FleetLicense.sln not found above the test binaries.");
-    }
 }

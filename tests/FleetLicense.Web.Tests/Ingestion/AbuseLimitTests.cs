@@ -9,7 +9,6 @@ using FleetLicense.Testing;
 using FleetLicense.Web.Features.Ingestion;
 using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Infrastructure;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,11 +18,11 @@ namespace FleetLicense.Web.Tests.Ingestion;
 
 /// <summary>
 /// Per-address limits on enrolment and on failed authentication. The in-process test server has no client
-/// address, so a startup filter gives each request the one named in <see cref="ClientHeader"/>.
+/// address, so a startup filter gives each request the one named in <see cref="ClientAddressFromHeader.Header"/>.
 /// </summary>
 public sealed class AbuseLimitTests(PostgresFixture postgres)
 {
-    private const string ClientHeader = "X-Test-Client-Address";
+    private const string ClientHeader = ClientAddressFromHeader.Header;
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -187,6 +186,8 @@ public sealed class AbuseLimitTests(PostgresFixture postgres)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
         settings["Security:AdminTokenHashes:0"] = Secrets.HashHex(IngestionApp.AdminToken);
+        // The clients are other machines on plain http (the test server has no TLS); the limits are what is tested.
+        settings["Security:RequireHttps"] = "false";
         var app = new FleetWebFactory(connectionString, nodeId: name, settings: settings);
         return new Node(app, app.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<IStartupFilter, ClientAddressFromHeader>())));
     }
@@ -249,22 +250,5 @@ public sealed class AbuseLimitTests(PostgresFixture postgres)
             await app.DisposeAsync();
         }
     }
-
-    /// <summary>Stands in for the socket: the client address is the one the test names.</summary>
-    private sealed class ClientAddressFromHeader : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                if (context.Request.Headers.TryGetValue(ClientHeader, out var address))
-                {
-                    context.Connection.RemoteIpAddress = IPAddress.Parse(address.ToString());
-                }
-
-                return nextMiddleware(context);
-            });
-            next(app);
-        };
-    }
 }
+

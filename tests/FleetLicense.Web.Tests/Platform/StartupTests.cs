@@ -32,6 +32,22 @@ public sealed class StartupTests(PostgresFixture postgres)
         Assert.Contains("Security:AdminTokenHashes", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("fleetlicense.corp.example")]
+    [InlineData("ftp://fleetlicense.corp.example")]
+    [InlineData("https://fleetlicense.corp.example/?x=1")]
+    [InlineData("https://admin:secret@fleetlicense.corp.example")]
+    public async Task Start_WhenThePublicUrlIsNotAnHttpAddress_FailsNamingTheSetting(string url)
+    {
+        await using var app = new FleetWebFactory(
+            await postgres.CreateDatabaseAsync("start_bad_public_url_" + url.Length),
+            settings: new Dictionary<string, string?> { ["System:PublicUrl"] = url });
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains("System:PublicUrl", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Start_WhenProductionHasNoConnectionString_FailsWithAdvice()
     {

@@ -2,9 +2,16 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FleetLicense.Web.Features.Platform;
 
-public sealed class SystemOptions
+public sealed class SystemOptions : IValidatableObject
 {
     public const string SectionName = "System";
+
+    /// <summary>
+    /// The address agents and people reach this server at (https://fleetlicense.corp.example, with a path if it is
+    /// served under one), for the install command on the Enrolment page. Unset: the address the browser used.
+    /// </summary>
+    [MaxLength(2000)]
+    public string? PublicUrl { get; set; }
 
     /// <summary>This node's id in the cluster; defaults to host name and process id.</summary>
     [MaxLength(200)]
@@ -21,4 +28,27 @@ public sealed class SystemOptions
     /// <summary>Nodes offline for longer than this are forgotten.</summary>
     [Range(1, 365)]
     public int ForgetNodesAfterDays { get; set; } = 7;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PublicUrl is null)
+        {
+            yield break;
+        }
+
+        const string setting = $"{SectionName}:{nameof(PublicUrl)}";
+        if (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            yield return new ValidationResult($"{setting} '{PublicUrl}' is not an absolute http(s) address, e.g. https://fleetlicense.corp.example", [nameof(PublicUrl)]);
+        }
+        else if (!string.IsNullOrEmpty(url.UserInfo))
+        {
+            // Not echoed: it may hold a password.
+            yield return new ValidationResult($"{setting} holds a user name or password; give the address alone, e.g. https://fleetlicense.corp.example", [nameof(PublicUrl)]);
+        }
+        else if (!string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment))
+        {
+            yield return new ValidationResult($"{setting} '{PublicUrl}' has a query or fragment; agents append their API paths to it, so give the address alone", [nameof(PublicUrl)]);
+        }
+    }
 }
