@@ -14,6 +14,8 @@ public static class AccountsFeature
 {
     public const string SignInPath = "/account/sign-in";
     public const string ChangePasswordPath = "/account/change-password";
+    public const string TwoFactorPath = "/account/two-factor";
+    public const string SignInCodePath = "/account/sign-in/two-factor";
 
     /// <summary>
     /// Who is signed in: ASP.NET Core Identity on the app's database, a cookie for people, the four roles and their
@@ -69,6 +71,7 @@ public static class AccountsFeature
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitCaller>();
         services.AddScoped<CircuitHandler, CircuitCallerHandler>();
+        services.AddSingleton<SignInRecorder>();
         return services;
     }
 
@@ -89,19 +92,25 @@ public static class AccountsFeature
         return app;
     }
 
-    /// <summary>Until a user has replaced a one-time password, every page sends them to the change-password page.</summary>
+    /// <summary>
+    /// Until a user has replaced a one-time password, every page sends them to the change-password page; then, while
+    /// their role requires two-factor sign-in they have not set up, to the set-up page.
+    /// </summary>
     public static IApplicationBuilder UseAccounts(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.User.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true")
-            && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page
-            && page.Type != typeof(ChangePasswordPage))
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page && RequiredStep(context.User, page.Type) is { } step)
         {
-            context.Response.Redirect(ChangePasswordPath);
+            context.Response.Redirect(step);
             return;
         }
 
         await next(context);
     });
+
+    private static string? RequiredStep(System.Security.Claims.ClaimsPrincipal user, Type page) =>
+        user.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true") ? (page == typeof(ChangePasswordPage) ? null : ChangePasswordPath)
+        : user.HasClaim(FleetClaimsFactory.MustSetUpTwoFactorClaim, "true") ? (page == typeof(TwoFactorPage) || page == typeof(ChangePasswordPage) ? null : TwoFactorPath)
+        : null;
 
     private static Task RedirectOrStatus(HttpContext context, string redirectUri, int status)
     {
