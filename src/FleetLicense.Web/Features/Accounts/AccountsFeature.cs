@@ -16,6 +16,7 @@ public static class AccountsFeature
     public const string ChangePasswordPath = "/account/change-password";
     public const string TwoFactorPath = "/account/two-factor";
     public const string SignInCodePath = "/account/sign-in/two-factor";
+    public const string UsersPath = "/settings/users";
 
     /// <summary>
     /// Who is signed in: ASP.NET Core Identity on the app's database, a cookie for people, the four roles and their
@@ -72,6 +73,7 @@ public static class AccountsFeature
         services.AddScoped<CircuitCaller>();
         services.AddScoped<CircuitHandler, CircuitCallerHandler>();
         services.AddSingleton<SignInRecorder>();
+        services.AddSingleton<UserAdministration>();
         return services;
     }
 
