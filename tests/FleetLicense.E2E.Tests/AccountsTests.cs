@@ -1,4 +1,5 @@
 using FleetLicense.Testing;
+using FleetLicense.Web.Features.Accounts;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -37,5 +38,40 @@ public sealed class AccountsTests(PostgresFixture postgres, BrowserFixture brows
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
         await page.GotoAsync(new Uri(baseAddress, "machines").ToString());
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("account/sign-in\\?ReturnUrl=%2Fmachines"));
+    }
+
+    [Fact]
+    public async Task TwoFactor_SetUpWithAComputedCode_ThenSignInAsksForTheCode()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync("e2e_two_factor"), nodeId: "e2e-two-factor", environment: "Development");
+        var baseAddress = app.StartKestrel();
+        var page = await browser.SignedInPageAsync(baseAddress, app.Services, FleetRoles.Operator);
+        var userName = (await page.GetByTestId("signed-in-user").TextContentAsync())!.Split(" · ")[0];
+
+        await page.GetByTestId("two-factor-link").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Two-factor sign-in" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid=qr-code] svg")).ToBeVisibleAsync();
+        var key = (await page.GetByTestId("shared-key").TextContentAsync())!.Trim();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "two-factor-setup.png"), FullPage = true });
+        await page.GetByLabel("Code from the app").FillAsync(TestAccounts.AuthenticatorCode(key));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Turn on two-factor sign-in" }).ClickAsync();
+        await Expect(page.GetByTestId("recovery-code")).ToHaveCountAsync(10);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "two-factor-recovery-codes.png"), FullPage = true });
+        await page.GetByTestId("continue").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" })).ToBeVisibleAsync();
+        await page.GetByTestId("sign-out").ClickAsync();
+
+        await page.GetByLabel("User name").FillAsync(userName);
+        await page.GetByLabel("Password").FillAsync(TestAccounts.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Enter your code" })).ToBeVisibleAsync();
+        await page.GetByLabel("Code").FillAsync(TestAccounts.WrongAuthenticatorCode(key));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByTestId("code-error")).ToContainTextAsync("The code is not right.");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "two-factor-sign-in.png") });
+        await page.GetByLabel("Code").FillAsync(TestAccounts.AuthenticatorCode(key));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync($"{userName} · Operator");
     }
 }

@@ -68,6 +68,64 @@ public static partial class TestAccounts
         return await client.PostAsync(new Uri(path, UriKind.Relative), content);
     }
 
+    /// <summary>The code an authenticator app shows now for <paramref name="sharedKey"/> (as the set-up page shows it, grouped or not).</summary>
+    public static string AuthenticatorCode(string sharedKey) =>
+        new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(sharedKey.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant())).ComputeTotp();
+
+    /// <summary>A code that is not the current one for <paramref name="sharedKey"/>, nor one step either side of it.</summary>
+    public static string WrongAuthenticatorCode(string sharedKey)
+    {
+        var totp = new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(sharedKey.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()));
+        var now = DateTime.UtcNow;
+        var near = new[] { -120, -90, -60, -30, 0, 30, 60, 90, 120 }.Select(s => totp.ComputeTotp(now.AddSeconds(s))).ToHashSet();
+        return Enumerable.Range(0, 1000).Select(i => ((123_456 + (i * 7_919)) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture)).First(c => !near.Contains(c));
+    }
+
+    /// <summary>
+    /// Turns on two-factor for the user <paramref name="client"/> is signed in as, through the set-up page, with a code
+    /// computed from the key the page shows; the key and the recovery codes the page showed once.
+    /// </summary>
+    public static async Task<(string Key, IReadOnlyList<string> RecoveryCodes)> SetUpTwoFactorAsync(HttpClient client)
+    {
+        var page = await client.GetStringAsync(new Uri(AccountsFeature.TwoFactorPath, UriKind.Relative));
+        var key = WebUtility.HtmlDecode(SharedKey().Match(page).Groups["key"].Value);
+        if (key.Length == 0)
+        {
+            throw new InvalidOperationException("The two-factor page shows no key.");
+        }
+
+        using var turnedOn = await PostFormAsync(client, AccountsFeature.TwoFactorPath, new() { ["_handler"] = "turn-on-two-factor", ["TurnOn.Code"] = AuthenticatorCode(key) });
+        var codes = RecoveryCode().Matches(await turnedOn.Content.ReadAsStringAsync()).Select(m => m.Groups["code"].Value).ToList();
+        if (codes.Count == 0)
+        {
+            throw new InvalidOperationException($"Turning two-factor on showed no recovery codes ({(int)turnedOn.StatusCode}).");
+        }
+
+        return (key, codes);
+    }
+
+    /// <summary>Signs in with the password, then the code step; the answer after redirects.</summary>
+    public static async Task<HttpResponseMessage> SignInWithCodeAsync(HttpClient client, string userName, string password, string code)
+    {
+        using var first = await SignInAsync(client, userName, password);
+        if (first.RequestMessage?.RequestUri?.AbsolutePath != AccountsFeature.SignInCodePath)
+        {
+            throw new InvalidOperationException($"Signing in as {userName} did not ask for a code (landed on {first.RequestMessage?.RequestUri?.AbsolutePath}).");
+        }
+
+        return await PostFormAsync(client, AccountsFeature.SignInCodePath, new() { ["Input.Code"] = code });
+    }
+
+    /// <summary>The caller a command service sees for <paramref name="user"/>: the principal the app's own sign-in would issue.</summary>
+    public static async Task<Caller> CallerAsync(IServiceProvider services, FleetUser user)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<FleetUser>>();
+        var principal = await scope.ServiceProvider.GetRequiredService<SignInManager<FleetUser>>()
+            .CreateUserPrincipalAsync(await users.FindByIdAsync(user.Id.ToString()) ?? throw new InvalidOperationException($"No user {user.UserName}."));
+        return new Caller(principal, "127.0.0.1", "tests");
+    }
+
     private static void Check(IdentityResult result)
     {
         if (!result.Succeeded)
@@ -78,4 +136,10 @@ public static partial class TestAccounts
 
     [GeneratedRegex("""<input type="hidden" name="(?<name>[^"]+)" value="(?<value>[^"]*)"\s*/?>""")]
     private static partial Regex HiddenInput();
+
+    [GeneratedRegex("""data-testid="shared-key"[^>]*>(?<key>[^<]+)<""")]
+    private static partial Regex SharedKey();
+
+    [GeneratedRegex("""data-testid="recovery-code"[^>]*>(?<code>[^<]+)<""")]
+    private static partial Regex RecoveryCode();
 }

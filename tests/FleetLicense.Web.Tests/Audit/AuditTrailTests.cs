@@ -125,6 +125,28 @@ public sealed class AuditTrailTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task UserAdministration_RecordsEachChange_AndNeverTheOneTimePassword()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(UserAdministration_RecordsEachChange_AndNeverTheOneTimePassword));
+        var users = app.Service<UserAdministration>();
+        var admin = TestCallers.As(FleetRoles.Admin, "alex.admin");
+
+        var created = await users.CreateAsync(admin, "new.viewer", FleetRoles.Viewer, Ct);
+        await users.ChangeRoleAsync(admin, created.UserId, FleetRoles.Operator, Ct);
+        await users.DisableAsync(admin, created.UserId, Ct);
+        var reset = await users.ResetPasswordAsync(admin, created.UserId, Ct);
+
+        var rows = (await app.Service<AuditLog>().QueryAsync(new AuditQuery(Action: "user"), Ct)).Items.Reverse().ToList();
+        Assert.Equal([AccountEvents.UserCreated, AccountEvents.UserRoleChanged, AccountEvents.UserDisabled, AccountEvents.UserPasswordReset], rows.Select(r => r.Action));
+        Assert.All(rows, r => Assert.Equal(("alex.admin", "new.viewer"), (r.Actor, r.Target)));
+        Assert.Contains("\"Operator\"", rows[1].After, StringComparison.Ordinal);
+        Assert.Contains("\"Viewer\"", rows[1].Before, StringComparison.Ordinal);
+        var csv = string.Join('\n', rows.Select(r => $"{r.Before}{r.After}"));
+        Assert.DoesNotContain(created.Password, csv, StringComparison.Ordinal);
+        Assert.DoesNotContain(reset.Password, csv, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_NamesTheFirstEditedRow_AndTheFirstRemovedRow()
     {
         await using var app = await IngestionApp.StartAsync(postgres, nameof(Verify_NamesTheFirstEditedRow_AndTheFirstRemovedRow));

@@ -22,4 +22,13 @@ public static class AccountEvents
     public const string SignInFailed = "account.sign-in-failed";
     public const string SignOut = "account.sign-out";
     public const string PasswordChanged = "account.password-changed";
+    public const string TwoFactorEnabled = "account.two-factor-enabled";
+    public const string TwoFactorDisabled = "account.two-factor-disabled";
+
+    public const string UserCreated = "user.created";
+    public const string UserRoleChanged = "user.role-changed";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
+    public const string UserPasswordReset = "user.password-reset";
+    public const string UserTwoFactorReset = "user.two-factor-reset";
 }

@@ -14,6 +14,9 @@ public static class AccountsFeature
 {
     public const string SignInPath = "/account/sign-in";
     public const string ChangePasswordPath = "/account/change-password";
+    public const string TwoFactorPath = "/account/two-factor";
+    public const string SignInCodePath = "/account/sign-in/two-factor";
+    public const string UsersPath = "/settings/users";
 
     /// <summary>The default scheme: the cookie for people, a bearer token for API clients.</summary>
     public const string SchemeName = "FleetLicense";
@@ -78,6 +81,8 @@ public static class AccountsFeature
         services.AddHttpContextAccessor();
         services.AddScoped<CircuitCaller>();
         services.AddScoped<CircuitHandler, CircuitCallerHandler>();
+        services.AddSingleton<SignInRecorder>();
+        services.AddSingleton<UserAdministration>();
         return services;
     }
 
@@ -98,19 +103,25 @@ public static class AccountsFeature
         return app;
     }
 
-    /// <summary>Until a user has replaced a one-time password, every page sends them to the change-password page.</summary>
+    /// <summary>
+    /// Until a user has replaced a one-time password, every page sends them to the change-password page; then, while
+    /// their role requires two-factor sign-in they have not set up, to the set-up page.
+    /// </summary>
     public static IApplicationBuilder UseAccounts(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.User.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true")
-            && context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page
-            && page.Type != typeof(ChangePasswordPage))
+        if (context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page && RequiredStep(context.User, page.Type) is { } step)
         {
-            context.Response.Redirect(ChangePasswordPath);
+            context.Response.Redirect(step);
             return;
         }
 
         await next(context);
     });
+
+    private static string? RequiredStep(System.Security.Claims.ClaimsPrincipal user, Type page) =>
+        user.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true") ? (page == typeof(ChangePasswordPage) ? null : ChangePasswordPath)
+        : user.HasClaim(FleetClaimsFactory.MustSetUpTwoFactorClaim, "true") ? (page == typeof(TwoFactorPage) || page == typeof(ChangePasswordPage) ? null : TwoFactorPath)
+        : null;
 
     private static Task RedirectOrStatus(HttpContext context, string redirectUri, int status)
     {

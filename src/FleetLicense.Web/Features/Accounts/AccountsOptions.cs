@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FleetLicense.Web.Features.Accounts;
 
-public sealed class AccountsOptions
+public sealed class AccountsOptions : IValidatableObject
 {
     public const string SectionName = "Accounts";
 
@@ -31,4 +31,21 @@ public sealed class AccountsOptions
 
     [Range(1, 24 * 60)]
     public int LockoutMinutes { get; set; } = 15;
+
+    /// <summary>
+    /// Roles (<see cref="FleetRoles"/>) whose users must sign in with an authenticator code: until they have set it
+    /// up every page sends them to the set-up page, and they cannot turn it off. Empty: two-factor is each user's choice.
+    /// </summary>
+    public string[] RequireTwoFactorFor { get; set; } = [];
+
+    public bool RequiresTwoFactor(IEnumerable<string> roles) => roles.Any(r => RequireTwoFactorFor.Contains(r, StringComparer.OrdinalIgnoreCase));
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var role in RequireTwoFactorFor.Where(r => !FleetRoles.All.Contains(r, StringComparer.OrdinalIgnoreCase)))
+        {
+            yield return new ValidationResult($"{SectionName}:{nameof(RequireTwoFactorFor)} names '{role}', which is not a role; the roles are {string.Join(", ", FleetRoles.All)}.",
+                [nameof(RequireTwoFactorFor)]);
+        }
+    }
 }

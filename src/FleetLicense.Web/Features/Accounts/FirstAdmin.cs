@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -22,7 +21,7 @@ public static partial class FirstAdmin
         }
 
         var generated = string.IsNullOrEmpty(options.InitialAdminPassword);
-        var password = generated ? Generate() : options.InitialAdminPassword!;
+        var password = generated ? OneTimePassword.Generate() : options.InitialAdminPassword!;
         var admin = new FleetUser
         {
             UserName = options.InitialAdminUserName,
@@ -72,11 +71,6 @@ public static partial class FirstAdmin
             LogCreated(logger, admin.UserName);
         }
     }
-
-    /// <summary>24 characters from four classes, so it passes any password rule.</summary>
-    private static string Generate() =>
-        RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyz", 8) + RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZ", 8)
-        + RandomNumberGenerator.GetString("23456789", 6) + RandomNumberGenerator.GetString("-_.!", 2);
 
     private static async Task WriteOwnerOnlyAsync(string file, string password)
     {

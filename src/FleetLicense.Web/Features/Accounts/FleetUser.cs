@@ -11,6 +11,17 @@ public sealed class FleetUser : IdentityUser<Guid>
     public bool MustChangePassword { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the user last completed signing in (both steps, with two-factor on); null: never.</summary>
+    public DateTimeOffset? LastSignInAt { get; set; }
+
+    /// <summary>
+    /// Identity's lockout end for a disabled user. A lockout that never ends is what disabling is (rather than a flag
+    /// of our own next to it), so Identity's sign-in and every security-stamp check refuse the user without more code.
+    /// </summary>
+    public static readonly DateTimeOffset DisabledUntil = DateTimeOffset.MaxValue;
+
+    public bool IsDisabled => LockoutEnd == DisabledUntil;
 }
 
 internal sealed class FleetUserConfiguration : IEntityTypeConfiguration<FleetUser>

@@ -7,11 +7,18 @@ using Microsoft.Extensions.Options;
 namespace FleetLicense.Web.Features.Accounts;
 
 /// <summary>What the cookie says about the user beyond Identity's own claims.</summary>
-public sealed class FleetClaimsFactory(UserManager<FleetUser> users, RoleManager<IdentityRole<Guid>> roles, IOptions<IdentityOptions> options)
+public sealed class FleetClaimsFactory(UserManager<FleetUser> users, RoleManager<IdentityRole<Guid>> roles, IOptions<IdentityOptions> options, IOptions<AccountsOptions> accounts)
     : UserClaimsPrincipalFactory<FleetUser, IdentityRole<Guid>>(users, roles, options)
 {
     /// <summary>Present until the user has chosen their own password; pages redirect to the change-password page.</summary>
     public const string MustChangePasswordClaim = "fleetlicense:must-change-password";
+
+    /// <summary>
+    /// Present while the user's role requires two-factor sign-in (<see cref="AccountsOptions.RequireTwoFactorFor"/>)
+    /// and they have not set it up; pages redirect to the set-up page. Worked out again whenever the cookie is
+    /// re-validated, so a new role or a reset takes effect within <see cref="AccountsOptions.RevalidateSeconds"/>.
+    /// </summary>
+    public const string MustSetUpTwoFactorClaim = "fleetlicense:must-set-up-two-factor";
 
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(FleetUser user)
     {
@@ -19,6 +26,11 @@ public sealed class FleetClaimsFactory(UserManager<FleetUser> users, RoleManager
         if (user.MustChangePassword)
         {
             identity.AddClaim(new Claim(MustChangePasswordClaim, "true"));
+        }
+
+        if (!user.TwoFactorEnabled && accounts.Value.RequiresTwoFactor(identity.FindAll(identity.RoleClaimType).Select(c => c.Value)))
+        {
+            identity.AddClaim(new Claim(MustSetUpTwoFactorClaim, "true"));
         }
 
         return identity;
