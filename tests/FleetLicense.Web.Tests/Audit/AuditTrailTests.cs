@@ -177,6 +177,25 @@ public sealed class AuditTrailTests(PostgresFixture postgres)
         Assert.Contains("row 2 is missing", deleted.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task DocumentedRecomputation_InPsql_GivesEachRowsStoredHash()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(DocumentedRecomputation_InPsql_GivesEachRowsStoredHash));
+        await app.Service<AuditTrail>().RecordAsync(TestCallers.As(FleetRoles.Admin, "zoë"), new AuditRecord("test.row", "ünïcode target", After: new { note = "line\nbreak" }), Ct);
+        await app.Service<AuditTrail>().RecordAsync(Caller.System, new AuditRecord("test.row"), Ct);
+        // The query docs/audit.md gives auditors, taken from the page itself so the two cannot drift apart.
+        var page = await File.ReadAllTextAsync(Repository.File("docs", "audit.md"), Ct);
+        var start = page.IndexOf("-XAtc \"", StringComparison.Ordinal) + "-XAtc \"".Length;
+        var sql = page[start..page.IndexOf("\" | head", start, StringComparison.Ordinal)].Replace("\\\"", "\"", StringComparison.Ordinal);
+
+        foreach (var id in new[] { 1, 2 })
+        {
+            var text = await app.ScalarAsync<string>(sql.Replace("WHERE id = 42", $"WHERE id = {id}", StringComparison.Ordinal));
+            var stored = await app.ScalarAsync<string>($"SELECT encode(hash, 'hex') FROM audit_events WHERE id = {id}");
+            Assert.Equal(stored, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))));
+        }
+    }
+
     [Theory]
     [InlineData("UPDATE audit_events SET actor = 'someone else'")]
     [InlineData("DELETE FROM audit_events")]
