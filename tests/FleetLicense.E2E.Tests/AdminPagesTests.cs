@@ -39,7 +39,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Flags", Exact = true })).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=rule-card][data-rule=kms-public-emulator]")).ToBeVisibleAsync();
         await Expect(page.Locator("[data-testid=flag-host]").First).ToBeVisibleAsync();
-        await WaitForCircuitAsync(page);
+        await BrowserFixture.WaitForCircuitAsync(page);
         await page.ScreenshotAsync(new() { Path = Shot("flags.png"), FullPage = true });
 
         // Bulk waive through the dialog, in the browser.
@@ -55,7 +55,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
 
         await page.GotoAsync(new Uri(baseAddress, "/flags?status=Waived").ToString());
         await Expect(page.Locator("[data-testid=flag-title]").First).ToBeVisibleAsync();
-        await WaitForCircuitAsync(page);
+        await BrowserFixture.WaitForCircuitAsync(page);
         await page.Locator("[data-testid=flag-title]").First.ClickAsync();
         await Expect(page.Locator("[data-testid=history-event]").Nth(1)).ToContainTextAsync("alex.admin");
         await page.ScreenshotAsync(new() { Path = Shot("flags-detail.png") });
@@ -63,7 +63,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await page.GotoAsync(new Uri(baseAddress, "/kms-hosts").ToString());
         await Expect(page.Locator("[data-testid=host-row][data-host='kms.digiboy.ir']")).ToContainTextAsync("known public emulator");
         await Expect(page.Locator("[data-testid=host-row][data-host='kms01.corp.example'] [data-testid=machines-link]")).ToHaveAttributeAsync("href", "machines?kmsHost=kms01.corp.example");
-        await WaitForCircuitAsync(page);
+        await BrowserFixture.WaitForCircuitAsync(page);
         await page.ScreenshotAsync(new() { Path = Shot("kms-hosts.png"), FullPage = true });
         await page.Locator("[data-testid=host-row][data-host='kms01.corp.example'] [data-testid=allowlist]").ClickAsync();
         await Expect(page.Locator("[data-testid=allowlist-dialog]")).ToContainTextAsync("kms01.corp.example");
@@ -72,14 +72,14 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await Expect(page.Locator("[data-testid=host-row][data-host='kms01.corp.example']")).ToContainTextAsync("allowlisted");
 
         await page.GotoAsync(new Uri(baseAddress, "/settings/policy").ToString());
-        await WaitForCircuitAsync(page);
+        await BrowserFixture.WaitForCircuitAsync(page);
         await Expect(page.Locator("[data-testid=history-row]")).ToHaveCountAsync(1);
         await Expect(page.Locator("[data-testid=allowlist-chip]")).ToContainTextAsync("kms01.corp.example");
         await page.ScreenshotAsync(new() { Path = Shot("settings-policy.png"), FullPage = true });
 
         await page.GotoAsync(new Uri(baseAddress, "/settings/enrollment").ToString());
         await Expect(page.Locator("[data-testid=secret-row]").First).ToBeVisibleAsync();
-        await WaitForCircuitAsync(page);
+        await BrowserFixture.WaitForCircuitAsync(page);
         await page.Locator("[data-testid=name]").FillAsync("Head office rollout");
         await page.Locator("[data-testid=create]").ClickAsync();
         await Expect(page.Locator("[data-testid=install-command]")).ToContainTextAsync($".\\install-agent.ps1 -Server {baseAddress.ToString().TrimEnd('/')} -Secret 'fle_");
@@ -89,7 +89,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         await page.ScreenshotAsync(new() { Path = Shot("settings-enrollment.png"), FullPage = true });
 
         await page.GotoAsync(new Uri(baseAddress, "/settings/agents").ToString());
-        await WaitForCircuitAsync(page);
+        await BrowserFixture.WaitForCircuitAsync(page);
         await Expect(page.Locator("[data-testid=agent-row]")).ToHaveCountAsync(Fleet.Length);
         await Expect(page.Locator("[data-testid=version-count]").First).ToContainTextAsync("agents");
         await page.ScreenshotAsync(new() { Path = Shot("settings-agents.png"), FullPage = true });
@@ -150,9 +150,6 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
     }
 
     /// <summary>Clicks do something only once the interactive circuit is up; the page header says when (and the page then loads its data again).</summary>
-    private static Task WaitForCircuitAsync(IPage page) =>
-        page.Locator(".page-header[data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
-
     private static string Shot(string name) => Path.Combine(BrowserFixture.ScreenshotDirectory, name);
 
     private static StringContent Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>

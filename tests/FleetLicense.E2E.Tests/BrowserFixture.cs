@@ -38,9 +38,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotDirectory);
     }
 
+    /// <summary>Waits until the page's circuit is up (the header marks itself interactive): clicks before that go nowhere.</summary>
+    public static Task WaitForCircuitAsync(IPage page) =>
+        page.Locator(".page-header[data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
+
     /// <summary>
     /// A 1440×900 page signed in through the sign-in form as a new user of <paramref name="role"/> (an Admin unless
-    /// said), on the app at <paramref name="baseAddress"/>; it lands on the Overview.
+    /// said; named <paramref name="userName"/> when given), on the app at <paramref name="baseAddress"/>; it lands on the Overview.
     /// </summary>
     public async Task<IPage> SignedInPageAsync(Uri baseAddress, IServiceProvider services, string role = FleetRoles.Admin, string? userName = null)
     {

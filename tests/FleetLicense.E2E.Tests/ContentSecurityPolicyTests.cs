@@ -41,7 +41,7 @@ public sealed class ContentSecurityPolicyTests(PostgresFixture postgres, Browser
             Assert.True(response?.Ok, $"/{path} answered {response?.Status}");
             Assert.Contains("script-src 'self' 'sha256-", (await response!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
             // Interactive: blazor.web.js ran, the import map was accepted and the circuit's WebSocket is up.
-            await page.Locator(".page-header[data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
+            await BrowserFixture.WaitForCircuitAsync(page);
             await Expect(page.GetByRole(AriaRole.Heading, new() { Name = heading }).First).ToBeVisibleAsync();
         }
 
@@ -63,7 +63,7 @@ public sealed class ContentSecurityPolicyTests(PostgresFixture postgres, Browser
         await page.Context.AddInitScriptAsync(ReportViolations);
         var errors = Watch(page);
         await page.GotoAsync(new Uri(app.BaseAddress!, "machines").ToString());
-        await page.Locator(".page-header[data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
+        await BrowserFixture.WaitForCircuitAsync(page);
 
         // What an injected <script> would do: it must not run, and the browser must say why.
         await page.EvaluateAsync("""() => { const s = document.createElement('script'); s.textContent = 'window.injected = true'; document.body.appendChild(s); }""");

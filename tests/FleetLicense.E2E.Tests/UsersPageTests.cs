@@ -31,7 +31,7 @@ public sealed class UsersPageTests(PostgresFixture postgres, BrowserFixture brow
         await Expect(viewerPage.GetByTestId("nav-users")).ToHaveCountAsync(0);
         await page.GetByTestId("nav-users").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Users", Exact = true })).ToBeVisibleAsync();
-        await page.Locator(".page-header[data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
+        await BrowserFixture.WaitForCircuitAsync(page);
 
         // A name Identity refuses is said on the field.
         await page.Locator("input[data-testid=new-user-name]").FillAsync("John Smith");
