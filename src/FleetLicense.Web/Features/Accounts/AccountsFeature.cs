@@ -2,6 +2,7 @@ using FleetLicense.Web.Data;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Components.Server.Circuits;
@@ -31,8 +32,11 @@ public static class AccountsFeature
         services.AddAuthentication(SchemeName)
             // People sign in with the cookie; a bearer token on the API (and the OpenAPI document) is a token, never
             // a cookie, so a script's bad token answers 401 instead of falling back to a browser's session.
+            // The agents' endpoints are anonymous to this scheme (their device token is checked by Ingestion): they are
+            // never sent to the token handler, which would hash every report's token and log its refusal.
             .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>
                 ApiConventions.IsMachineFacing(context) && BearerTokens.Of(context.Request) is not null
+                    && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
                     ? AdminTokenAuthentication.SchemeName
                     : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthentication>(AdminTokenAuthentication.SchemeName, null)
