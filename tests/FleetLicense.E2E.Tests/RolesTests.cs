@@ -23,6 +23,8 @@ public sealed class RolesTests(PostgresFixture postgres, BrowserFixture browser)
         await Expect(viewer.GetByTestId("read-only")).ToContainTextAsync("Operators and Admins acknowledge and waive flags.");
         await Expect(viewer.GetByTestId("waive")).ToHaveCountAsync(0);
         await Expect(viewer.GetByRole(AriaRole.Link, new() { Name = "Audit trail" })).ToHaveCountAsync(0);
+        await viewer.GotoAsync(new Uri(baseAddress, $"machines/{machine.MachineId}").ToString());
+        await Expect(viewer.GetByTestId("raw-report-hidden")).ToHaveTextAsync("Raw reports are for Auditors, Operators and Admins.");
 
         var operatorPage = await browser.SignedInPageAsync(baseAddress, app.Factory.Services, FleetRoles.Operator, "olivia.operator");
         await operatorPage.GotoAsync(new Uri(baseAddress, "flags").ToString());
@@ -32,6 +34,9 @@ public sealed class RolesTests(PostgresFixture postgres, BrowserFixture browser)
         await operatorPage.Locator("[data-testid=reason]").FillAsync("Lab machine, reimaged next week");
         await operatorPage.GetByTestId("confirm").ClickAsync();
         await Expect(operatorPage.Locator(".mud-snackbar")).ToContainTextAsync("1 waived");
+        await operatorPage.GotoAsync(new Uri(baseAddress, $"machines/{machine.MachineId}").ToString());
+        await Expect(operatorPage.GetByText("No report is kept")).ToBeVisibleAsync();
+        await Expect(operatorPage.GetByTestId("raw-report-hidden")).ToHaveCountAsync(0);
 
         var auditor = await browser.SignedInPageAsync(baseAddress, app.Factory.Services, FleetRoles.Auditor);
         await auditor.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();

@@ -107,7 +107,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("GET", "/api/v1/admin/policy/")] = Need.View,
         [("GET", "/api/v1/admin/policy/history")] = Need.View,
         [("PUT", "/api/v1/admin/policy/")] = Need.Administer,
-        // Re-applies set-aside reports: an operation on the server, like retention, so Admin (see KnownHoles).
+        // Re-applies set-aside reports: an operation on the server, like retention, so Admin.
         [("POST", "/api/v1/admin/reports/set-aside/requeue")] = Need.Administer,
         [("GET", "/api/v1/audit/events")] = Need.Audit,
         [("GET", "/api/v1/audit/events.csv")] = Need.Audit,
@@ -130,19 +130,6 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [(Pages, "/settings/users")] = Need.Administer,
         [(Pages, "/audit")] = Need.Audit,
     };
-
-    /// <summary>
-    /// Known holes: callers the table refuses whom the app lets in today. Not fixed here (product code); each is
-    /// reported, left out of the refusal check, and checked to still be a hole so the entry goes when it is fixed.
-    /// </summary>
-    private static readonly HashSet<((string Methods, string Route) Endpoint, string Caller)> KnownHoles =
-    [
-        // KNOWN HOLE: the route has only MapAdminGroup's View and ReportProjector.RequeueSetAsideAsync checks no role,
-        // so any signed-in role re-queues every set-aside report (200).
-        ((("POST", "/api/v1/admin/reports/set-aside/requeue"), FleetRoles.Viewer)),
-        ((("POST", "/api/v1/admin/reports/set-aside/requeue"), FleetRoles.Auditor)),
-        ((("POST", "/api/v1/admin/reports/set-aside/requeue"), FleetRoles.Operator)),
-    ];
 
     private const string AnonymousCaller = "anonymous";
     private const string TokenCaller = "admin-api token";
@@ -197,16 +184,6 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
 
                 var allowed = !Refused(response);
                 var expected = Allows(need, caller, path);
-                if (KnownHoles.Contains((endpoint, caller)))
-                {
-                    if (!allowed)
-                    {
-                        wrong.Add($"{what}: the known hole is closed; take it out of KnownHoles");
-                    }
-
-                    continue;
-                }
-
                 if (allowed != expected)
                 {
                     wrong.Add($"{what}: expected {(expected ? "let in" : "refused")}");

@@ -6,7 +6,7 @@ namespace FleetLicense.Web.Tests.Components;
 
 public sealed class AgentsPageTests(PostgresFixture postgres) : BunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task AgentsPage_WhenAgentsAreEnrolled_ListsThemWithVersionsAndMarksTheSilentOnes()

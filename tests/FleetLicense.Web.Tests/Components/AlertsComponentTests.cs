@@ -49,11 +49,11 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         var inbox = new FakeInbox();
         Services.AddSingleton<INotificationInbox>(inbox);
         var time = this.AddTestServices();
-        var bell = Render<NotificationBell>(p => p.Add(b => b.PollEvery, TimeSpan.FromSeconds(10)));
+        var bell = Render<NotificationBell>(p => p.Add(b => b.PollEvery, TimeSpan.FromSeconds(30)));
         Assert.Equal("0", bell.Find("[data-testid=unread-count]").TextContent);
 
         inbox.Items.Add(new NotificationView(7, "Critical: PC-9: Windows is not activated", "…", null, FindingSeverity.Critical, BunitExtensions.Now, false));
-        await bell.InvokeAsync(() => time.Advance(TimeSpan.FromSeconds(10)));
+        await bell.InvokeAsync(() => time.Advance(TimeSpan.FromSeconds(30)));
 
         bell.WaitForAssertion(() => Assert.Equal("1", bell.Find("[data-testid=unread-count]").TextContent));
     }
@@ -89,7 +89,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         this.AddTestServices();
         var page = Render<AlertHistoryPage>();
 
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=history-row]").Count), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=history-row]").Count), TimeSpan.FromSeconds(30));
         var rows = page.FindAll("[data-testid=history-row]").ToDictionary(r => r.GetAttribute("data-status")!, r => r.TextContent);
         Assert.Contains("it@corp.example", rows["Sent"], StringComparison.Ordinal);
         Assert.Contains("PC-7: Windows is in Notification mode", rows["Sent"], StringComparison.Ordinal);
@@ -106,7 +106,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
 
         var page = Render<AlertHistoryPage>();
 
-        page.WaitForAssertion(() => Assert.Contains("No alerts sent", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Contains("No alerts sent", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
         var connectionString = await AddDatabaseServicesAsync(nameof(AlertSettingsPage_WhenSaved_RejectsAnInvalidThresholdThenStoresTheChange));
         this.AddTestServices();
         var page = Render<AlertSettingsPage>();
-        page.WaitForAssertion(() => Assert.Equal(AlertRules.All.Count, page.FindAll("[data-testid=rule]").Count), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Equal(AlertRules.All.Count, page.FindAll("[data-testid=rule]").Count), TimeSpan.FromSeconds(30));
         var threshold = () => page.Find($"[data-rule={AlertRules.NotActivated}] [data-testid=threshold] input");
         var recipients = () => page.Find($"[data-rule={AlertRules.NotActivated}] [data-testid=recipients] input");
         // Grace ending takes its window from the policy, so it has no threshold of its own to disagree with.

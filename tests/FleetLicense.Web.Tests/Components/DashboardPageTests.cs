@@ -24,7 +24,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
 
         var page = Render<OverviewPage>();
 
-        page.WaitForAssertion(() => Assert.Equal("6", page.Find("[data-testid=kpi-machines] .kpi-value").TextContent), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Equal("6", page.Find("[data-testid=kpi-machines] .kpi-value").TextContent), TimeSpan.FromSeconds(30));
         Assert.Equal("50.0 %", page.Find("[data-testid=kpi-activated] .kpi-value").TextContent);
         Assert.Equal("2", page.Find("[data-testid=kpi-not-activated] .kpi-value").TextContent);
         Assert.Equal("machines?status=0,5", page.Find("[data-testid=kpi-not-activated]").GetAttribute("href"));
@@ -43,7 +43,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
 
         var page = Render<OverviewPage>();
 
-        page.WaitForAssertion(() => Assert.Contains("No machines have reported yet", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Contains("No machines have reported yet", page.Find("[data-testid=empty-state]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
 
         var page = Render<MachinesPage>();
 
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=machine-link]").Count), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=machine-link]").Count), TimeSpan.FromSeconds(30));
         Assert.Equal("2 machines match", page.Find("[data-testid=match-count]").TextContent.Trim());
         Assert.All(page.FindAll("tbody [data-status]"), chip => Assert.Equal("5", chip.GetAttribute("data-status")));
     }
@@ -98,7 +98,7 @@ public sealed class DashboardPageTests(PostgresFixture postgres) : BunitContext
 
         var page = Render<FleetLicense.Web.Features.Machines.MachineDetailPage>(p => p.Add(c => c.Id, id));
 
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=product-row]")), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=product-row]")), TimeSpan.FromSeconds(30));
         Assert.Contains("…3V66T", page.Find("[data-testid=products]").TextContent, StringComparison.Ordinal);
         Assert.Contains("not-activated", page.Find("[data-testid=finding]").GetAttribute("data-rule"), StringComparison.Ordinal);
         var entry = page.Find("[data-testid=history-entry]");

@@ -7,7 +7,7 @@ namespace FleetLicense.Web.Tests.Components;
 
 public sealed class EnrollmentPageTests(PostgresFixture postgres) : BunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task EnrollmentPage_WhenThereAreNoSecrets_ShowsTheEmptyState()

@@ -10,7 +10,7 @@ namespace FleetLicense.Web.Tests.Components;
 
 public sealed class FlagsPageTests(PostgresFixture postgres) : BunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task FlagsPage_WhenFlagsExist_SummarisesByRuleAndListsTheOpenOnes()

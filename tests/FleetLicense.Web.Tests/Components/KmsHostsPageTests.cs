@@ -9,7 +9,7 @@ namespace FleetLicense.Web.Tests.Components;
 
 public sealed class KmsHostsPageTests(PostgresFixture postgres) : BunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task KmsHostsPage_WhenMachinesUseKmsHosts_ListsEachWithItsMachinesAndVerdict()

@@ -10,7 +10,7 @@ namespace FleetLicense.Web.Tests.Components;
 /// <summary>The machine grid and page read flags through <see cref="IMachineFindings"/>, which Flags provides.</summary>
 public sealed class MachineFindingsTests(PostgresFixture postgres) : BunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task MachineGrid_WhenMachinesHaveFlags_CountsAndFiltersByTheOpenAndAcknowledgedOnly()

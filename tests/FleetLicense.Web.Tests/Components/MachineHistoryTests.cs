@@ -63,7 +63,7 @@ public sealed partial class MachineHistoryTests(PostgresFixture postgres) : Buni
         this.AddFeatureServices(app.ConnectionString);
         this.AddTestServices();
         var page = Render<MachineDetailPage>(p => p.Add(c => c.Id, pc1.MachineId));
-        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=history-entry]")), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=history-entry]")), TimeSpan.FromSeconds(30));
         var timeline = page.FindAll("[data-testid=history-entry]").Select(e => Spaces().Replace(e.TextContent, " ").Trim()).ToList();
 
         // Exactly the text the history stored when it kept display text, newest first.

@@ -8,7 +8,7 @@ namespace FleetLicense.Web.Tests.Components;
 
 public sealed class PolicyPageTests(PostgresFixture postgres) : BunitContext
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task PolicyPage_WhenNothingWasSaved_ShowsTheDefaultsAndAnEmptyHistory()

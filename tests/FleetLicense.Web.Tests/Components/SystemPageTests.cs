@@ -35,7 +35,7 @@ public sealed class SystemPageTests(PostgresFixture postgres) : BunitContext
 
         var page = Render<SystemPage>();
 
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=node-row]").Count), TimeSpan.FromSeconds(10));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=node-row]").Count), TimeSpan.FromSeconds(30));
         Assert.Equal(NodeIdentity.Version, page.Find("[data-testid=version]").TextContent);
         Assert.Contains("Connected", page.Find("[data-testid=db-status]").TextContent, StringComparison.Ordinal);
         var rows = page.FindAll("[data-testid=node-row]").ToDictionary(r => r.GetAttribute("data-node-id")!, r => r.TextContent);

@@ -31,6 +31,9 @@ public static class FleetPolicies
     /// <summary>Signed in with a role: every page requires this unless it says otherwise (the fallback policy).</summary>
     public const string View = "view";
 
+    /// <summary>Raw reports as the agents sent them (and, later, exports): every role but Viewer.</summary>
+    public const string ReadRaw = "read-raw";
+
     public const string Operate = "operate";
 
     public const string Audit = "audit";
@@ -40,6 +43,7 @@ public static class FleetPolicies
     internal static void Add(AuthorizationOptions options)
     {
         options.AddPolicy(View, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.All));
+        options.AddPolicy(ReadRaw, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Auditor, FleetRoles.Operator, FleetRoles.Admin));
         options.AddPolicy(Operate, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Operator, FleetRoles.Admin));
         options.AddPolicy(Audit, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Auditor, FleetRoles.Admin));
         options.AddPolicy(Administer, p => p.RequireAuthenticatedUser().RequireRole(FleetRoles.Admin));

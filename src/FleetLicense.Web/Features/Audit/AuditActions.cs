@@ -20,6 +20,8 @@ public static class AuditActions
 
     public const string AuditExported = "audit.exported";
 
+    public const string SetAsideRequeued = "reports.set-aside-requeued";
+
     /// <summary>Every action above and Accounts' own (<see cref="Accounts.AccountEvents"/>), for the audit page's filter.</summary>
     public static readonly IReadOnlyList<string> All = [.. new[] { typeof(AuditActions), typeof(Accounts.AccountEvents) }
         .SelectMany(t => t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))

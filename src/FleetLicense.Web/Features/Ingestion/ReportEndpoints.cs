@@ -1,3 +1,4 @@
+using FleetLicense.Web.Features.Accounts;
 using System.Text.Json;
 using FleetLicense.Contracts;
 using FleetLicense.Web.Infrastructure;
@@ -27,8 +28,9 @@ public static class ReportEndpoints
             .Produces<ReportBatchAckV1>()
             .ProducesReportErrors();
 
-        app.MapAdminGroup("/reports", "Reports").MapPost("/set-aside/requeue", async (ReportProjector projector, CancellationToken ct) =>
-                TypedResults.Ok(new RequeuedReports(await projector.RequeueSetAsideAsync(ct))))
+        app.MapAdminGroup("/reports", "Reports").MapPost("/set-aside/requeue", async (HttpContext http, ReportProjector projector, CancellationToken ct) =>
+                TypedResults.Ok(new RequeuedReports(await projector.RequeueSetAsideAsync(Caller.From(http), ct))))
+            .RequireAuthorization(FleetPolicies.Administer)
             .WithName("RequeueSetAsideReports")
             .WithSummary("Apply again every stored report the projector set aside because it failed on its own (see projection_failures and the System page).");
         return app;

@@ -2,6 +2,8 @@ using System.Text.Json;
 using FleetLicense.Contracts;
 using FleetLicense.Domain;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Features.Platform;
@@ -26,6 +28,8 @@ public sealed partial class ReportProjector(
     BackgroundLoops loops,
     TimeProvider time,
     IOptions<IngestionOptions> options,
+    Permissions permissions,
+    AuditTrail audit,
     ILogger<ReportProjector> logger) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -99,14 +103,19 @@ public sealed partial class ReportProjector(
         LogSetAside(logger, error, work.ReportId, work.MachineId);
     }
 
-    /// <summary>Queues every set-aside report again (after the cause was fixed); returns how many.</summary>
-    public async Task<int> RequeueSetAsideAsync(CancellationToken cancellationToken)
+    /// <summary>Queues every set-aside report again (after the cause was fixed; Admins); returns how many.</summary>
+    public async Task<int> RequeueSetAsideAsync(Caller caller, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await permissions.RequireAsync(caller, FleetPolicies.Administer, "requeue set-aside reports");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
             WITH moved AS (DELETE FROM projection_failures RETURNING report_id, machine_id, received_at)
             INSERT INTO projection_queue (report_id, machine_id, received_at) SELECT report_id, machine_id, received_at FROM moved
-            """);
+            """, connection, transaction);
         var count = await command.ExecuteNonQueryAsync(cancellationToken);
+        await audit.AppendAsync(connection, transaction, caller, [new AuditRecord(AuditActions.SetAsideRequeued, After: new { Reports = count })], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         signal.Notify();
         return count;
     }
