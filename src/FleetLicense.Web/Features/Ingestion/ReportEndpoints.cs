@@ -1,6 +1,6 @@
-using FleetLicense.Web.Features.Accounts;
 using System.Text.Json;
 using FleetLicense.Contracts;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
