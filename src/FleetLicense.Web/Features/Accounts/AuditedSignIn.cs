@@ -23,8 +23,9 @@ public sealed class AuditedSignIn(
 {
     public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
     {
-        var result = await base.PasswordSignInAsync(userName, password, isPersistent, lockoutOnFailure);
+        // As the base method does, but the user is looked up once for the sign-in and its audit row.
         var user = await UserManager.FindByNameAsync(userName);
+        var result = user is null ? SignInResult.Failed : await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
         await RecordAsync(user, userName, result, "password");
         return result;
     }

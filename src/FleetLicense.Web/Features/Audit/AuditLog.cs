@@ -43,7 +43,7 @@ public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory,
         await foreach (var e in Filter(db, query).OrderBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await writer.WriteLineAsync(string.Join(',',
-                e.Id.ToString(CultureInfo.InvariantCulture), e.At.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
+                e.Id.ToString(CultureInfo.InvariantCulture), AuditChain.Timestamp(e.At),
                 Csv(e.Actor), Csv(e.Action), Csv(e.Target), Csv(e.Before), Csv(e.After), Csv(e.Address), Csv(e.UserAgent), Convert.ToHexStringLower(e.Hash)));
         }
     }
