@@ -65,6 +65,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [(Pages, "/error")] = Need.Anonymous,
         [(Pages, "/account/change-password")] = Need.SignedIn,
         [(Pages, "/account/two-factor")] = Need.SignedIn,
+        [(Pages, "/account/access-denied")] = Need.SignedIn,
         [("GET", "/api/v1/system/")] = Need.View,
         [("GET", "/openapi/{documentName}.json")] = Need.View,
         [("GET", "/scalar/{documentName?}")] = Need.View,
@@ -250,8 +251,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
     }
 
     /// <summary>
-    /// Refused by authorization: 401/403, or (pages) the redirect to sign-in the cookie makes for a missing or
-    /// insufficient sign-in, which carries the ReturnUrl; a page's own redirect to sign-in (the code step without a
+    /// Refused by authorization: 401/403, or (pages) the cookie's redirect to sign-in (no sign-in) or to the
+    /// access-denied page (a role too low), which carries the ReturnUrl; a page's own redirect to sign-in (the code step without a
     /// pending sign-in) carries none and is an answer, not a refusal.
     /// </summary>
     private static bool Refused(HttpResponseMessage response)
@@ -267,7 +268,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         }
 
         var absolute = location.IsAbsoluteUri ? location : new Uri(new Uri("http://localhost"), location);
-        return absolute.AbsolutePath == AccountsFeature.SignInPath && absolute.Query.Contains("ReturnUrl=", StringComparison.OrdinalIgnoreCase);
+        return absolute.AbsolutePath is AccountsFeature.SignInPath or AccountsFeature.AccessDeniedPath && absolute.Query.Contains("ReturnUrl=", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The route with its parameters filled in: a random id (nothing found is still an answer), a channel, a document.</summary>

@@ -78,6 +78,7 @@ public sealed class SignInTests(PostgresFixture postgres)
 
         using var signedIn = await TestAccounts.SignInAsync(client, "admin", TestAccounts.InitialAdminPassword);
         using var elsewhere = await client.GetAsync(new Uri("/machines", UriKind.Relative), Ct);
+        using var apiBefore = await client.GetAsync(new Uri("/api/v1/system", UriKind.Relative), Ct);
         var changePage = await signedIn.Content.ReadAsStringAsync(Ct);
         using var changed = await TestAccounts.PostFormAsync(client, AccountsFeature.ChangePasswordPath, new()
         {
@@ -86,6 +87,7 @@ public sealed class SignInTests(PostgresFixture postgres)
             ["Input.Confirm"] = TestAccounts.Password,
         });
         using var machines = await client.GetAsync(new Uri("/machines", UriKind.Relative), Ct);
+        using var apiAfter = await client.GetAsync(new Uri("/api/v1/system", UriKind.Relative), Ct);
         // A second start (another node, or a restart) finds the Admin and makes no other.
         await using var again = new FleetWebFactory(database, nodeId: "second-node");
         using var secondClient = again.CreateClient();
@@ -96,6 +98,8 @@ public sealed class SignInTests(PostgresFixture postgres)
         Assert.Equal(AccountsFeature.ChangePasswordPath, elsewhere.RequestMessage?.RequestUri?.AbsolutePath);
         Assert.Equal(("/", HttpStatusCode.OK), (changed.RequestMessage?.RequestUri?.AbsolutePath, changed.StatusCode));
         Assert.Equal(("/machines", HttpStatusCode.OK), (machines.RequestMessage?.RequestUri?.AbsolutePath, machines.StatusCode));
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.OK), (apiBefore.StatusCode, apiAfter.StatusCode));
+        Assert.Contains("replace its one-time password", await apiBefore.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal("/", withNewPassword.RequestMessage?.RequestUri?.AbsolutePath);
         await using var scope = again.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<FleetUser>>();
@@ -230,6 +234,23 @@ public sealed class SignInTests(PostgresFixture postgres)
         // Another site's page cannot sign a user out: the form needs this site's antiforgery token.
         Assert.Equal(HttpStatusCode.BadRequest, withoutToken.StatusCode);
         Assert.Equal("/machines", stillIn.RequestMessage?.RequestUri?.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task APageTheRoleDoesNotAllow_SaysSo_RatherThanAskingForSignInAgain()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(APageTheRoleDoesNotAllow_SaysSo_RatherThanAskingForSignInAgain)));
+        using var client = await app.CreateClient().SignedInAsync(app.Services, FleetRoles.Viewer, "a-viewer");
+
+        using var users = await client.GetAsync(new Uri("/settings/users", UriKind.Relative), Ct);
+        var page = await users.Content.ReadAsStringAsync(Ct);
+        using var allowed = await client.GetAsync(new Uri("/machines", UriKind.Relative), Ct);
+
+        Assert.Equal(AccountsFeature.AccessDeniedPath, users.RequestMessage?.RequestUri?.AbsolutePath);
+        Assert.Contains("Your role does not allow this page", page, StringComparison.Ordinal);
+        Assert.Contains("<strong>a-viewer</strong> (Viewer)", page, StringComparison.Ordinal);
+        Assert.Contains("/settings/users", page, StringComparison.Ordinal);
+        Assert.Equal("/machines", allowed.RequestMessage?.RequestUri?.AbsolutePath);
     }
 
     [Fact]

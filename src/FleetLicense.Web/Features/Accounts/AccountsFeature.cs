@@ -16,6 +16,8 @@ public static class AccountsFeature
     public const string SignInPath = "/account/sign-in";
     public const string ChangePasswordPath = "/account/change-password";
     public const string TwoFactorPath = "/account/two-factor";
+
+    public const string AccessDeniedPath = "/account/access-denied";
     public const string SignInCodePath = "/account/sign-in/two-factor";
     public const string UsersPath = "/settings/users";
 
@@ -66,7 +68,7 @@ public static class AccountsFeature
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.LoginPath = SignInPath;
-            cookie.AccessDeniedPath = SignInPath;
+            cookie.AccessDeniedPath = AccessDeniedPath;
             cookie.Cookie.Name = "FleetLicense.Auth";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
@@ -109,7 +111,8 @@ public static class AccountsFeature
 
     /// <summary>
     /// Until a user has replaced a one-time password, every page sends them to the change-password page; then, while
-    /// their role requires two-factor sign-in they have not set up, to the set-up page.
+    /// their role requires two-factor sign-in they have not set up, to the set-up page. The API refuses them (403)
+    /// until then: a cookie from a one-time password reads no more data than the pages show.
     /// </summary>
     public static IApplicationBuilder UseAccounts(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
@@ -119,13 +122,28 @@ public static class AccountsFeature
             return;
         }
 
+        if (ApiConventions.IsMachineFacing(context) && PendingStep(context.User) is { } apiStep)
+        {
+            await TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Finish signing in first.",
+                detail: $"This account must {(apiStep == ChangePasswordPath ? "replace its one-time password" : "set up two-factor sign-in")} at {apiStep} before it can use the API.").ExecuteAsync(context);
+            return;
+        }
+
         await next(context);
     });
 
-    private static string? RequiredStep(System.Security.Claims.ClaimsPrincipal user, Type page) =>
-        user.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true") ? (page == typeof(ChangePasswordPage) ? null : ChangePasswordPath)
-        : user.HasClaim(FleetClaimsFactory.MustSetUpTwoFactorClaim, "true") ? (page == typeof(TwoFactorPage) || page == typeof(ChangePasswordPage) ? null : TwoFactorPath)
+    /// <summary>The page a signed-in user must go through before anything else, or null.</summary>
+    private static string? PendingStep(System.Security.Claims.ClaimsPrincipal user) =>
+        user.HasClaim(FleetClaimsFactory.MustChangePasswordClaim, "true") ? ChangePasswordPath
+        : user.HasClaim(FleetClaimsFactory.MustSetUpTwoFactorClaim, "true") ? TwoFactorPath
         : null;
+
+    private static string? RequiredStep(System.Security.Claims.ClaimsPrincipal user, Type page) => PendingStep(user) switch
+    {
+        ChangePasswordPath when page == typeof(ChangePasswordPage) => null,
+        TwoFactorPath when page == typeof(TwoFactorPage) || page == typeof(ChangePasswordPage) => null,
+        var step => step,
+    };
 
     private static Task RedirectOrStatus(HttpContext context, string redirectUri, int status)
     {

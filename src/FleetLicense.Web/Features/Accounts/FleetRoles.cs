@@ -23,6 +23,9 @@ public static class FleetRoles
 
     /// <summary>Least to most privileged, the order the Users page offers them in.</summary>
     public static readonly IReadOnlyList<string> All = [Viewer, Auditor, Operator, Admin];
+
+    /// <summary>The role <paramref name="user"/> holds (the highest, should a principal carry several), or null.</summary>
+    public static string? Of(System.Security.Claims.ClaimsPrincipal user) => All.LastOrDefault(user.IsInRole);
 }
 
 /// <summary>The authorization policies, by what they allow.</summary>
