@@ -40,7 +40,7 @@ internal sealed class AlertsApp : IAsyncDisposable
         var all = new Dictionary<string, string?>
         {
             ["Scheduling:Enabled"] = "false",
-            ["Alerts:DashboardBaseUrl"] = "http://dash.example",
+            ["System:PublicUrl"] = "http://dash.example",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

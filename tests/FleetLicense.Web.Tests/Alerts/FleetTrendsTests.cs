@@ -65,11 +65,11 @@ public sealed class FleetTrendsTests(PostgresFixture postgres)
     public async Task Start_WhenAJobScheduleOrAlertSettingIsInvalid_FailsNamingTheSetting()
     {
         await using var badCron = new FleetWebFactory(await postgres.CreateDatabaseAsync("badcron"), settings: new Dictionary<string, string?> { ["Fleet:SnapshotCron"] = "every day" });
-        await using var badUrl = new FleetWebFactory(await postgres.CreateDatabaseAsync("badurl"), settings: new Dictionary<string, string?> { ["Alerts:DashboardBaseUrl"] = "dash" });
+        await using var badUrl = new FleetWebFactory(await postgres.CreateDatabaseAsync("badurl"), settings: new Dictionary<string, string?> { ["Alerts:DashboardBaseUrl"] = "http://dash.example" });
         await using var noFrom = new FleetWebFactory(await postgres.CreateDatabaseAsync("nofrom"), settings: new Dictionary<string, string?> { ["Alerts:Smtp:Host"] = "smtp.corp.example" });
 
         Assert.Contains("SnapshotCron", Assert.Throws<OptionsValidationException>(() => badCron.CreateClient()).Message, StringComparison.Ordinal);
-        Assert.Contains("Alerts:DashboardBaseUrl", Assert.Throws<OptionsValidationException>(() => badUrl.CreateClient()).Message, StringComparison.Ordinal);
+        Assert.Contains("Alerts:DashboardBaseUrl is no longer read: links in alerts use System:PublicUrl", Assert.Throws<OptionsValidationException>(() => badUrl.CreateClient()).Message, StringComparison.Ordinal);
         Assert.Contains("Alerts:Smtp", Assert.Throws<OptionsValidationException>(() => noFrom.CreateClient()).Message, StringComparison.Ordinal);
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using FleetLicense.Domain.Rules;
+using FleetLicense.Web.Features.Platform;
 using Microsoft.Extensions.Options;
 
 namespace FleetLicense.Web.Features.Alerts;
@@ -16,11 +17,11 @@ public sealed record ComposedMessage(string DedupKey, string Kind, string? Rule,
     string TextBody, string HtmlBody, string Payload, string? Link);
 
 /// <summary>Words alert notices, digests and test messages, with links into the dashboard.</summary>
-public sealed class AlertComposer(IOptions<AlertsOptions> options)
+public sealed class AlertComposer(IOptions<SystemOptions> system)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public string Absolute(string path) => options.Value.DashboardBaseUrl.TrimEnd('/') + "/" + path.TrimStart('/');
+    public string Absolute(string path) => system.Value.PublicUrlOrLocal.TrimEnd('/') + "/" + path.TrimStart('/');
 
     public ComposedMessage Compose(AlertNotice notice)
     {

@@ -1,4 +1,5 @@
 using FleetLicense.Web.Features.Scheduling;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -9,7 +10,8 @@ public static class AlertsFeature
     /// <summary>Alert rules, their evaluation and delivery (email, webhook, in-app), and the pages and API for them.</summary>
     public static IServiceCollection AddAlerts(this IServiceCollection services)
     {
-        services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AlertsOptions>().BindConfiguration(AlertsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart()
+            .RefuseRemoved($"{AlertsOptions.SectionName}:DashboardBaseUrl", _ => "links in alerts use System:PublicUrl, the one address the server is reached at; set that instead.");
         services.AddHttpClient(WebhookChannel.HttpClientName);
         services.AddSingleton<AlertSettingsService>();
         services.AddSingleton<AlertComposer>();

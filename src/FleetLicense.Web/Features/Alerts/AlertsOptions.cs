@@ -11,10 +11,6 @@ public sealed class AlertsOptions : IValidatableObject
 {
     public const string SectionName = "Alerts";
 
-    /// <summary>The dashboard's public address, for links in emails and webhooks.</summary>
-    [Required]
-    public string DashboardBaseUrl { get; set; } = "http://127.0.0.1:5080";
-
     /// <summary>How often alert rules are evaluated (and new alerts sent).</summary>
     [Range(1, 86_400)]
     public int EvaluationSeconds { get; set; } = 120;
@@ -31,11 +27,6 @@ public sealed class AlertsOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!Uri.TryCreate(DashboardBaseUrl, UriKind.Absolute, out var dashboard) || dashboard.Scheme is not ("http" or "https"))
-        {
-            yield return new ValidationResult($"Alerts:DashboardBaseUrl '{DashboardBaseUrl}' must be an absolute http(s) address.", [nameof(DashboardBaseUrl)]);
-        }
-
         foreach (var (prefix, section) in new (string, object)[] { ("Alerts:Smtp", Smtp), ("Alerts:Webhook", Webhook), ("Alerts:Retry", Retry) })
         {
             var results = new List<ValidationResult>();

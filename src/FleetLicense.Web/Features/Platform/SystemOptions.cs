@@ -8,10 +8,16 @@ public sealed class SystemOptions : IValidatableObject
 
     /// <summary>
     /// The address agents and people reach this server at (https://fleetlicense.corp.example, with a path if it is
-    /// served under one), for the install command on the Enrolment page. Unset: the address the browser used.
+    /// served under one), for the install command on the Enrolment page and the links in alerts. Unset: the address
+    /// the browser used on the Enrolment page, and <see cref="LocalUrl"/> in alerts (no browser there to ask).
     /// </summary>
     [MaxLength(2000)]
     public string? PublicUrl { get; set; }
+
+    /// <summary>Where <c>./run.sh</c> serves the dashboard: alert links point here until <see cref="PublicUrl"/> is set.</summary>
+    public const string LocalUrl = "http://127.0.0.1:5080";
+
+    public string PublicUrlOrLocal => string.IsNullOrWhiteSpace(PublicUrl) ? LocalUrl : PublicUrl.Trim();
 
     /// <summary>This node's id in the cluster; defaults to host name and process id.</summary>
     [MaxLength(200)]
