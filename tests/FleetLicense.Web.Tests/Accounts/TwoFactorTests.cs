@@ -3,6 +3,7 @@ using FleetLicense.Testing;
 using FleetLicense.Web.Features.Accounts;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FleetLicense.Web.Tests.Accounts;
@@ -177,6 +178,32 @@ public sealed class TwoFactorTests(PostgresFixture postgres)
         using var page = await client.GetAsync(new Uri(AccountsFeature.SignInCodePath, UriKind.Relative), Ct);
 
         Assert.Equal((HttpStatusCode.Redirect, AccountsFeature.SignInPath), (page.StatusCode, page.Headers.Location?.AbsolutePath));
+    }
+
+    [Fact]
+    public async Task TheAuthenticatorKeyAndRecoveryCodes_AreStoredEncrypted_AndStillWork()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(TheAuthenticatorKeyAndRecoveryCodes_AreStoredEncrypted_AndStillWork)));
+        using var client = await app.CreateClient().SignedInAsync(app.Services, FleetRoles.Admin, "admin2");
+        var (key, recoveryCodes) = await TestAccounts.SetUpTwoFactorAsync(client);
+        var user = await UserAsync(app, "admin2");
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<FleetLicense.Web.Data.FleetLicenseDbContext>().Set<IdentityUserToken<Guid>>()
+            .Where(t => t.UserId == user.Id).Select(t => t.Value ?? "").ToListAsync(Ct);
+        using var withCode = await TestAccounts.SignInWithCodeAsync(app.CreateClient(), "admin2", TestAccounts.Password, TestAccounts.AuthenticatorCode(key));
+        using var withRecovery = await TestAccounts.SignInWithCodeAsync(app.CreateClient(), "admin2", TestAccounts.Password, recoveryCodes[0]);
+
+        Assert.Equal(2, stored.Count); // the key and the recovery codes
+        var plainKey = key.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        Assert.All(stored, value =>
+        {
+            Assert.StartsWith("dp1:", value, StringComparison.Ordinal);
+            Assert.DoesNotContain(plainKey, value.ToUpperInvariant(), StringComparison.Ordinal);
+            Assert.All(recoveryCodes, code => Assert.DoesNotContain(code, value, StringComparison.OrdinalIgnoreCase));
+        });
+        Assert.Equal("/", withCode.RequestMessage?.RequestUri?.AbsolutePath);
+        Assert.Equal("/", withRecovery.RequestMessage?.RequestUri?.AbsolutePath);
     }
 
     private static async Task<FleetUser> UserAsync(FleetWebFactory app, string userName)

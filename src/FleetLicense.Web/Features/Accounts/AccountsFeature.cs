@@ -46,6 +46,7 @@ public static class AccountsFeature
         services.AddIdentityCore<FleetUser>()
             .AddRoles<IdentityRole<Guid>>()
             .AddEntityFrameworkStores<FleetLicenseDbContext>()
+            .AddUserStore<ProtectedUserStore>()
             .AddSignInManager<AuditedSignIn>()
             .AddClaimsPrincipalFactory<FleetClaimsFactory>()
             .AddDefaultTokenProviders();
