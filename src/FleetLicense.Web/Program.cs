@@ -5,6 +5,7 @@ using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Enrollment;
+using FleetLicense.Web.Features.Exports;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
@@ -59,7 +60,8 @@ app
     .MapPolicyEndpoints()
     .MapMachineEndpoints()
     .MapAlertEndpoints()
-    .MapAuditEndpoints();
+    .MapAuditEndpoints()
+    .MapExportEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();

@@ -644,6 +644,39 @@ namespace FleetLicense.Migrations.Migrations
                     b.ToTable("organisation_secrets", (string)null);
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Exports.ExportSigningKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("ProtectedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("protected_private_key");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("public_key");
+
+                    b.Property<DateTimeOffset?>("RetiredAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("retired_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_export_signing_keys");
+
+                    b.ToTable("export_signing_keys", (string)null);
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Flags.Flag", b =>
                 {
                     b.Property<Guid>("Id")

@@ -2,6 +2,7 @@ using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Enrollment;
+using FleetLicense.Web.Features.Exports;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
@@ -69,6 +70,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
     public DbSet<JobProgress> JobProgress => Set<JobProgress>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<ExportSigningKey> ExportSigningKeys => Set<ExportSigningKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -2,6 +2,7 @@ using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Enrollment;
+using FleetLicense.Web.Features.Exports;
 using FleetLicense.Web.Features.Flags;
 using FleetLicense.Web.Features.Fleet;
 using FleetLicense.Web.Features.Ingestion;
@@ -31,5 +32,6 @@ public static class FeatureList
         .AddLive()
         .AddOverview()
         .AddFleet()
-        .AddAlerts();
+        .AddAlerts()
+        .AddExports();
 }

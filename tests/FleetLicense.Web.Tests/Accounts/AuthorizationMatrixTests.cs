@@ -34,6 +34,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         /// <summary>Any role (FleetPolicies.View).</summary>
         View,
 
+        /// <summary>Auditor, Operator, Admin (FleetPolicies.ReadRaw): raw reports, exports.</summary>
+        ReadRaw,
+
         /// <summary>Operator, Admin (FleetPolicies.Operate).</summary>
         Operate,
 
@@ -113,6 +116,8 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("GET", "/api/v1/audit/events")] = Need.Audit,
         [("GET", "/api/v1/audit/events.csv")] = Need.Audit,
         [("GET", "/api/v1/audit/verify")] = Need.Audit,
+        [("GET", "/api/v1/exports/signing-keys")] = Need.ReadRaw,
+        [("GET", "/api/v1/exports/signing-keys/{id:int}.pem")] = Need.ReadRaw,
 
         // Pages.
         [(Pages, "/")] = Need.View,
@@ -243,6 +248,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         {
             Need.Anonymous => true,
             Need.View or Need.SignedIn => role is not null,
+            Need.ReadRaw => role is FleetRoles.Auditor or FleetRoles.Operator or FleetRoles.Admin,
             Need.Operate => role is FleetRoles.Operator or FleetRoles.Admin,
             Need.Audit => role is FleetRoles.Auditor or FleetRoles.Admin,
             Need.Administer => role is FleetRoles.Admin,
@@ -276,6 +282,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         .Replace("{id:guid}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
         .Replace("{Id:guid}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
         .Replace("{id:long}", "1", StringComparison.Ordinal)
+        .Replace("{id:int}", "1", StringComparison.Ordinal)
         .Replace("{channel}", "InApp", StringComparison.Ordinal)
         .Replace("{documentName}", "v1", StringComparison.Ordinal)
         .Replace("{documentName?}", "v1", StringComparison.Ordinal);
