@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FleetLicense.Web.Infrastructure;
 
 namespace FleetLicense.Web.Features.Audit;
 
@@ -32,16 +33,14 @@ public static class AuditChain
         return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
     }
 
-    /// <summary>An instant as the hash covers it and the CSV download shows it: UTC, microseconds, so an auditor can recompute the hash from the CSV.</summary>
-    public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-
     /// <summary>The instant as PostgreSQL keeps it: microseconds, so the hash of a row read back equals the hash written.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % 10), TimeSpan.Zero);
 
     private static IEnumerable<string?> Fields(AuditEvent row) =>
     [
         row.Id.ToString(CultureInfo.InvariantCulture),
-        Timestamp(row.At),
+        // The text the CSV download shows, so an auditor can recompute a row's hash from the CSV.
+        CsvText.Field(row.At),
         row.ActorId?.ToString(),
         row.Actor,
         row.Action,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -43,8 +44,8 @@ public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory,
         await foreach (var e in Filter(db, query).OrderBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await writer.WriteLineAsync(string.Join(',',
-                e.Id.ToString(CultureInfo.InvariantCulture), AuditChain.Timestamp(e.At),
-                Csv(e.Actor), Csv(e.Action), Csv(e.Target), Csv(e.Before), Csv(e.After), Csv(e.Address), Csv(e.UserAgent), Convert.ToHexStringLower(e.Hash)));
+                e.Id.ToString(CultureInfo.InvariantCulture), CsvText.Field(e.At),
+                CsvText.Field(e.Actor), CsvText.Field(e.Action), CsvText.Field(e.Target), CsvText.Field(e.Before), CsvText.Field(e.After), CsvText.Field(e.Address), CsvText.Field(e.UserAgent), Convert.ToHexStringLower(e.Hash)));
         }
     }
 
@@ -125,16 +126,4 @@ public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory,
     }
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    /// <summary>RFC 4180: quoted when it holds a comma, quote or line break; a leading = + - @ is prefixed with ' so a spreadsheet does not run it.</summary>
-    private static string Csv(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return "";
-        }
-
-        var safe = value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
-        return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
-    }
 }

@@ -7,7 +7,7 @@ namespace FleetLicense.Web.Features.Exports;
 public static class ExportsFeature
 {
     /// <summary>Compliance exports: the files auditors take away, each signed by the server so it can be verified offline.</summary>
-    public static IServiceCollection AddExports(this IServiceCollection services) => services.AddSingleton<ExportSigner>();
+    public static IServiceCollection AddExports(this IServiceCollection services) => services.AddSingleton<ExportSigner>().AddSingleton<InventoryReport>();
 
     /// <summary>The keys export files are signed with, for Auditors (and every role that may export) to verify files offline.</summary>
     public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder app)

@@ -163,6 +163,13 @@ public sealed class MachineGrid(IDbContextFactory<FleetLicenseDbContext> dbFacto
         return new MachinePage(rows, Math.Min(total, CountCap), total > CountCap);
     }
 
+    /// <summary>
+    /// Every machine <paramref name="filter"/> matches (sort and page aside), as a query on <paramref name="db"/>:
+    /// the grid's one definition of its filters, for whatever else shows "this view" (exports).
+    /// </summary>
+    public async Task<IQueryable<Machine>> MatchingAsync(FleetLicenseDbContext db, MachineFilter filter, CancellationToken cancellationToken) =>
+        Apply(db, filter, (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter);
+
     /// <summary>Values for the filter pickers, most common first.</summary>
     public async Task<IReadOnlyList<string>> ValuesAsync(string column, CancellationToken cancellationToken)
     {
