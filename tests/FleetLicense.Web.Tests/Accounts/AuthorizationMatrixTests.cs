@@ -117,7 +117,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("GET", "/api/v1/audit/events.csv")] = Need.Audit,
         [("GET", "/api/v1/audit/verify")] = Need.Audit,
         [("GET", "/api/v1/exports/signing-keys")] = Need.ReadRaw,
-        [("GET", "/api/v1/exports/signing-keys/{id:int}.pem")] = Need.ReadRaw,
+        [("GET", "/api/v1/exports/signing-keys/{id:int}/pem")] = Need.ReadRaw,
 
         // Pages.
         [(Pages, "/")] = Need.View,

@@ -70,9 +70,9 @@ public sealed class ExportSigningTests(PostgresFixture postgres)
         await File.WriteAllBytesAsync(file + ".sig", signed.Signature, Ct);
 
         var keys = await auditor.GetFromJsonAsync<List<PublicSigningKey>>(new Uri("/api/v1/exports/signing-keys", UriKind.Relative), Ct);
-        var pem = await auditor.GetStringAsync(new Uri($"/api/v1/exports/signing-keys/{signed.KeyId}.pem", UriKind.Relative), Ct);
+        var pem = await auditor.GetStringAsync(new Uri($"/api/v1/exports/signing-keys/{signed.KeyId}/pem", UriKind.Relative), Ct);
         await File.WriteAllTextAsync(Path.Combine(directory.FullName, "key.pem"), pem, Ct);
-        using var missing = await auditor.GetAsync(new Uri($"/api/v1/exports/signing-keys/{signed.KeyId + 1}.pem", UriKind.Relative), Ct);
+        using var missing = await auditor.GetAsync(new Uri($"/api/v1/exports/signing-keys/{signed.KeyId + 1}/pem", UriKind.Relative), Ct);
         using var refused = await viewer.GetAsync(new Uri("/api/v1/exports/signing-keys", UriKind.Relative), Ct);
 
         var key = Assert.Single(keys!);

@@ -19,7 +19,7 @@ public static class ExportsFeature
         exports.MapGet("/signing-keys", async (ExportSigner signer, CancellationToken ct) => TypedResults.Ok(await signer.PublicKeysAsync(ct)))
             .WithName("ListExportSigningKeys")
             .WithSummary("The public keys export files are signed with (ECDSA P-256, PEM), newest first; a retired key still verifies what it signed.");
-        exports.MapGet("/signing-keys/{id:int}.pem", async Task<Results<ContentHttpResult, NotFound>> (int id, ExportSigner signer, CancellationToken ct) =>
+        exports.MapGet("/signing-keys/{id:int}/pem", async Task<Results<ContentHttpResult, NotFound>> (int id, ExportSigner signer, CancellationToken ct) =>
                 (await signer.PublicKeysAsync(ct)).FirstOrDefault(k => k.Id == id) is { } key
                     ? TypedResults.Content(key.Pem, "application/x-pem-file")
                     : TypedResults.NotFound())
