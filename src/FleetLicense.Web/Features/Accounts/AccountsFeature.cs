@@ -18,6 +18,7 @@ public static class AccountsFeature
     public const string TwoFactorPath = "/account/two-factor";
     public const string SignInCodePath = "/account/sign-in/two-factor";
     public const string UsersPath = "/settings/users";
+    public const string ApiTokensPath = "/account/api-tokens";
 
     /// <summary>The default scheme: the cookie for people, a bearer token for API clients.</summary>
     public const string SchemeName = "FleetLicense";
@@ -37,9 +38,9 @@ public static class AccountsFeature
             .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>
                 ApiConventions.IsMachineFacing(context) && BearerTokens.Of(context.Request) is not null
                     && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
-                    ? AdminTokenAuthentication.SchemeName
+                    ? ApiTokenAuthentication.SchemeName
                     : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthentication>(AdminTokenAuthentication.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
             .AddIdentityCookies();
         services.AddIdentityCore<FleetUser>()
             .AddRoles<IdentityRole<Guid>>()
@@ -87,6 +88,8 @@ public static class AccountsFeature
         services.AddScoped<CircuitHandler, CircuitCallerHandler>();
         services.AddSingleton<SignInRecorder>();
         services.AddSingleton<UserAdministration>();
+        services.AddSingleton<ApiTokens>();
+        services.AddSingleton<ApiTokenResolver>();
         return services;
     }
 
@@ -104,7 +107,7 @@ public static class AccountsFeature
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect(SignInPath);
         }).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
-        return app;
+        return app.MapApiTokenEndpoints();
     }
 
     /// <summary>
