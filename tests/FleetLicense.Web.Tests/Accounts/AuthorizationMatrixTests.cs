@@ -132,6 +132,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [(Pages, "/settings/agents")] = Need.View,
         [(Pages, "/settings/enrollment")] = Need.View,
         [(Pages, "/settings/users")] = Need.Administer,
+        [(Pages, "/account/api-tokens")] = Need.View,
         [(Pages, "/audit")] = Need.Audit,
     };
 
