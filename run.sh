@@ -21,14 +21,16 @@ say "Building ..."
 dotnet build migrations/FleetLicense.Migrations/FleetLicense.Migrations.csproj -nologo -v quiet -clp:ErrorsOnly
 dotnet build src/FleetLicense.Simulator/FleetLicense.Simulator.csproj -nologo -v quiet -clp:ErrorsOnly
 
-# The admin API token for this installation: made once, kept owner-only; the app is given only its hash.
+# The installation's API token: made once, kept owner-only; the app is given only its hash and stores it as the
+# first Admin's API token "installation" (expiring in a year; revoke it on Settings → API tokens). A token from
+# before API tokens (no flt_ prefix) is replaced.
 mkdir -p .data
-if [ ! -s .data/admin-token ]; then
-  (umask 077; head -c 32 /dev/urandom | base64 | tr -d '=+/' > .data/admin-token)
+if ! grep -qs '^flt_' .data/admin-token; then
+  (umask 077; printf 'flt_%s' "$(head -c 32 /dev/urandom | base64 | tr -d '=+/')" > .data/admin-token)
 fi
 admin_token=$(cat .data/admin-token)
-export Security__AdminTokenHashes__0
-Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1)
+export Accounts__BootstrapApiTokenHash
+Accounts__BootstrapApiTokenHash=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1)
 export PG_BIN="${PG_BIN:-$(postgres_bin)}"
 
 # The first Admin's one-time password: used only when the database has no user yet (the first start); the
@@ -70,6 +72,6 @@ if [ "$demo" != "no" ] && [ ! -f .data/demo-seeded ]; then
   fi
 fi
 
-say "FleetLicense is running at http://127.0.0.1:5080 — admin API token in .data/admin-token. Ctrl+C stops it."
+say "FleetLicense is running at http://127.0.0.1:5080 — the Admin's installation API token is in .data/admin-token (Authorization: Bearer …). Ctrl+C stops it."
 say "First sign-in: user 'admin', one-time password $Accounts__InitialAdminPassword (you then choose your own)."
 wait "$app"

@@ -24,7 +24,7 @@ chmod 755 "$work"
 bin=$(postgres_bin)
 pg_port=55432
 app_url=http://127.0.0.1:5090
-admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '=+/')
+admin_token=flt_$(head -c 24 /dev/urandom | base64 | tr -d '=+/')
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 cleanup() {
@@ -49,7 +49,7 @@ psql -h 127.0.0.1 -p $pg_port -U postgres -qAt -d fleetlicense -c "CREATE EXTENS
 start_app() {
 say "App (Production, Release) on $app_url ..."
 ConnectionStrings__FleetLicense="Host=127.0.0.1;Port=$pg_port;Database=fleetlicense;Username=postgres;Maximum Pool Size=100" \
-Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
+Accounts__BootstrapApiTokenHash=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
 DOTNET_PerfMapEnabled=${PROFILE:-0} DOTNET_ReadyToRun=$((1 - ${PROFILE:-0})) DOTNET_EnableWriteXorExecute=$((1 - ${PROFILE:-0})) ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=$app_url Logging__LogLevel__Default=Warning \
 Ingestion__DeviceRequestsPerMinute=600 Ingestion__DeviceBurst=100 Security__RateLimitExemptNetworks__0=127.0.0.0/8 \
   dotnet src/FleetLicense.Web/bin/Release/net10.0/FleetLicense.Web.dll >> "$out/app.log" 2>&1 &

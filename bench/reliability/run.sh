@@ -38,7 +38,7 @@ port_a=5090
 port_b=5091
 port_lb=5099
 app_url=http://127.0.0.1:$port_a
-admin_token=$(head -c 24 /dev/urandom | base64 | tr -d '=+/')
+admin_token=flt_$(head -c 24 /dev/urandom | base64 | tr -d '=+/')
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pid_a=
 pid_b=
@@ -75,7 +75,7 @@ start_node() {
   local t0
   t0=$(date +%s.%N)
   ConnectionStrings__FleetLicense="Host=127.0.0.1;Port=$pg_port;Database=fleetlicense;Username=postgres;Maximum Pool Size=100" \
-  Security__AdminTokenHashes__0=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
+  Accounts__BootstrapApiTokenHash=$(printf %s "$admin_token" | sha256sum | cut -d' ' -f1) \
   ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS=http://127.0.0.1:$2 Logging__LogLevel__Default=Warning System__NodeId=node-$1 \
   Ingestion__DeviceRequestsPerMinute=600 Ingestion__DeviceBurst=100 Security__RateLimitExemptNetworks__0=127.0.0.0/8 \
     dotnet src/FleetLicense.Web/bin/Release/net10.0/FleetLicense.Web.dll >> "$out/app-$1.log" 2>&1 &

@@ -16,7 +16,7 @@ namespace FleetLicense.E2E.Tests;
 /// </summary>
 public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture browser)
 {
-    private const string AdminToken = "e2e-admin-token-0123456789";
+    private const string AdminToken = TestApiTokens.Installation;
     private const string WindowsAppId = "55c92734-d682-4d71-983e-d6ec3f16059f";
 
     [Fact]
@@ -25,7 +25,7 @@ public sealed class AdminPagesTests(PostgresFixture postgres, BrowserFixture bro
         var connectionString = await postgres.CreateDatabaseAsync("e2e_admin_pages");
         await using var app = new FleetWebFactory(connectionString, nodeId: "e2e-admin-node", environment: "Development", settings: new Dictionary<string, string?>
         {
-            ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),
+            [TestApiTokens.InstallationSetting.Key] = TestApiTokens.InstallationSetting.Value,
         });
         var baseAddress = app.StartKestrel();
         using var admin = new HttpClient { BaseAddress = baseAddress };

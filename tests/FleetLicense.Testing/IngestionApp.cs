@@ -12,10 +12,11 @@ using Npgsql;
 
 namespace FleetLicense.Testing;
 
-/// <summary>The real app on its own database, with an admin token and helpers to enrol machines and send reports.</summary>
+/// <summary>The real app on its own database, with the installation API token and helpers to enrol machines and send reports.</summary>
 public sealed class IngestionApp : IAsyncDisposable
 {
-    public const string AdminToken = "test-admin-token-0123456789";
+    /// <summary>The installation token (<see cref="TestApiTokens.Installation"/>): the first Admin's API token.</summary>
+    public const string AdminToken = TestApiTokens.Installation;
 
     private IngestionApp(FleetWebFactory factory, string connectionString, bool kestrel)
     {
@@ -40,6 +41,9 @@ public sealed class IngestionApp : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
+    /// <summary>A new client sending an API token of a new user of <paramref name="role"/> (<see cref="TestApiTokens"/>).</summary>
+    public Task<HttpClient> ApiTokenClientAsync(string role) => TestApiTokens.ClientAsync(Factory, role);
+
     /// <summary>A new client signed in through the sign-in form as a new user of <paramref name="role"/> (pages, /api/v1/system, OpenAPI).</summary>
     public Task<HttpClient> SignedInClientAsync(string role = FleetLicense.Web.Features.Accounts.FleetRoles.Admin) =>
         Factory.CreateClient().SignedInAsync(Factory.Services, role);
@@ -54,7 +58,7 @@ public sealed class IngestionApp : IAsyncDisposable
     {
         var all = new Dictionary<string, string?>
         {
-            ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(AdminToken))),
+            [TestApiTokens.InstallationSetting.Key] = TestApiTokens.InstallationSetting.Value,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

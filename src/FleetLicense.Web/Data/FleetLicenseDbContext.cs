@@ -73,6 +73,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<ExportSigningKey> ExportSigningKeys => Set<ExportSigningKey>();
 
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -9,12 +9,6 @@ public sealed class SecurityOptions : IValidatableObject
 {
     public const string SectionName = "Security";
 
-    /// <summary>
-    /// SHA-256 hashes (hex) of the bearer tokens allowed to call <c>/api/v1/admin</c>. Only hashes are configured,
-    /// so a leaked settings file does not leak a token. Make one with: <c>printf %s "$TOKEN" | sha256sum</c>.
-    /// </summary>
-    public List<string> AdminTokenHashes { get; set; } = [];
-
     /// <summary>Enrolments one client address may make per minute (also its burst); an office enrolling through one NAT address waits.</summary>
     [Range(1, 100_000)]
     public int EnrollPerIpPerMinute { get; set; } = 30;
@@ -60,13 +54,6 @@ public sealed class SecurityOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        // Refused at start-up rather than failing every admin request.
-        foreach (var (hash, index) in (AdminTokenHashes ?? []).Select((h, i) => (h, i)).Where(x => !IsSha256Hex(x.h)))
-        {
-            yield return new ValidationResult($"{SectionName}:{nameof(AdminTokenHashes)}:{index} is not a SHA-256 hash: "
-                + "each entry must be 64 hex characters (make one with: printf %s \"$TOKEN\" | sha256sum).", [nameof(AdminTokenHashes)]);
-        }
-
         foreach (var (name, list) in new[] { (nameof(RateLimitExemptNetworks), RateLimitExemptNetworks), (nameof(TrustedProxies), TrustedProxies) })
         {
             foreach (var value in list.Where(v => !System.Net.IPNetwork.TryParse(AsNetwork(v), out _)))
@@ -76,7 +63,6 @@ public sealed class SecurityOptions : IValidatableObject
         }
     }
 
-    public static bool IsSha256Hex(string? value) => value is { Length: 64 } && value.All(char.IsAsciiHexDigit);
 }
 
 /// <summary>The bearer token of a request (device token or API token), or null.</summary>
@@ -91,10 +77,13 @@ public static class BearerTokens
 
 public static class AdminApi
 {
-    /// <summary>The security settings the admin token and the abuse limits read.</summary>
+    /// <summary>The security settings the abuse limits read.</summary>
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
-        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart()
+            .RefuseRemoved(SecurityOptions.SectionName + ":AdminTokenHashes", _ => "personal API tokens replaced the shared admin token hashes. "
+                + "Set Accounts:BootstrapApiTokenHash to the same hash to make that token the first Admin's API token \"installation\", "
+                + "or create API tokens on Settings → API tokens (README, \"API tokens\").");
         return services.AddAbuseLimits();
     }
 

@@ -13,7 +13,7 @@ namespace FleetLicense.Web.Tests.Accounts;
 
 /// <summary>
 /// Every endpoint and page of the real app, the least credential each needs, and what each caller (anonymous, the
-/// four roles, the admin API token) is answered. A new endpoint fails the test until it is classified below.
+/// four roles, an API token of each role) is answered. A new endpoint fails the test until it is classified below.
 /// </summary>
 public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
 {
@@ -98,6 +98,10 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("POST", "/api/v1/admin/enrollment-secrets/")] = Need.Administer,
         [("POST", "/api/v1/admin/enrollment-secrets/{id:guid}/revoke")] = Need.Administer,
         [("POST", "/api/v1/admin/machines/{id:guid}/revoke-token")] = Need.Administer,
+        // Everyone's own tokens; ?all=true and another user's token are Admins' (ApiTokenTests).
+        [("GET", "/api/v1/admin/api-tokens/")] = Need.View,
+        [("POST", "/api/v1/admin/api-tokens/")] = Need.View,
+        [("POST", "/api/v1/admin/api-tokens/{id:guid}/revoke")] = Need.View,
         [("GET", "/api/v1/admin/machines/{id:guid}")] = Need.View,
         [("GET", "/api/v1/admin/machines/{id:guid}/history")] = Need.View,
         [("GET", "/api/v1/admin/machines/{id:guid}/as-of")] = Need.View,
@@ -134,11 +138,12 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [(Pages, "/settings/agents")] = Need.View,
         [(Pages, "/settings/enrollment")] = Need.View,
         [(Pages, "/settings/users")] = Need.Administer,
+        [(Pages, "/account/api-tokens")] = Need.View,
         [(Pages, "/audit")] = Need.Audit,
     };
 
     private const string AnonymousCaller = "anonymous";
-    private const string TokenCaller = "admin-api token";
+    private const string TokenCaller = "API token of ";
 
     [Fact]
     public async Task EveryEndpoint_AnswersEachCaller_AsItsLeastCredentialSays()
@@ -158,8 +163,11 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             callers[role] = await SignedInAsync(app, role);
         }
 
-        callers[TokenCaller] = app.Factory.CreateClient(noRedirect);
-        callers[TokenCaller].DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", IngestionApp.AdminToken);
+        foreach (var role in FleetRoles.All)
+        {
+            var (token, _, _) = await TestApiTokens.IssueAsync(app.Factory.Services, role);
+            callers[TokenCaller + role] = app.Factory.CreateClient(noRedirect).WithApiToken(token);
+        }
 
         var wrong = new List<string>();
         foreach (var (endpoint, need) in Table.OrderBy(t => t.Key.Route, StringComparer.Ordinal))
@@ -240,9 +248,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
     /// <summary>Whether the table lets <paramref name="caller"/> in to <paramref name="path"/>.</summary>
     private static bool Allows(Need need, string caller, string path)
     {
-        // The admin token is an Admin (admin-api), but only where a bearer token is read: /api and /openapi.
-        var role = caller == TokenCaller
-            ? (path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/openapi/", StringComparison.Ordinal) ? FleetRoles.Admin : null)
+        // An API token acts with its role, but only where a bearer token is read: /api and /openapi.
+        var role = caller.StartsWith(TokenCaller, StringComparison.Ordinal)
+            ? (path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/openapi/", StringComparison.Ordinal) ? caller[TokenCaller.Length..] : null)
             : caller == AnonymousCaller ? null : caller;
         return need switch
         {

@@ -49,11 +49,10 @@ public sealed class SignInTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task AdminToken_ReadsWhatASignedInUserReads_ButOpensNoPage()
+    public async Task ApiToken_ReadsWhatASignedInUserReads_ButOpensNoPage()
     {
-        const string token = "an-admin-token-for-this-test-only";
-        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(AdminToken_ReadsWhatASignedInUserReads_ButOpensNoPage)),
-            settings: new Dictionary<string, string?> { ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))) });
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(ApiToken_ReadsWhatASignedInUserReads_ButOpensNoPage)));
+        var (token, _, _) = await TestApiTokens.IssueAsync(app.Services, FleetRoles.Admin);
         using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
         async Task<HttpStatusCode> Get(string path, string bearer)
@@ -65,7 +64,7 @@ public sealed class SignInTests(PostgresFixture postgres)
 
         Assert.Equal(HttpStatusCode.OK, await Get("/api/v1/system", token));
         Assert.Equal(HttpStatusCode.OK, await Get("/openapi/v1.json", token));
-        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/v1/system", "not-the-token"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/api/v1/system", ApiTokens.Prefix + "not-the-token-0123456789"));
         Assert.Equal(HttpStatusCode.Redirect, await Get("/machines", token));
     }
 

@@ -269,7 +269,8 @@ public sealed class AlertDeliveryTests(PostgresFixture postgres)
         Assert.True(errors.TryGetProperty("RenotifyHours", out _));
         Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
         // The API token's owner, not a name the caller types.
-        Assert.Equal(FleetLicense.Web.Features.Accounts.AdminTokenAuthentication.Actor, read.GetProperty("updatedBy").GetString());
+        // The installation token is the first Admin's: the change is theirs.
+        Assert.Equal("admin", read.GetProperty("updatedBy").GetString());
         var settings = read.GetProperty("settings");
         Assert.Equal(3, settings.GetProperty("rules").GetProperty(AlertRules.AgentSilent).GetProperty("threshold").GetInt32());
         Assert.False(settings.GetProperty("rules").GetProperty(AlertRules.AgentSilent).GetProperty("webhook").GetBoolean());

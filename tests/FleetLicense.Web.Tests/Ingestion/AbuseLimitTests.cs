@@ -185,7 +185,7 @@ public sealed class AbuseLimitTests(PostgresFixture postgres)
     private async Task<Node> StartAsync(string name, Dictionary<string, string?> settings)
     {
         var connectionString = await postgres.CreateDatabaseAsync(name);
-        settings["Security:AdminTokenHashes:0"] = Secrets.HashHex(IngestionApp.AdminToken);
+        settings[TestApiTokens.InstallationSetting.Key] = TestApiTokens.InstallationSetting.Value;
         // The clients are other machines on plain http (the test server has no TLS); the limits are what is tested.
         settings["Security:RequireHttps"] = "false";
         var app = new FleetWebFactory(connectionString, nodeId: name, settings: settings);

@@ -40,7 +40,7 @@ public sealed class ClusterTests(PostgresFixture postgres)
         var connectionString = await postgres.CreateDatabaseAsync(nameof(TwoNodes_OnOneDatabase_BothIngestLiveUpdatesReachTheOtherNodeAndEachJobFiringRunsOnce));
         var settings = new Dictionary<string, string?>
         {
-            ["Security:AdminTokenHashes:0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(IngestionApp.AdminToken))),
+            [TestApiTokens.InstallationSetting.Key] = TestApiTokens.InstallationSetting.Value,
             // Jobs every second, so both nodes compete for many firings during the test.
             ["Alerts:EvaluationSeconds"] = "1",
             ["Alerts:DeliverySeconds"] = "1",

@@ -20,16 +20,28 @@ public sealed class StartupTests(PostgresFixture postgres)
     [Theory]
     [InlineData("zz0f7b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a")]
     [InlineData("not-a-hash")]
-    [InlineData(" ")]
-    public async Task Start_WhenAnAdminTokenHashIsNotSha256Hex_FailsNamingTheSetting(string hash)
+    public async Task Start_WhenTheBootstrapApiTokenHashIsNotSha256Hex_FailsNamingTheSetting(string hash)
     {
         await using var app = new FleetWebFactory(
-            await postgres.CreateDatabaseAsync("start_bad_admin_hash_" + hash.Length),
-            settings: new Dictionary<string, string?> { ["Security:AdminTokenHashes:0"] = hash });
+            await postgres.CreateDatabaseAsync("start_bad_bootstrap_hash_" + hash.Length),
+            settings: new Dictionary<string, string?> { ["Accounts:BootstrapApiTokenHash"] = hash });
 
         var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
 
-        Assert.Contains("Security:AdminTokenHashes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Accounts:BootstrapApiTokenHash", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WhenTheRetiredAdminTokenHashesAreSet_FailsSayingWhatReplacedThem()
+    {
+        await using var app = new FleetWebFactory(
+            await postgres.CreateDatabaseAsync("start_retired_admin_hashes"),
+            settings: new Dictionary<string, string?> { ["Security:AdminTokenHashes:0"] = TestApiTokens.InstallationSetting.Value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+
+        Assert.Contains("Security:AdminTokenHashes:0 is no longer read", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Accounts:BootstrapApiTokenHash", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

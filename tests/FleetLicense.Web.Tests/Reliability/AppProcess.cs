@@ -63,7 +63,7 @@ internal sealed class AppProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
         start.Environment["ConnectionStrings__FleetLicense"] = _connectionString;
-        start.Environment["Security__AdminTokenHashes__0"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(IngestionApp.AdminToken)));
+        start.Environment[TestApiTokens.InstallationVariable.Key] = TestApiTokens.InstallationVariable.Value;
         start.Environment["System__NodeId"] = _nodeId;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Ingestion__DeviceRequestsPerMinute"] = "100000";

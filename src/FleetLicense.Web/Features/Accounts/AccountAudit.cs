@@ -31,4 +31,7 @@ public static class AccountEvents
     public const string UserEnabled = "user.enabled";
     public const string UserPasswordReset = "user.password-reset";
     public const string UserTwoFactorReset = "user.two-factor-reset";
+
+    public const string ApiTokenIssued = "account.api-token-issued";
+    public const string ApiTokenRevoked = "account.api-token-revoked";
 }

@@ -20,6 +20,7 @@ public static class AccountsFeature
     public const string AccessDeniedPath = "/account/access-denied";
     public const string SignInCodePath = "/account/sign-in/two-factor";
     public const string UsersPath = "/settings/users";
+    public const string ApiTokensPath = "/account/api-tokens";
 
     /// <summary>The default scheme: the cookie for people, a bearer token for API clients.</summary>
     public const string SchemeName = "FleetLicense";
@@ -39,9 +40,9 @@ public static class AccountsFeature
             .AddPolicyScheme(SchemeName, null, o => o.ForwardDefaultSelector = context =>
                 ApiConventions.IsMachineFacing(context) && BearerTokens.Of(context.Request) is not null
                     && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
-                    ? AdminTokenAuthentication.SchemeName
+                    ? ApiTokenAuthentication.SchemeName
                     : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthentication>(AdminTokenAuthentication.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null)
             .AddIdentityCookies();
         services.AddIdentityCore<FleetUser>()
             .AddRoles<IdentityRole<Guid>>()
@@ -90,6 +91,8 @@ public static class AccountsFeature
         services.AddScoped<CircuitHandler, CircuitCallerHandler>();
         services.AddSingleton<SignInRecorder>();
         services.AddSingleton<UserAdministration>();
+        services.AddSingleton<ApiTokens>();
+        services.AddSingleton<ApiTokenResolver>();
         return services;
     }
 
@@ -107,7 +110,7 @@ public static class AccountsFeature
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect(SignInPath);
         }).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
-        return app;
+        return app.MapApiTokenEndpoints();
     }
 
     /// <summary>

@@ -21,6 +21,13 @@ public sealed class AccountsOptions : IValidatableObject
     [Required]
     public string InitialAdminPasswordFile { get; set; } = "initial-admin-password";
 
+    /// <summary>
+    /// The SHA-256 (hex) of an installation token (<c>flt_…</c>, as <c>run.sh</c> makes one): at start it becomes the
+    /// first Admin's API token "installation" unless a token with this hash exists (a revoked one stays revoked). Only
+    /// the hash is configured, so a leaked settings file does not leak the token.
+    /// </summary>
+    public string? BootstrapApiTokenHash { get; set; }
+
     /// <summary>How often an open page re-checks its user: a disabled user or a changed role loses access within this.</summary>
     [Range(1, 3600)]
     public int RevalidateSeconds { get; set; } = 60;
@@ -42,6 +49,12 @@ public sealed class AccountsOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (BootstrapApiTokenHash is { Length: > 0 } hash && !Infrastructure.InputGuard.IsHexDigest(hash))
+        {
+            yield return new ValidationResult($"{SectionName}:{nameof(BootstrapApiTokenHash)} is not a SHA-256 hash: 64 hex characters "
+                + "(make one with: printf %s \"$TOKEN\" | sha256sum).", [nameof(BootstrapApiTokenHash)]);
+        }
+
         foreach (var role in RequireTwoFactorFor.Where(r => !FleetRoles.All.Contains(r, StringComparer.OrdinalIgnoreCase)))
         {
             yield return new ValidationResult($"{SectionName}:{nameof(RequireTwoFactorFor)} names '{role}', which is not a role; the roles are {string.Join(", ", FleetRoles.All)}.",

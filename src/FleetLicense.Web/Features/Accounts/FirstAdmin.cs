@@ -1,4 +1,6 @@
+using FleetLicense.Web.Data;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace FleetLicense.Web.Features.Accounts;
@@ -17,6 +19,7 @@ public static partial class FirstAdmin
         var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FirstAdmin));
         if (users.Users.Any())
         {
+            await EnsureInstallationTokenAsync(scope.ServiceProvider, options, logger);
             return;
         }
 
@@ -70,6 +73,64 @@ public static partial class FirstAdmin
         {
             LogCreated(logger, admin.UserName);
         }
+
+        await EnsureInstallationTokenAsync(scope.ServiceProvider, options, logger);
+    }
+
+    /// <summary>
+    /// The configured installation token (<see cref="AccountsOptions.BootstrapApiTokenHash"/>) as the first Admin's API
+    /// token "installation", once: a token with that hash that exists already, revoked or not, is left as it is.
+    /// </summary>
+    private static async Task EnsureInstallationTokenAsync(IServiceProvider services, AccountsOptions options, ILogger logger)
+    {
+        if (string.IsNullOrEmpty(options.BootstrapApiTokenHash))
+        {
+            return;
+        }
+
+        var hash = Convert.FromHexString(options.BootstrapApiTokenHash);
+        var db = services.GetRequiredService<FleetLicenseDbContext>();
+        if (await db.ApiTokens.AnyAsync(t => t.TokenHash == hash))
+        {
+            return;
+        }
+
+        var admins = await services.GetRequiredService<UserManager<FleetUser>>().GetUsersInRoleAsync(FleetRoles.Admin);
+        var owner = admins.Where(a => !a.IsDisabled).OrderBy(a => a.UserName != options.InitialAdminUserName).ThenBy(a => a.CreatedAt).FirstOrDefault();
+        if (owner is null)
+        {
+            LogNoAdminForToken(logger);
+            return;
+        }
+
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var token = new ApiToken
+        {
+            Id = Guid.CreateVersion7(now),
+            OwnerId = owner.Id,
+            Name = "installation",
+            // Only the hash is known here; the prefix is all a list can show of it.
+            Hint = ApiTokens.Prefix,
+            TokenHash = hash,
+            Scope = FleetRoles.Admin,
+            CreatedAt = now,
+            ExpiresAt = now + ApiTokens.MaxLifetime,
+        };
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        db.ApiTokens.Add(token);
+        try
+        {
+            await db.SaveChangesAsync();
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // Another node starting at the same time stored it.
+            return;
+        }
+
+        await ApiTokens.AppendIssuedAsync(db, services.GetRequiredService<IAccountAudit>(), Caller.System, token, owner.UserName!, CancellationToken.None);
+        await transaction.CommitAsync();
+        LogInstallationToken(logger, owner.UserName!, token.ExpiresAt);
     }
 
     private static async Task WriteOwnerOnlyAsync(string file, string password)
@@ -85,6 +146,12 @@ public static partial class FirstAdmin
         await using var writer = new StreamWriter(stream);
         await writer.WriteLineAsync(password);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The installation token is now the API token 'installation' of the Admin '{UserName}', expiring {ExpiresAt:u}.")]
+    private static partial void LogInstallationToken(ILogger logger, string userName, DateTimeOffset expiresAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Accounts:BootstrapApiTokenHash is set but no enabled Admin exists to hold the installation token; it is not stored.")]
+    private static partial void LogNoAdminForToken(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No user existed: created the Admin '{UserName}' with the configured one-time password; the first sign-in must change it.")]
     private static partial void LogCreated(ILogger logger, string userName);

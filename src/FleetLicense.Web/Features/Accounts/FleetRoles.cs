@@ -24,6 +24,15 @@ public static class FleetRoles
     /// <summary>Least to most privileged, the order the Users page offers them in.</summary>
     public static readonly IReadOnlyList<string> All = [Viewer, Auditor, Operator, Admin];
 
+    /// <summary>
+    /// Whether <paramref name="holder"/> may do everything <paramref name="role"/> may. Not an order: an Auditor reads the
+    /// audit trail, which an Operator may not, and an Operator waives flags, which an Auditor may not.
+    /// </summary>
+    public static bool Includes(string holder, string role) => holder == Admin || holder == role || role == Viewer;
+
+    /// <summary>The most a principal holding both roles' limits may do: an API token's scope capped by its owner's role.</summary>
+    public static string Meet(string a, string b) => Includes(b, a) ? a : Includes(a, b) ? b : Viewer;
+
     /// <summary>The role <paramref name="user"/> holds (the highest, should a principal carry several), or null.</summary>
     public static string? Of(System.Security.Claims.ClaimsPrincipal user) => All.LastOrDefault(user.IsInRole);
 }

@@ -1,4 +1,5 @@
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Live;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -222,6 +223,8 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, Permissions 
         if (changed is not null)
         {
             await audit.AppendAsync(db, caller, action, changed.User.UserName, changed.Before, changed.After, cancellationToken);
+            // The user's API tokens act with their role: every node drops what it cached about them when this commits.
+            await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.ApiTokenOwner, changed.User.Id.ToString()), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -98,6 +98,9 @@ public static class CacheTopics
     /// <summary>A machine's device token changed (enrolled, re-enrolled, revoked); key: the machine id.</summary>
     public const string DeviceToken = "device-token";
 
+    /// <summary>What a user's API tokens may do changed (a token revoked, the owner's role changed or disabled); key: the owner's id.</summary>
+    public const string ApiTokenOwner = "api-token-owner";
+
     /// <summary>A new policy version was saved.</summary>
     public const string Policy = "policy";
 }
