@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
@@ -42,9 +43,9 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task RevokeToken_OfAnUnknownMachine_Answers404AndReEnrolmentIssuesAWorkingToken()
+    public async Task RevokeToken_OfAnUnknownMachine_Answers404AndApprovedReEnrolmentIssuesAWorkingToken()
     {
-        await using var app = await IngestionApp.StartAsync(postgres, nameof(RevokeToken_OfAnUnknownMachine_Answers404AndReEnrolmentIssuesAWorkingToken));
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(RevokeToken_OfAnUnknownMachine_Answers404AndApprovedReEnrolmentIssuesAWorkingToken));
         using var unknown = await app.Admin.PostAsync(new Uri($"/api/v1/admin/machines/{Guid.NewGuid()}/revoke-token", UriKind.Relative), null, Ct);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
@@ -56,7 +57,18 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, await ReportAsync(app.Client, first.DeviceToken));
 
-        var second = await app.EnrollAsync("PC-ROTATED", uuid);
+        // A revoked token proves nothing: enrolling again waits for an Admin, who approves it.
+        var secret = await app.CreateSecretAsync();
+        var nonce = Guid.NewGuid().ToString("N");
+        using (var pending = await app.EnrollRawAsync(secret, "PC-ROTATED", uuid, first.DeviceToken, nonce))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+            var pendingId = (await pending.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.EnrollPendingV1, Ct))!.PendingId;
+            using var approve = await app.Admin.PostAsync(new Uri($"/api/v1/admin/pending-enrollments/{pendingId}/approve", UriKind.Relative), null, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, approve.StatusCode);
+        }
+
+        var second = await app.EnrollAsync("PC-ROTATED", uuid, secret, nonce: nonce);
 
         Assert.Equal(first.MachineId, second.MachineId);
         Assert.Equal(HttpStatusCode.OK, await ReportAsync(app.Client, second.DeviceToken));
