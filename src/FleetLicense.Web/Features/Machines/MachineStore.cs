@@ -51,7 +51,7 @@ public static class MachineStore
     public static async Task<EnrolledMachine?> LockByIdentityAsync(FleetLicenseDbContext db, string identity, CancellationToken cancellationToken)
     {
         var rows = await db.Database.SqlQuery<EnrolledMachine>($"""
-            SELECT id AS "Id", token_hash AS "TokenHash", token_revoked_at IS NOT NULL AS "TokenRevoked", quarantined_at IS NOT NULL AS "Quarantined"
+            SELECT id, token_hash, token_revoked_at IS NOT NULL AS token_revoked, quarantined_at IS NOT NULL AS quarantined
             FROM machines WHERE identity_key = {identity} FOR UPDATE
             """).ToListAsync(cancellationToken);
         return rows.SingleOrDefault();
