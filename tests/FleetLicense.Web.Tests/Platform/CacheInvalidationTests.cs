@@ -43,6 +43,35 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Quarantine_OnNodeA_IsRefusedByNodeBWithinASecondAndReleaseToo()
+    {
+        await using var nodeA = await IngestionApp.StartAsync(postgres, nameof(Quarantine_OnNodeA_IsRefusedByNodeBWithinASecondAndReleaseToo));
+        await using var nodeB = await SecondNodeAsync(nodeA);
+        using var clientB = nodeB.CreateClient();
+        var machine = await nodeA.EnrollAsync("PC-QUARANTINED");
+        await WaitListeningAsync(nodeB);
+        // Cached on B as valid and not quarantined: the entry the notice must drop.
+        Assert.Equal(HttpStatusCode.OK, await ReportAsync(clientB, machine.DeviceToken));
+
+        using (var quarantine = await nodeA.Admin.PostAsync(new Uri($"/api/v1/admin/machines/{machine.MachineId}/quarantine", UriKind.Relative), null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, quarantine.StatusCode);
+        }
+
+        await Eventually.UntilAsync(async () => await ReportAsync(clientB, machine.DeviceToken) == HttpStatusCode.Forbidden,
+            WithinASecond, "node B to refuse the quarantined machine");
+        Assert.Equal(HttpStatusCode.Forbidden, await ReportAsync(nodeA.Client, machine.DeviceToken));
+
+        using (var release = await nodeA.Admin.PostAsync(new Uri($"/api/v1/admin/machines/{machine.MachineId}/release", UriKind.Relative), null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, release.StatusCode);
+        }
+
+        await Eventually.UntilAsync(async () => await ReportAsync(clientB, machine.DeviceToken) == HttpStatusCode.OK,
+            WithinASecond, "node B to accept the released machine");
+    }
+
+    [Fact]
     public async Task RevokeToken_OfAnUnknownMachine_Answers404AndApprovedReEnrolmentIssuesAWorkingToken()
     {
         await using var app = await IngestionApp.StartAsync(postgres, nameof(RevokeToken_OfAnUnknownMachine_Answers404AndApprovedReEnrolmentIssuesAWorkingToken));
