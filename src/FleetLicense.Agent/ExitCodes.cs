@@ -22,4 +22,7 @@ internal static class ExitCodes
 
     /// <summary>Reading this machine needs Windows; pass --from-recording FILE elsewhere.</summary>
     public const int NotSupported = 6;
+
+    /// <summary>The machine is already enrolled and this re-enrolment waits for an administrator's approval: run enroll again once approved.</summary>
+    public const int PendingApproval = 7;
 }

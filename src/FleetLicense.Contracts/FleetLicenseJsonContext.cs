@@ -15,6 +15,7 @@ namespace FleetLicense.Contracts;
 [JsonSerializable(typeof(LicensedProductV1))]
 [JsonSerializable(typeof(EnrollRequestV1))]
 [JsonSerializable(typeof(EnrollResponseV1))]
+[JsonSerializable(typeof(EnrollPendingV1))]
 [JsonSerializable(typeof(ReportBatchV1))]
 [JsonSerializable(typeof(ReportAckV1))]
 [JsonSerializable(typeof(ReportBatchAckV1))]

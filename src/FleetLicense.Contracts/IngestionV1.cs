@@ -2,7 +2,9 @@ namespace FleetLicense.Contracts;
 
 /// <summary>
 /// Body of <c>POST /api/v1/agents/enroll</c>: an enrolment secret created by an administrator plus the
-/// identity of the machine that enrols. Enrolling the same machine again rotates its device token.
+/// identity of the machine that enrols. Enrolling a machine the server already knows again rotates its device token
+/// only when the request carries the machine's current token as <c>Authorization: Bearer</c>; without it the
+/// enrolment waits for an administrator's approval (<c>202</c> with <see cref="EnrollPendingV1"/>).
 /// </summary>
 public sealed record EnrollRequestV1
 {
@@ -20,6 +22,37 @@ public sealed record EnrollRequestV1
 
     /// <summary>Version of the enrolling agent.</summary>
     public string? AgentVersion { get; init; }
+
+    /// <summary>
+    /// A random value (16 to 100 characters) the agent makes for one enrolment and keeps until it is answered: when
+    /// a re-enrolment waits for approval, only a request with the same machine identity and this same value receives
+    /// the token once an administrator approved it. Added after the first release; older agents leave it out and
+    /// then cannot claim an approval (they are told so).
+    /// </summary>
+    public string? PendingNonce { get; init; }
+}
+
+/// <summary>
+/// Answer (<c>202 Accepted</c>, <c>application/problem+json</c>) to a re-enrolment of a known machine that did not
+/// carry its current device token: nothing changed on the server; an administrator must approve it. The agent keeps
+/// its <see cref="EnrollRequestV1.PendingNonce"/> and enrols again later with it.
+/// </summary>
+public sealed record EnrollPendingV1
+{
+    /// <summary>Always <c>202</c>.</summary>
+    public int Status { get; init; } = 202;
+
+    /// <summary>What happened, for people.</summary>
+    public required string Title { get; init; }
+
+    /// <summary>What to do, for people.</summary>
+    public string? Detail { get; init; }
+
+    /// <summary>The pending enrolment the administrator sees on the Agents page.</summary>
+    public required Guid PendingId { get; init; }
+
+    /// <summary>Until when an approval can be claimed; after it the agent must enrol again and wait again.</summary>
+    public required DateTimeOffset ExpiresAt { get; init; }
 }
 
 /// <summary>Answer to a successful enrolment.</summary>

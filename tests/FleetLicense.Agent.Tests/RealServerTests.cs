@@ -85,6 +85,54 @@ public sealed class RealServerTests : IDisposable
         Assert.Equal(0, outbox.Stats().Count);
     }
 
+    [Fact]
+    public async Task Agent_ReEnrolling_WithItsTokenRotatesAtOnce_AfterAReinstallWaitsForAnAdminsApproval()
+    {
+        await using PostgresServer postgres = await PostgresServer.StartOwnAsync(Cancel);
+        string connectionString = await postgres.CreateMigratedDatabaseAsync("fleetlicense_agent_reenrol", Cancel);
+        await using IngestionApp app = IngestionApp.Start(connectionString, "agent-reenrol", kestrel: true, settings: new Dictionary<string, string?>
+        {
+            ["Scheduling:Enabled"] = "false",
+            ["Logging:LogLevel:Default"] = "Error",
+        });
+        string secret = await app.CreateSecretAsync("agents");
+        Task<(int Exit, string Out, string Err)> EnrollAsync(string data) =>
+            RunCliAsync("enroll", "--server", app.BaseAddress!.ToString(), "--secret", secret, "--data-dir", data, "--from-recording", Data(ProRecording));
+
+        string installed = _dir.Sub("installed");
+        var store = new AgentStore(installed, new OwnerOnlyFileProtector());
+        Assert.Equal(ExitCodes.Success, (await EnrollAsync(installed)).Exit);
+        Guid machineId = store.LoadConfig()!.MachineId;
+        string first = store.LoadToken()!;
+
+        // The agent proves it is the machine with the token it holds: a new token at once, same machine.
+        (int again, _, string againError) = await EnrollAsync(installed);
+        Assert.True(again == ExitCodes.Success, againError);
+        Assert.Equal(machineId, store.LoadConfig()!.MachineId);
+        Assert.NotEqual(first, store.LoadToken());
+
+        // A reinstalled machine (or anyone holding the secret and the machine's identity) has no token: it waits.
+        string reinstalled = _dir.Sub("reinstalled");
+        (int pending, _, string pendingError) = await EnrollAsync(reinstalled);
+        Assert.Equal(ExitCodes.PendingApproval, pending);
+        Assert.Contains("approval", pendingError, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.PendingApproval, (await EnrollAsync(reinstalled)).Exit);
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM pending_enrollments WHERE machine_id = $1", machineId));
+        Assert.Null(new AgentStore(reinstalled, new OwnerOnlyFileProtector()).LoadConfig());
+
+        Guid pendingId = await app.ScalarAsync<Guid>("SELECT id FROM pending_enrollments WHERE machine_id = $1", machineId);
+        using (HttpResponseMessage approved = await app.Admin.PostAsync(new Uri($"/api/v1/admin/pending-enrollments/{pendingId}/approve", UriKind.Relative), null, Cancel))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, approved.StatusCode);
+        }
+
+        (int claimed, _, string claimedError) = await EnrollAsync(reinstalled);
+        Assert.True(claimed == ExitCodes.Success, claimedError);
+        var reinstalledStore = new AgentStore(reinstalled, new OwnerOnlyFileProtector());
+        Assert.Equal(machineId, reinstalledStore.LoadConfig()!.MachineId);
+        Assert.False(File.Exists(reinstalledStore.PendingNoncePath));
+    }
+
     // The agent's reports as the server stored them: id, how many rows, and the stored body.
     private static async Task<Dictionary<Guid, (long Count, string Body)>> StoredAsync(string connectionString, Guid machineId)
     {

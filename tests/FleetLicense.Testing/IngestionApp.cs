@@ -77,12 +77,14 @@ public sealed class IngestionApp : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
     }
 
-    public async Task<HttpResponseMessage> EnrollRawAsync(string secret, string hostname, string? uuid = null) =>
-        await Client.PostAsync(new Uri("/api/v1/agents/enroll", UriKind.Relative), Json(new EnrollRequestV1 { EnrollmentSecret = secret, Hostname = hostname, SmbiosUuid = uuid }, FleetLicenseJsonContext.Default.EnrollRequestV1));
+    /// <summary>An enrolment; <paramref name="currentToken"/> goes as the bearer (a re-enrolment that proves it is the machine), <paramref name="nonce"/> as its pending nonce.</summary>
+    public Task<HttpResponseMessage> EnrollRawAsync(string secret, string hostname, string? uuid = null, string? currentToken = null, string? nonce = null) =>
+        PostAsync("/api/v1/agents/enroll", currentToken,
+            Json(new EnrollRequestV1 { EnrollmentSecret = secret, Hostname = hostname, SmbiosUuid = uuid, PendingNonce = nonce }, FleetLicenseJsonContext.Default.EnrollRequestV1));
 
-    public async Task<EnrollResponseV1> EnrollAsync(string hostname, string? uuid = null, string? secret = null)
+    public async Task<EnrollResponseV1> EnrollAsync(string hostname, string? uuid = null, string? secret = null, string? currentToken = null, string? nonce = null)
     {
-        using var response = await EnrollRawAsync(secret ?? await CreateSecretAsync(), hostname, uuid ?? Guid.NewGuid().ToString().ToUpperInvariant());
+        using var response = await EnrollRawAsync(secret ?? await CreateSecretAsync(), hostname, uuid ?? Guid.NewGuid().ToString().ToUpperInvariant(), currentToken, nonce);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.EnrollResponseV1))!;
     }

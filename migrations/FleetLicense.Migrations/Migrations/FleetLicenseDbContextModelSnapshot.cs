@@ -707,6 +707,97 @@ namespace FleetLicense.Migrations.Migrations
                     b.ToTable("organisation_secrets", (string)null);
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Enrollment.PendingEnrollment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AgentVersion")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("agent_version");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("decided_at");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("decided_by");
+
+                    b.Property<Guid>("EnrollmentSecretId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("enrollment_secret_id");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Hostname")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("hostname");
+
+                    b.Property<string>("IdentityKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("identity_key");
+
+                    b.Property<Guid>("MachineId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("machine_id");
+
+                    b.Property<byte[]>("NonceHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("nonce_hash");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequesterAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("requester_address");
+
+                    b.Property<string>("SerialNumber")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("serial_number");
+
+                    b.Property<string>("SmbiosUuid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("smbios_uuid");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_pending_enrollments");
+
+                    b.HasIndex("EnrollmentSecretId")
+                        .HasDatabaseName("ix_pending_enrollments_enrollment_secret_id");
+
+                    b.HasIndex("MachineId")
+                        .HasDatabaseName("ix_pending_enrollments_machine_id");
+
+                    b.HasIndex("NonceHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_pending_enrollments_nonce_hash");
+
+                    b.HasIndex("State", "ExpiresAt")
+                        .HasDatabaseName("ix_pending_enrollments_state_expires_at");
+
+                    b.ToTable("pending_enrollments", (string)null);
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Exports.ExportSigningKey", b =>
                 {
                     b.Property<int>("Id")
@@ -1135,6 +1226,10 @@ namespace FleetLicense.Migrations.Migrations
                     b.Property<int?>("PcSystemType")
                         .HasColumnType("integer")
                         .HasColumnName("pc_system_type");
+
+                    b.Property<DateTimeOffset?>("QuarantinedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("quarantined_at");
 
                     b.Property<string>("SerialNumber")
                         .HasMaxLength(128)
@@ -1879,6 +1974,23 @@ namespace FleetLicense.Migrations.Migrations
                         .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_in_app_notifications_alert_messages_message_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Enrollment.PendingEnrollment", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Enrollment.EnrollmentSecret", null)
+                        .WithMany()
+                        .HasForeignKey("EnrollmentSecretId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_enrollments_enrollment_secrets_enrollment_secret_id");
+
+                    b.HasOne("FleetLicense.Web.Features.Machines.Machine", null)
+                        .WithMany()
+                        .HasForeignKey("MachineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_pending_enrollments_machines_machine_id");
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Flags.Flag", b =>

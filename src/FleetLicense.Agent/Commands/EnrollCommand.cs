@@ -16,7 +16,9 @@ internal sealed class EnrollCommand : Command
         Enrols this machine: sends the enrolment secret with the machine's name, SMBIOS UUID and serial
         number, and stores the answer in DIR: the device token and the organisation's fingerprint secret
         protected (DPAPI on Windows, owner-only files elsewhere), the server and machine id in config.json.
-        Enrolling again rotates the token (and lifts a "token rejected" stop). Run it elevated on Windows.
+        Enrolling again rotates the token (and lifts a "token rejected" stop): with the token this machine
+        holds at once, without it (a reinstalled machine, a revoked token) once an administrator approves the
+        re-enrolment on Settings → Agents; run enroll again then. Run it elevated on Windows.
 
         Options:
           --server URL           The FleetLicense server, e.g. https://fleetlicense.corp.example (plain http
@@ -24,8 +26,9 @@ internal sealed class EnrollCommand : Command
           --secret SECRET        The enrolment secret (or set FLEETLICENSE_ENROLLMENT_SECRET).
         {DataDirHelp}
         {RecordingHelp}
-        Exit codes: 0 enrolled, 2 bad usage (a plain-http URL to another machine too), 3 secret rejected, 4 server unreachable or failing,
-        6 needs Windows (or --from-recording).
+        Exit codes: 0 enrolled, 2 bad usage (a plain-http URL to another machine too), 3 secret rejected (or the machine
+        quarantined, the re-enrolment rejected), 4 server unreachable or failing, 6 needs Windows (or --from-recording),
+        7 waiting for an administrator's approval.
         """;
 
     public override string Name => "enroll";
@@ -52,15 +55,28 @@ internal sealed class EnrollCommand : Command
 
         using HttpClient http = AgentApiClient.CreateHttpClient();
         var api = new AgentApiClient(http, server, time);
+        AgentStore store = AgentStore.Open(options.Value("--data-dir"));
         ApiResult<EnrollResponseV1> result = await api.EnrollAsync(
-            new EnrollRequestV1 { EnrollmentSecret = secret.Trim(), Hostname = hostname, SmbiosUuid = facts.SmbiosUuid, SerialNumber = facts.SerialNumber, AgentVersion = CommandLine.AgentVersion },
+            new EnrollRequestV1
+            {
+                EnrollmentSecret = secret.Trim(),
+                Hostname = hostname,
+                SmbiosUuid = facts.SmbiosUuid,
+                SerialNumber = facts.SerialNumber,
+                AgentVersion = CommandLine.AgentVersion,
+                PendingNonce = store.PendingNonce(),
+            },
+            store.TokenFor(api.Server),
             context.Cancel).ConfigureAwait(false);
         switch (result.Outcome)
         {
             case ApiOutcome.Ok:
                 break;
+            case ApiOutcome.Pending:
+                throw new CommandException(ExitCodes.PendingApproval,
+                    $"the server knows this machine already and holds the re-enrolment for an administrator's approval (Settings → Agents); run enroll again once it is approved: {result.Message}");
             case ApiOutcome.Unauthorized:
-                throw new CommandException(ExitCodes.Unauthorized, $"the server rejected the enrolment secret (unknown, expired or revoked): {result.Message}");
+                throw new CommandException(ExitCodes.Unauthorized, $"the server refused the enrolment (an unknown, expired or revoked secret, a quarantined machine or a rejected re-enrolment): {result.Message}");
             case ApiOutcome.Rejected:
                 throw CommandException.Usage($"the server refused the enrolment: {result.Message}");
             default:
@@ -78,7 +94,6 @@ internal sealed class EnrollCommand : Command
             throw new CommandException(ExitCodes.Failure, "the server's fingerprint secret is not base64; nothing was stored");
         }
 
-        AgentStore store = AgentStore.Open(options.Value("--data-dir"));
         var config = new AgentConfig
         {
             Server = api.Server,

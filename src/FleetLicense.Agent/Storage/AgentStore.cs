@@ -73,6 +73,9 @@ internal sealed class AgentStore
 
     public string StatusPath => Path.Combine(DataDirectory, "status.json");
 
+    /// <summary>The nonce of a re-enrolment waiting for approval, kept until the enrolment succeeds (<see cref="PendingNonce"/>).</summary>
+    public string PendingNoncePath => Path.Combine(DataDirectory, "pending-enrolment-nonce.bin");
+
     public string OutboxDirectory => Path.Combine(DataDirectory, "outbox");
 
     public string ProtectionDescription => _protector.Description;
@@ -111,6 +114,7 @@ internal sealed class AgentStore
         AtomicFile.Write(TokenPath, _protector.Protect(Encoding.UTF8.GetBytes(deviceToken)));
         AtomicFile.Write(FingerprintSecretPath, _protector.Protect(fingerprintSecret));
         AtomicFile.Write(ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, AgentStateJsonContext.Default.AgentConfig));
+        File.Delete(PendingNoncePath);
 
         // A fresh token clears an earlier rejection.
         UpdateStatus(s => s with { NeedsReenrol = false, LastError = null, NextAttemptAt = null });
@@ -119,6 +123,41 @@ internal sealed class AgentStore
     public string? LoadToken() => ReadProtected(TokenPath) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
 
     public byte[]? LoadFingerprintSecret() => ReadProtected(FingerprintSecretPath);
+
+    /// <summary>
+    /// The device token to prove a re-enrolment with: only to the server it came from (another server must never see
+    /// it), and none when it cannot be read (then the re-enrolment waits for an administrator instead).
+    /// </summary>
+    public string? TokenFor(Uri server)
+    {
+        try
+        {
+            return LoadConfig() is { } config && Uri.Compare(config.Server, server, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0
+                ? LoadToken()
+                : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The random value that claims an approved re-enrolment: made on the first attempt and sent with every later one
+    /// until an enrolment succeeds, so an administrator's approval reaches this agent and nobody else's.
+    /// </summary>
+    public string PendingNonce()
+    {
+        if (ReadProtected(PendingNoncePath) is { Length: > 0 } kept)
+        {
+            return Encoding.UTF8.GetString(kept);
+        }
+
+        string nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        EnsureDataDirectory();
+        AtomicFile.Write(PendingNoncePath, _protector.Protect(Encoding.UTF8.GetBytes(nonce)));
+        return nonce;
+    }
 
     private byte[]? ReadProtected(string path)
     {

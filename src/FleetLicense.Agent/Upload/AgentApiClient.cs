@@ -18,6 +18,9 @@ internal enum ApiOutcome
     /// <summary>400: the request (a report) is invalid; sending it again cannot help.</summary>
     Rejected,
 
+    /// <summary>202: accepted but not done; for an enrolment, waiting for an administrator's approval (the message says so).</summary>
+    Pending,
+
     /// <summary>401/403: the token or enrolment secret is unknown, expired or revoked.</summary>
     Unauthorized,
 
@@ -60,8 +63,9 @@ internal sealed class AgentApiClient(HttpClient http, Uri server, TimeProvider t
         DefaultRequestHeaders = { UserAgent = { new ProductInfoHeaderValue("fleetlicense-agent", CommandLine.AgentVersion) } },
     };
 
-    public Task<ApiResult<EnrollResponseV1>> EnrollAsync(EnrollRequestV1 request, CancellationToken cancellationToken) =>
-        PostAsync("api/v1/agents/enroll", request, FleetLicenseJsonContext.Default.EnrollRequestV1, FleetLicenseJsonContext.Default.EnrollResponseV1, token: null, cancellationToken);
+    /// <summary>Enrols; <paramref name="currentToken"/> (the machine's device token, when it has one) lets a re-enrolment rotate it without an administrator's approval.</summary>
+    public Task<ApiResult<EnrollResponseV1>> EnrollAsync(EnrollRequestV1 request, string? currentToken, CancellationToken cancellationToken) =>
+        PostAsync("api/v1/agents/enroll", request, FleetLicenseJsonContext.Default.EnrollRequestV1, FleetLicenseJsonContext.Default.EnrollResponseV1, currentToken, cancellationToken);
 
     public Task<ApiResult<ReportAckV1>> SendReportAsync(LicenseReportV1 report, string token, CancellationToken cancellationToken) =>
         PostAsync("api/v1/reports", report, FleetLicenseJsonContext.Default.LicenseReportV1, FleetLicenseJsonContext.Default.ReportAckV1, token, cancellationToken);
@@ -118,6 +122,7 @@ internal sealed class AgentApiClient(HttpClient http, Uri server, TimeProvider t
             string message = $"HTTP {status} {response.ReasonPhrase}{(problem.Length > 0 ? ": " + problem : string.Empty)}";
             ApiOutcome outcome = response.StatusCode switch
             {
+                HttpStatusCode.Accepted => ApiOutcome.Pending,
                 HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity => ApiOutcome.Rejected,
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ApiOutcome.Unauthorized,
                 HttpStatusCode.RequestEntityTooLarge => ApiOutcome.TooLarge,

@@ -29,6 +29,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<OrganisationSecret> OrganisationSecrets => Set<OrganisationSecret>();
 
+    public DbSet<PendingEnrollment> PendingEnrollments => Set<PendingEnrollment>();
+
     public DbSet<Machine> Machines => Set<Machine>();
 
     public DbSet<MachineLiveness> MachineLiveness => Set<MachineLiveness>();

@@ -29,13 +29,13 @@ public sealed class EnrollmentTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Enroll_WhenTheSameMachineEnrollsAgain_RotatesItsToken()
+    public async Task Enroll_WhenTheSameMachineEnrollsAgainWithItsCurrentToken_RotatesItsToken()
     {
         await using var app = await IngestionApp.StartAsync(postgres, "enroll_again");
         var uuid = Guid.NewGuid().ToString().ToUpperInvariant();
         var first = await app.EnrollAsync("PC-1", uuid);
 
-        var second = await app.EnrollAsync("PC-1-renamed", uuid);
+        var second = await app.EnrollAsync("PC-1-renamed", uuid, currentToken: first.DeviceToken);
 
         Assert.Equal(first.MachineId, second.MachineId);
         Assert.Equal(first.FingerprintSecret, second.FingerprintSecret);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
@@ -42,9 +43,38 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task RevokeToken_OfAnUnknownMachine_Answers404AndReEnrolmentIssuesAWorkingToken()
+    public async Task Quarantine_OnNodeA_IsRefusedByNodeBWithinASecondAndReleaseToo()
     {
-        await using var app = await IngestionApp.StartAsync(postgres, nameof(RevokeToken_OfAnUnknownMachine_Answers404AndReEnrolmentIssuesAWorkingToken));
+        await using var nodeA = await IngestionApp.StartAsync(postgres, nameof(Quarantine_OnNodeA_IsRefusedByNodeBWithinASecondAndReleaseToo));
+        await using var nodeB = await SecondNodeAsync(nodeA);
+        using var clientB = nodeB.CreateClient();
+        var machine = await nodeA.EnrollAsync("PC-QUARANTINED");
+        await WaitListeningAsync(nodeB);
+        // Cached on B as valid and not quarantined: the entry the notice must drop.
+        Assert.Equal(HttpStatusCode.OK, await ReportAsync(clientB, machine.DeviceToken));
+
+        using (var quarantine = await nodeA.Admin.PostAsync(new Uri($"/api/v1/admin/machines/{machine.MachineId}/quarantine", UriKind.Relative), null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, quarantine.StatusCode);
+        }
+
+        await Eventually.UntilAsync(async () => await ReportAsync(clientB, machine.DeviceToken) == HttpStatusCode.Forbidden,
+            WithinASecond, "node B to refuse the quarantined machine");
+        Assert.Equal(HttpStatusCode.Forbidden, await ReportAsync(nodeA.Client, machine.DeviceToken));
+
+        using (var release = await nodeA.Admin.PostAsync(new Uri($"/api/v1/admin/machines/{machine.MachineId}/release", UriKind.Relative), null, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, release.StatusCode);
+        }
+
+        await Eventually.UntilAsync(async () => await ReportAsync(clientB, machine.DeviceToken) == HttpStatusCode.OK,
+            WithinASecond, "node B to accept the released machine");
+    }
+
+    [Fact]
+    public async Task RevokeToken_OfAnUnknownMachine_Answers404AndApprovedReEnrolmentIssuesAWorkingToken()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(RevokeToken_OfAnUnknownMachine_Answers404AndApprovedReEnrolmentIssuesAWorkingToken));
         using var unknown = await app.Admin.PostAsync(new Uri($"/api/v1/admin/machines/{Guid.NewGuid()}/revoke-token", UriKind.Relative), null, Ct);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
@@ -56,7 +86,18 @@ public sealed class CacheInvalidationTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, await ReportAsync(app.Client, first.DeviceToken));
 
-        var second = await app.EnrollAsync("PC-ROTATED", uuid);
+        // A revoked token proves nothing: enrolling again waits for an Admin, who approves it.
+        var secret = await app.CreateSecretAsync();
+        var nonce = Guid.NewGuid().ToString("N");
+        using (var pending = await app.EnrollRawAsync(secret, "PC-ROTATED", uuid, first.DeviceToken, nonce))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+            var pendingId = (await pending.Content.ReadFromJsonAsync(FleetLicenseJsonContext.Default.EnrollPendingV1, Ct))!.PendingId;
+            using var approve = await app.Admin.PostAsync(new Uri($"/api/v1/admin/pending-enrollments/{pendingId}/approve", UriKind.Relative), null, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, approve.StatusCode);
+        }
+
+        var second = await app.EnrollAsync("PC-ROTATED", uuid, secret, nonce: nonce);
 
         Assert.Equal(first.MachineId, second.MachineId);
         Assert.Equal(HttpStatusCode.OK, await ReportAsync(app.Client, second.DeviceToken));

@@ -17,6 +17,11 @@ public static class AuditActions
     public const string EnrollmentSecretRevoke = "enrolment.secret-revoke";
     public const string DeviceEnrolled = "enrolment.device-enrolled";
     public const string DeviceTokenRevoke = "enrolment.device-token-revoke";
+    public const string DeviceEnrollmentPending = "enrolment.device-pending";
+    public const string DeviceEnrollmentApprove = "enrolment.device-approve";
+    public const string DeviceEnrollmentReject = "enrolment.device-reject";
+    public const string DeviceQuarantine = "enrolment.device-quarantine";
+    public const string DeviceRelease = "enrolment.device-release";
 
     public const string AuditExported = "audit.exported";
 

@@ -5,8 +5,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Enrollment;
 
-/// <summary>An enrolled agent; <paramref name="TokenRevokedAt"/> is set while its device token is revoked (until it enrols again).</summary>
-public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? TokenRevokedAt = null)
+/// <summary>
+/// An enrolled agent; <paramref name="TokenRevokedAt"/> is set while its device token is revoked (until it enrols again),
+/// <paramref name="QuarantinedAt"/> while an administrator has the machine quarantined.
+/// </summary>
+public sealed record AgentView(Guid MachineId, string Hostname, string? AgentVersion, DateTimeOffset EnrolledAt, DateTimeOffset? LastSeenAt, DateTimeOffset? TokenRevokedAt = null,
+    DateTimeOffset? QuarantinedAt = null)
 {
     /// <summary>The agent's liveness when the page was read (<see cref="AgentLiveness"/>, the policy's window).</summary>
     public Liveness Liveness { get; init; }
@@ -35,7 +39,7 @@ public sealed class AgentQueries(IDbContextFactory<FleetLicenseDbContext> dbFact
         var total = await machines.CountAsync(cancellationToken);
         var items = await machines.OrderBy(m => m.Hostname).ThenBy(m => m.Id)
             .Skip(Math.Max(0, skip)).Take(Math.Clamp(take, 1, 500))
-            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.Liveness!.LastSeenAt, m.TokenRevokedAt))
+            .Select(m => new AgentView(m.Id, m.Hostname, m.AgentVersion, m.EnrolledAt, m.Liveness!.LastSeenAt, m.TokenRevokedAt, m.QuarantinedAt))
             .ToListAsync(cancellationToken);
         var silentAfter = (await policies.GetCurrentAsync(cancellationToken)).Policy.SilentAfter;
         var now = time.GetUtcNow();

@@ -15,11 +15,15 @@ public static class EnrollmentEndpoints
             .WithTags("Agents")
             .WithName("EnrollAgent")
             .WithSummary("Enrol a machine with an enrolment secret; returns its device token and the fingerprint secret.")
-            .WithDescription("Enrolling the same machine again (same SMBIOS UUID, else serial, else host name) rotates its token: the old one stops working on every node within a second. Limited per client address (Security:EnrollPerIpPerMinute); 429 carries Retry-After.")
+            .WithDescription("Enrolling a known machine again (same SMBIOS UUID, else serial, else host name) rotates its token only with its current device token as Authorization: Bearer; "
+                + "the old one then stops working on every node within a second. Without it the answer is 202 (a pending enrolment, nothing changed): once an administrator approves it on the Agents page, "
+                + "the agent's next enrolment with the same identity and pendingNonce receives the token. A quarantined machine gets 403. Limited per client address (Security:EnrollPerIpPerMinute); 429 carries Retry-After.")
             .Accepts<EnrollRequestV1>("application/json")
             .Produces<EnrollResponseV1>()
+            .Produces<EnrollPendingV1>(StatusCodes.Status202Accepted, "application/problem+json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -49,7 +53,37 @@ public static class EnrollmentEndpoints
             .RequireAuthorization(FleetPolicies.Administer)
             .WithName("RevokeDeviceToken")
             .WithSummary("Revoke the machine's device token: every node refuses it (401) within a second.")
-            .WithDescription("The machine and its history stay. Revoking again changes nothing. The agent gets a new token by enrolling again, which also rotates a token that was not revoked.");
+            .WithDescription("The machine and its history stay. Revoking again changes nothing. Enrolling again without the (revoked) token waits for an administrator's approval.");
+
+        var machines = app.MapAdminGroup("/machines", "Machines");
+        machines.MapPost("/{id:guid}/quarantine", async Task<Results<NoContent, NotFound>> (Guid id, HttpContext http, DeviceAdministration devices, CancellationToken ct) =>
+                await devices.QuarantineAsync(Caller.From(http), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .RequireAuthorization(FleetPolicies.Administer)
+            .WithName("QuarantineMachine")
+            .WithSummary("Quarantine the machine: every node refuses its reports and enrolments (403) within a second.");
+        machines.MapPost("/{id:guid}/release", async Task<Results<NoContent, NotFound>> (Guid id, HttpContext http, DeviceAdministration devices, CancellationToken ct) =>
+                await devices.ReleaseAsync(Caller.From(http), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .RequireAuthorization(FleetPolicies.Administer)
+            .WithName("ReleaseMachine")
+            .WithSummary("Release the machine from quarantine: its agent reports again with the token it has.");
+
+        var pending = app.MapAdminGroup("/pending-enrollments", "Agents");
+        pending.MapGet("/", async (DeviceAdministration devices, CancellationToken ct) => TypedResults.Ok(await devices.ListOpenAsync(ct)))
+            .RequireAuthorization(FleetPolicies.Administer)
+            .WithName("ListPendingEnrollments")
+            .WithSummary("Re-enrolments of known machines waiting for an administrator (or approved and not yet claimed), newest first.");
+        pending.MapPost("/{id:guid}/approve", (Guid id, HttpContext http, DeviceAdministration devices, CancellationToken ct) =>
+                DecisionAsync(devices.ApproveAsync(Caller.From(http), id, ct)))
+            .RequireAuthorization(FleetPolicies.Administer)
+            .WithName("ApprovePendingEnrollment")
+            .WithSummary("Approve a pending re-enrolment: the agent's next enrolment (same identity, same nonce) receives a new token.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        pending.MapPost("/{id:guid}/reject", (Guid id, HttpContext http, DeviceAdministration devices, CancellationToken ct) =>
+                DecisionAsync(devices.RejectAsync(Caller.From(http), id, ct)))
+            .RequireAuthorization(FleetPolicies.Administer)
+            .WithName("RejectPendingEnrollment")
+            .WithSummary("Reject a pending re-enrolment: the agent is told so (403) and gets no token; the machine is unchanged.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 
@@ -91,12 +125,37 @@ public static class EnrollmentEndpoints
             return TypedResults.ValidationProblem(errors, title: "The enrolment request is not valid.");
         }
 
-        var response = await service.EnrollAsync(request!, Caller.Outsider($"agent on {request!.Hostname.Trim()}", http), cancellationToken);
-        return response is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The enrolment secret is unknown, revoked, expired or used up.",
-                detail: "Ask an administrator for a current enrolment secret.")
-            : TypedResults.Ok(response);
+        if (request!.PendingNonce is { } nonce && (nonce.Trim().Length is < 16 or > 100))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["pendingNonce"] = ["16 to 100 characters, or left out."] },
+                title: "The enrolment request is not valid.");
+        }
+
+        var outcome = await service.EnrollAsync(request, BearerTokens.Of(http.Request), Caller.Outsider($"agent on {request.Hostname.Trim()}", http), cancellationToken);
+        return outcome switch
+        {
+            EnrollOutcome.Enrolled enrolled => TypedResults.Ok(enrolled.Response),
+            EnrollOutcome.Pending pending => TypedResults.Json(new EnrollPendingV1
+            {
+                Title = "This machine is already enrolled: the re-enrolment waits for an administrator's approval.",
+                Detail = pending.Claimable
+                    ? "The request did not carry the machine's current device token. Nothing changed; an Admin approves or rejects it on Settings → Agents. Enrol again with the same pendingNonce after the approval to receive the token."
+                    : "The request did not carry the machine's current device token, nor a pendingNonce to claim an approval with. Nothing changed; update the agent, or ask an Admin.",
+                PendingId = pending.Id,
+                ExpiresAt = pending.ExpiresAt,
+            }, FleetLicenseJsonContext.Default.EnrollPendingV1, "application/problem+json", StatusCodes.Status202Accepted),
+            EnrollOutcome.Refused refused => TypedResults.Problem(statusCode: refused.Status, title: refused.Title, detail: refused.Detail, type: refused.Type),
+            _ => throw new InvalidOperationException("Unknown enrolment outcome " + outcome),
+        };
     }
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DecisionAsync(Task<DecisionResult> decision) => await decision switch
+    {
+        DecisionResult.Done => TypedResults.NoContent(),
+        DecisionResult.NotFound => TypedResults.NotFound(),
+        _ => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The enrolment is no longer waiting.",
+            detail: "It was already approved, rejected or claimed, or it expired."),
+    };
 
     private static async Task<IResult> CreateSecretAsync(CreateEnrollmentSecretRequest request, HttpContext http, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
     {

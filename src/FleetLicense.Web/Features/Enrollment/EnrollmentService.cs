@@ -19,6 +19,30 @@ public sealed record EnrollmentSecretView(Guid Id, string Name, string Hint, Dat
 /// <summary>Returned once, when the secret is created: the only time the secret itself is shown.</summary>
 public sealed record CreatedEnrollmentSecret(Guid Id, string Name, string Secret, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, int? MaxUses);
 
+/// <summary>What an enrolment came to: a token, a pending enrolment, or a refusal (an unknown secret, a quarantined machine, a rejected request).</summary>
+public abstract record EnrollOutcome
+{
+    public static readonly EnrollOutcome SecretRefused = new Refused(StatusCodes.Status401Unauthorized, "The enrolment secret is unknown, revoked, expired or used up.",
+        "Ask an administrator for a current enrolment secret.");
+
+    public static readonly EnrollOutcome Quarantined = new Refused(StatusCodes.Status403Forbidden, "The machine is quarantined.",
+        "An administrator quarantined this machine: its reports and enrolments are refused until they release it on the Agents page.", DeviceProblems.QuarantinedType);
+
+    public static readonly EnrollOutcome Rejected = new Refused(StatusCodes.Status403Forbidden, "An administrator rejected this enrolment.",
+        "The re-enrolment of this machine was rejected on the Agents page. Ask an administrator; enrolling again with a new request starts a new approval.");
+
+    private EnrollOutcome()
+    {
+    }
+
+    public sealed record Enrolled(EnrollResponseV1 Response) : EnrollOutcome;
+
+    /// <summary>Waiting for an administrator; <paramref name="Claimable"/> is false when the agent sent no nonce to claim an approval with.</summary>
+    public sealed record Pending(Guid Id, DateTimeOffset ExpiresAt, bool Claimable) : EnrollOutcome;
+
+    public sealed record Refused(int Status, string Title, string Detail, string? Type = null) : EnrollOutcome;
+}
+
 /// <summary>Enrolment secrets for administrators, and enrolment of machines with them.</summary>
 public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> dbFactory, NpgsqlDataSource dataSource, DeviceAuthenticator devices, TimeProvider time,
     Permissions permissions, AuditTrail audit)
@@ -123,11 +147,15 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
         return true;
     }
 
+    /// <summary>How long a pending re-enrolment (and its approval) can be claimed before the agent must ask again.</summary>
+    public static readonly TimeSpan PendingLifetime = TimeSpan.FromDays(7);
+
     /// <summary>
-    /// Enrols a machine, or re-enrols it (same SMBIOS UUID, serial or host name) with a new device token.
-    /// Returns null when the secret is unknown, revoked, expired or used up.
+    /// Enrols a new machine; re-enrols a known one (same SMBIOS UUID, serial or host name) with a new device token
+    /// only when <paramref name="currentToken"/> is its current token or an administrator approved the pending
+    /// enrolment the agent's nonce names. Otherwise it records (or repeats) a pending enrolment and changes nothing.
     /// </summary>
-    public async Task<EnrollResponseV1?> EnrollAsync(EnrollRequestV1 request, Caller agent, CancellationToken cancellationToken)
+    public async Task<EnrollOutcome> EnrollAsync(EnrollRequestV1 request, string? currentToken, Caller agent, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var secretHash = Secrets.Hash(request.EnrollmentSecret.Trim());
@@ -135,28 +163,120 @@ public sealed class EnrollmentService(IDbContextFactory<FleetLicenseDbContext> d
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         // Counting the use in the same statement that checks the limits makes max-uses exact under concurrency.
-        var used = await db.EnrollmentSecrets
-            .Where(s => s.SecretHash == secretHash && s.RevokedAt == null && (s.ExpiresAt == null || s.ExpiresAt > now) && (s.MaxUses == null || s.Uses < s.MaxUses))
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Uses, x => x.Uses + 1), cancellationToken);
-        if (used == 0)
+        var secretIds = await db.Database.SqlQuery<Guid>($"""
+            UPDATE enrollment_secrets SET uses = uses + 1
+            WHERE secret_hash = {secretHash} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > {now}) AND (max_uses IS NULL OR uses < max_uses)
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (secretIds.Count == 0)
         {
-            return null;
+            return EnrollOutcome.SecretRefused;
         }
 
         var token = Secrets.NewToken(DeviceTokenPrefix);
         var tokenHash = Secrets.Hash(token);
         var identity = MachineIdentity.Key(request.SmbiosUuid, request.SerialNumber, request.Hostname);
-        var machineId = Guid.CreateVersion7(now);
-        var id = await MachineStore.EnrollAsync(db, machineId, identity, request, tokenHash, now, cancellationToken);
+        var newId = Guid.CreateVersion7(now);
+        EnrolledMachine? existing = null;
+        if (!await MachineStore.InsertAsync(db, newId, identity, request, tokenHash, now, cancellationToken))
+        {
+            existing = await MachineStore.LockByIdentityAsync(db, identity, cancellationToken);
+        }
+
+        string how;
+        if (existing is null)
+        {
+            how = "new machine";
+        }
+        else if (existing.Quarantined)
+        {
+            return EnrollOutcome.Quarantined;
+        }
+        else if (!existing.TokenRevoked && currentToken is { Length: > 0 and <= 200 }
+            && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Secrets.Hash(currentToken), existing.TokenHash))
+        {
+            how = "current token";
+        }
+        else
+        {
+            var nonceHash = string.IsNullOrWhiteSpace(request.PendingNonce) ? null : Secrets.Hash(request.PendingNonce.Trim());
+            var pending = nonceHash is null ? null : await db.PendingEnrollments.SingleOrDefaultAsync(p => p.NonceHash == nonceHash, cancellationToken);
+            if (pending is not null && (pending.MachineId != existing.Id || pending.IdentityKey != identity))
+            {
+                // A nonce is one machine's: another identity presenting it gets nothing and learns nothing.
+                pending = null;
+                nonceHash = null;
+            }
+
+            if (pending is { State: PendingEnrollmentState.Rejected })
+            {
+                return EnrollOutcome.Rejected;
+            }
+
+            if (pending is not { State: PendingEnrollmentState.Approved } || pending.ExpiresAt <= now)
+            {
+                var answer = await RecordPendingAsync(db, pending, existing.Id, identity, request, nonceHash, secretIds[0], agent, now, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return answer;
+            }
+
+            pending.State = PendingEnrollmentState.Claimed;
+            await db.SaveChangesAsync(cancellationToken);
+            how = $"approved pending enrolment {pending.Id}";
+        }
+
+        var id = existing?.Id ?? newId;
+        if (existing is not null)
+        {
+            await MachineStore.RotateTokenAsync(db, id, request, tokenHash, now, cancellationToken);
+        }
 
         var fingerprintSecret = await OrganisationFingerprintSecretAsync(db, cancellationToken);
         await audit.AppendAsync(db, agent, [new AuditRecord(AuditActions.DeviceEnrolled, $"machine {id} ({request.Hostname})",
-            After: new { request.Hostname, identity, SameMachine = id != machineId })], cancellationToken);
+            After: new { request.Hostname, identity, SameMachine = existing is not null, How = how })], cancellationToken);
         // Every node drops the old token when this commits; this node at once, without waiting for its own notice.
         await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.DeviceToken, id.ToString()), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         devices.Forget(id);
-        return new EnrollResponseV1 { MachineId = id, DeviceToken = token, FingerprintSecret = Convert.ToBase64String(fingerprintSecret) };
+        return new EnrollOutcome.Enrolled(new EnrollResponseV1 { MachineId = id, DeviceToken = token, FingerprintSecret = Convert.ToBase64String(fingerprintSecret) });
+    }
+
+    /// <summary>
+    /// Records a new pending enrolment, or renews the agent's own one (same nonce) when it expired, and answers with
+    /// it; the machine itself is untouched, so its current agent keeps reporting.
+    /// </summary>
+    private async Task<EnrollOutcome.Pending> RecordPendingAsync(FleetLicenseDbContext db, PendingEnrollment? mine, Guid machineId, string identity, EnrollRequestV1 request,
+        byte[]? nonceHash, Guid secretId, Caller agent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (mine is not null && mine.ExpiresAt > now)
+        {
+            return new EnrollOutcome.Pending(mine.Id, mine.ExpiresAt, Claimable: true);
+        }
+
+        // An expired request of the same agent (same nonce) starts over under its id: waiting, undecided, seven days.
+        var pending = mine ?? new PendingEnrollment { Id = Guid.CreateVersion7(now), IdentityKey = identity, Hostname = request.Hostname.Trim(), NonceHash = nonceHash };
+        if (mine is null)
+        {
+            db.PendingEnrollments.Add(pending);
+        }
+
+        pending.MachineId = machineId;
+        pending.Hostname = request.Hostname.Trim();
+        pending.SmbiosUuid = request.SmbiosUuid?.Trim();
+        pending.SerialNumber = request.SerialNumber?.Trim();
+        pending.AgentVersion = request.AgentVersion;
+        pending.RequesterAddress = agent.Address;
+        pending.EnrollmentSecretId = secretId;
+        pending.State = PendingEnrollmentState.Pending;
+        pending.RequestedAt = now;
+        pending.ExpiresAt = now + PendingLifetime;
+        pending.DecidedAt = null;
+        pending.DecidedBy = null;
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.AppendAsync(db, agent, [new AuditRecord(AuditActions.DeviceEnrollmentPending, $"machine {machineId} ({pending.Hostname})",
+            After: new { pending.Id, pending.Hostname, identity, pending.RequesterAddress, pending.AgentVersion, SecretId = secretId, pending.ExpiresAt, Claimable = nonceHash is not null })],
+            cancellationToken);
+        return new EnrollOutcome.Pending(pending.Id, pending.ExpiresAt, Claimable: nonceHash is not null);
     }
 
     /// <summary>

@@ -11,11 +11,12 @@ namespace FleetLicense.Web.Features.Ingestion;
 /// Resolves a device token to its machine. Tokens are looked up by hash and cached, because every report needs
 /// this and the answer rarely changes; tokens found unknown are remembered for a few seconds too, so a client
 /// retrying a bad token does not cost a query per request. Any node that enrols, re-enrols or revokes a machine
-/// notifies <see cref="CacheTopics.DeviceToken"/>, and every node drops its entries at once.
+/// notifies <see cref="CacheTopics.DeviceToken"/>, and every node drops its entries at once. Quarantine travels with
+/// the token (same lookup, same entry, same notice), so it costs a report nothing.
 /// </summary>
 public sealed class DeviceAuthenticator
 {
-    private readonly ConcurrentDictionary<string, (Guid MachineId, DateTimeOffset Until)> _known = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (AuthenticatedDevice Device, DateTimeOffset Until)> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _unknown = new(StringComparer.Ordinal);
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
@@ -42,7 +43,7 @@ public sealed class DeviceAuthenticator
         });
     }
 
-    public async ValueTask<Guid?> AuthenticateAsync(string? token, CancellationToken cancellationToken)
+    public async ValueTask<AuthenticatedDevice?> AuthenticateAsync(string? token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 200)
         {
@@ -56,7 +57,7 @@ public sealed class DeviceAuthenticator
         {
             if (_known.TryGetValue(key, out var hit) && hit.Until > now)
             {
-                return hit.MachineId;
+                return hit.Device;
             }
 
             if (_unknown.TryGetValue(key, out var until) && until > now)
@@ -66,13 +67,15 @@ public sealed class DeviceAuthenticator
         }
 
         var ticket = _invalidation.Ticket();
-        var found = await MachineStore.FindByTokenAsync(_dataSource, hash, cancellationToken);
+        var device = await MachineStore.FindByTokenAsync(_dataSource, hash, cancellationToken) is { } row
+            ? new AuthenticatedDevice(row.MachineId, row.Quarantined)
+            : (AuthenticatedDevice?)null;
         if (!_invalidation.MayStore(ticket))
         {
-            return found;
+            return device;
         }
 
-        if (found is not { } machineId)
+        if (device is not { } found)
         {
             _known.TryRemove(key, out _);
             RememberUnknown(key, now);
@@ -82,8 +85,8 @@ public sealed class DeviceAuthenticator
         _unknown.TryRemove(key, out _);
         // Somewhere in the second half of the lifetime: a fleet that starts together (a rollout, a benchmark, the
         // nodes' restart) would otherwise expire together and send every token to the database in the same second.
-        _known[key] = (machineId, now.AddSeconds(_options.TokenCacheSeconds * (0.5 + (Random.Shared.NextDouble() / 2))));
-        return machineId;
+        _known[key] = (found, now.AddSeconds(_options.TokenCacheSeconds * (0.5 + (Random.Shared.NextDouble() / 2))));
+        return found;
     }
 
     /// <summary>How many unknown tokens are remembered (for tests of the bound).</summary>
@@ -97,7 +100,7 @@ public sealed class DeviceAuthenticator
     /// <summary>Drops a machine's cached token, and every "unknown" answer (its new token may be one of them).</summary>
     public void Forget(Guid machineId)
     {
-        foreach (var entry in _known.Where(e => e.Value.MachineId == machineId))
+        foreach (var entry in _known.Where(e => e.Value.Device.MachineId == machineId))
         {
             _known.TryRemove(entry);
         }
@@ -130,3 +133,6 @@ public sealed class DeviceAuthenticator
         _unknown[key] = now.AddSeconds(_options.UnknownTokenCacheSeconds);
     }
 }
+
+/// <summary>The machine a valid device token belongs to, and whether an administrator quarantined it.</summary>
+public readonly record struct AuthenticatedDevice(Guid MachineId, bool Quarantined);

@@ -39,10 +39,11 @@ public static class ReportEndpoints
     /// <summary>How many set-aside reports were queued again.</summary>
     public sealed record RequeuedReports(int Requeued);
 
-    // Both endpoints fail the same ways: invalid body, token, size, content type, rate limit, backpressure.
+    // Both endpoints fail the same ways: invalid body, token, quarantine, size, content type, rate limit, backpressure.
     private static RouteHandlerBuilder ProducesReportErrors(this RouteHandlerBuilder endpoint) => endpoint
         .ProducesValidationProblem()
         .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
         .ProducesProblem(StatusCodes.Status429TooManyRequests)
@@ -156,12 +157,19 @@ public sealed class ReportIntake(DeviceAuthenticator devices, DeviceRateLimiter 
     public async Task<(Guid Device, RequestBody? Body, IResult? Error)> AdmitAsync(HttpContext http, bool batch, CancellationToken cancellationToken)
     {
         var device = await devices.AuthenticateAsync(BearerTokens.Of(http.Request), cancellationToken);
-        if (device is not { } machineId)
+        if (device is not { } found)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return (default, default, TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
                 title: "The device token is missing, unknown or revoked.", detail: "Enrol the agent again to get a new token."));
         }
+
+        if (found.Quarantined)
+        {
+            return (default, default, DeviceProblems.Quarantined());
+        }
+
+        var machineId = found.MachineId;
 
         if (limiter.TryAcquire(machineId) is { } wait)
         {

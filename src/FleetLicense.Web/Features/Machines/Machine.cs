@@ -28,6 +28,9 @@ public sealed class Machine
     /// <summary>When an administrator revoked the device token (it is refused until the machine enrols again).</summary>
     public DateTimeOffset? TokenRevokedAt { get; set; }
 
+    /// <summary>While set, an administrator quarantined the machine: its reports and enrolments are refused (403).</summary>
+    public DateTimeOffset? QuarantinedAt { get; set; }
+
     public DateTimeOffset EnrolledAt { get; set; }
 
     public string? AgentVersion { get; set; }

@@ -11,6 +11,9 @@ namespace FleetLicense.Web.Features.Machines;
 /// <summary>A machine locked for projection: what its next report is compared against.</summary>
 public sealed record LockedMachine(string? EditionId, DateTimeOffset? LastCollectedAt);
 
+/// <summary>An enrolled machine as re-enrolment sees it.</summary>
+public sealed record EnrolledMachine(Guid Id, byte[] TokenHash, bool TokenRevoked, bool Quarantined);
+
 /// <summary>What one machine's row gets from a projected batch: always its liveness, and its licensing state when a newer report came.</summary>
 public sealed record MachineUpdate(Guid Id, DateTimeOffset SeenAt, LicenseReportV1? Report, LicensedProductV1? Windows, string? Edition, string? Facts)
 {
@@ -28,31 +31,70 @@ public sealed record MachineUpdate(Guid Id, DateTimeOffset SeenAt, LicenseReport
 /// </summary>
 public static class MachineStore
 {
-    /// <summary>The machine whose device token hashes to <paramref name="tokenHash"/>, unless the token is revoked.</summary>
-    public static async Task<Guid?> FindByTokenAsync(NpgsqlDataSource dataSource, byte[] tokenHash, CancellationToken cancellationToken)
+    /// <summary>
+    /// The machine whose device token hashes to <paramref name="tokenHash"/>, unless the token is revoked, and whether
+    /// it is quarantined: one lookup answers both, so quarantine costs a report nothing beyond the token check.
+    /// </summary>
+    public static async Task<(Guid MachineId, bool Quarantined)?> FindByTokenAsync(NpgsqlDataSource dataSource, byte[] tokenHash, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id FROM machines WHERE token_hash = $1 AND token_revoked_at IS NULL");
+        await using var command = dataSource.CreateCommand("SELECT id, quarantined_at IS NOT NULL FROM machines WHERE token_hash = $1 AND token_revoked_at IS NULL");
         command.Parameters.Add(new NpgsqlParameter { Value = tokenHash });
-        return await command.ExecuteScalarAsync(cancellationToken) as Guid?;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetGuid(0), reader.GetBoolean(1)) : null;
     }
 
     /// <summary>
-    /// Adds the machine, or gives the machine with the same identity key the new token (no longer revoked), host name
-    /// and agent version, in <paramref name="db"/>'s transaction; returns the id it has.
+    /// The machine with <paramref name="identity"/>, locked for <paramref name="db"/>'s transaction (two enrolments of
+    /// one machine take turns), with what re-enrolment checks: its token hash, whether that token is revoked, and
+    /// whether the machine is quarantined. Null when no machine has that identity.
     /// </summary>
-    public static async Task<Guid> EnrollAsync(FleetLicenseDbContext db, Guid machineId, string identity, EnrollRequestV1 request, byte[] tokenHash, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<EnrolledMachine?> LockByIdentityAsync(FleetLicenseDbContext db, string identity, CancellationToken cancellationToken)
     {
-        // One statement: a concurrent enrolment of the same machine updates instead of failing on the unique key.
-        var ids = await db.Database.SqlQuery<Guid>($"""
+        var rows = await db.Database.SqlQuery<EnrolledMachine>($"""
+            SELECT id, token_hash, token_revoked_at IS NOT NULL AS token_revoked, quarantined_at IS NOT NULL AS quarantined
+            FROM machines WHERE identity_key = {identity} FOR UPDATE
+            """).ToListAsync(cancellationToken);
+        return rows.SingleOrDefault();
+    }
+
+    /// <summary>
+    /// Adds a machine with <paramref name="identity"/> in <paramref name="db"/>'s transaction; false when a machine
+    /// with that identity exists (one enrolled meanwhile), which then needs its token or an approval like any other.
+    /// </summary>
+    public static async Task<bool> InsertAsync(FleetLicenseDbContext db, Guid machineId, string identity, EnrollRequestV1 request, byte[] tokenHash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var inserted = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO machines (id, identity_key, hostname, smbios_uuid, serial_number, token_hash, token_issued_at, enrolled_at, agent_version)
             VALUES ({machineId}, {identity}, {request.Hostname.Trim()}, {request.SmbiosUuid?.Trim()}, {request.SerialNumber?.Trim()}, {tokenHash}, {now}, {now}, {request.AgentVersion})
-            ON CONFLICT (identity_key) DO UPDATE SET token_hash = excluded.token_hash, token_issued_at = excluded.token_issued_at, token_revoked_at = NULL,
-                hostname = excluded.hostname, agent_version = COALESCE(excluded.agent_version, machines.agent_version)
-            RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
-        var id = ids.Single();
-        await db.Database.ExecuteSqlAsync($"INSERT INTO machine_liveness (machine_id) VALUES ({id}) ON CONFLICT DO NOTHING", cancellationToken);
-        return id;
+            ON CONFLICT (identity_key) DO NOTHING
+            """, cancellationToken);
+        if (inserted == 1)
+        {
+            await db.Database.ExecuteSqlAsync($"INSERT INTO machine_liveness (machine_id) VALUES ({machineId}) ON CONFLICT DO NOTHING", cancellationToken);
+        }
+
+        return inserted == 1;
+    }
+
+    /// <summary>Gives machine <paramref name="machineId"/> a new token (no longer revoked), its host name and agent version, in <paramref name="db"/>'s transaction.</summary>
+    public static async Task RotateTokenAsync(FleetLicenseDbContext db, Guid machineId, EnrollRequestV1 request, byte[] tokenHash, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE machines SET token_hash = {tokenHash}, token_issued_at = {now}, token_revoked_at = NULL,
+                hostname = {request.Hostname.Trim()}, agent_version = COALESCE({request.AgentVersion}, agent_version)
+            WHERE id = {machineId}
+            """, cancellationToken);
+
+    /// <summary>
+    /// Quarantines the machine (again: keeps the first time) or, with <paramref name="at"/> null, releases it, as a
+    /// command of the caller's batch so the cache notice commits with it; <see cref="NpgsqlBatchCommand.RecordsAffected"/>
+    /// is 0 when there is no such machine.
+    /// </summary>
+    public static NpgsqlBatchCommand SetQuarantine(Guid machineId, DateTimeOffset? at)
+    {
+        var command = new NpgsqlBatchCommand("UPDATE machines SET quarantined_at = CASE WHEN $2::timestamptz IS NULL THEN NULL ELSE COALESCE(quarantined_at, $2) END WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = machineId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)at ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        return command;
     }
 
     /// <summary>
