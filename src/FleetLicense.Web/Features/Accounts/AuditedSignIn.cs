@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using FleetLicense.Domain.Keys;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -8,7 +8,9 @@ namespace FleetLicense.Web.Features.Accounts;
 
 /// <summary>
 /// Identity's sign-in with every attempt in the audit trail: success, failure (wrong password, unknown user, locked
-/// out, a second factor asked for) and sign-out, whichever page or flow made it.
+/// out, a second factor asked for) and sign-out, whichever page or flow made it. Failures count against the client
+/// address's failed-authentication bucket (<see cref="FailedAuthLimiter"/>, the one the API uses): once it is empty,
+/// attempts are refused before any check and leave no audit row, so a script cannot flood the trail or guess on.
 /// </summary>
 public sealed class AuditedSignIn(
     UserManager<FleetUser> users,
@@ -18,31 +20,67 @@ public sealed class AuditedSignIn(
     ILogger<SignInManager<FleetUser>> logger,
     IAuthenticationSchemeProvider schemes,
     IUserConfirmation<FleetUser> confirmation,
-    IAccountAudit audit)
+    IAccountAudit audit,
+    ClientAddresses addresses,
+    FailedAuthLimiter failures)
     : SignInManager<FleetUser>(users, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
+    /// <summary>The actor of a failed sign-in with a user name nobody has: what was typed may be a password.</summary>
+    public const string UnknownUser = "unknown user";
+
+    private static readonly FleetUser Decoy = new() { UserName = UnknownUser };
+    private static string? _decoyHash;
+
     public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
     {
+        if (Throttled() is { } throttled)
+        {
+            return throttled;
+        }
+
         // As the base method does, but the user is looked up once for the sign-in and its audit row.
         var user = await UserManager.FindByNameAsync(userName);
-        var result = user is null ? SignInResult.Failed : await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
-        await RecordAsync(user, userName, result, "password");
-        return result;
+        SignInResult result;
+        if (user is null)
+        {
+            // A password is hashed for an unknown name too, so the answer's time does not tell which names exist.
+            _decoyHash ??= UserManager.PasswordHasher.HashPassword(Decoy, Guid.NewGuid().ToString());
+            UserManager.PasswordHasher.VerifyHashedPassword(Decoy, _decoyHash, password);
+            result = SignInResult.Failed;
+        }
+        else
+        {
+            result = await PasswordSignInAsync(user, password, isPersistent, lockoutOnFailure);
+        }
+
+        await RecordAsync(user, result, "password");
+        // Identity says "locked out" before it checks the password; only someone who knows it learns the account is locked.
+        return result.IsLockedOut && !await UserManager.CheckPasswordAsync(user!, password) ? SignInResult.Failed : result;
     }
 
     public override async Task<SignInResult> TwoFactorAuthenticatorSignInAsync(string code, bool isPersistent, bool rememberClient)
     {
+        if (Throttled() is { } throttled)
+        {
+            return throttled;
+        }
+
         var user = await GetTwoFactorAuthenticationUserAsync();
         var result = await base.TwoFactorAuthenticatorSignInAsync(code, isPersistent, rememberClient);
-        await RecordAsync(user, user?.UserName ?? "unknown", result, "authenticator code");
+        await RecordAsync(user, result, "authenticator code");
         return result;
     }
 
     public override async Task<SignInResult> TwoFactorRecoveryCodeSignInAsync(string recoveryCode)
     {
+        if (Throttled() is { } throttled)
+        {
+            return throttled;
+        }
+
         var user = await GetTwoFactorAuthenticationUserAsync();
         var result = await base.TwoFactorRecoveryCodeSignInAsync(recoveryCode);
-        await RecordAsync(user, user?.UserName ?? "unknown", result, "recovery code");
+        await RecordAsync(user, result, "recovery code");
         return result;
     }
 
@@ -56,7 +94,10 @@ public sealed class AuditedSignIn(
         }
     }
 
-    private Task RecordAsync(FleetUser? user, string userName, SignInResult result, string method)
+    private ThrottledSignIn? Throttled() =>
+        addresses.PartitionKey(Context) is { } key && failures.Blocked(key) is { } wait ? new ThrottledSignIn(wait) : null;
+
+    private Task RecordAsync(FleetUser? user, SignInResult result, string method)
     {
         var (action, outcome) = result switch
         {
@@ -66,11 +107,20 @@ public sealed class AuditedSignIn(
             { IsNotAllowed: true } => (AccountEvents.SignInFailed, "not allowed"),
             _ => (AccountEvents.SignInFailed, user is null ? "unknown user" : "wrong " + method),
         };
-        // A user name is typed by whoever tries, so it is checked like any other text before it is stored.
-        var name = user?.UserName ?? (InputText.Problem(userName) is null ? userName.Trim() : "(refused text)");
+        if (!result.Succeeded && !result.RequiresTwoFactor && addresses.PartitionKey(Context) is { } key)
+        {
+            failures.Failed(key);
+        }
+
         var caller = user is null
-            ? Caller.Outsider(name, Context)
-            : Caller.From(Context) with { User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Name, name)])) };
+            ? Caller.Outsider(UnknownUser, Context)
+            : Caller.From(Context) with { User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Name, user.UserName!)])) };
         return audit.RecordAsync(caller, action, null, new { Outcome = outcome, Method = method }, CancellationToken.None);
     }
+}
+
+/// <summary>A sign-in refused before any check: the client's address failed to authenticate too often.</summary>
+public sealed class ThrottledSignIn(TimeSpan retryAfter) : SignInResult
+{
+    public string Message { get; } = $"Too many failed sign-ins from your network address. Wait {Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)):0} seconds and try again.";
 }
