@@ -1,7 +1,9 @@
 using System.Net;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -130,6 +132,30 @@ public sealed class SignInTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task FirstStart_OfTwoNodesAtOnce_MakesOneAdminWithItsRoleAndOneAuditRow_AndOnePasswordFile()
+    {
+        var database = await postgres.CreateDatabaseAsync(nameof(FirstStart_OfTwoNodesAtOnce_MakesOneAdminWithItsRoleAndOneAuditRow_AndOnePasswordFile));
+        var directory = Path.Combine(Path.GetTempPath(), $"fleetlicense-{Guid.NewGuid():N}");
+        var files = new[] { Path.Combine(directory, "node-a-password"), Path.Combine(directory, "node-b-password") };
+        await using var nodeA = new FleetWebFactory(database, nodeId: "node-a", settings: new Dictionary<string, string?> { ["Accounts:InitialAdminPassword"] = "", ["Accounts:InitialAdminPasswordFile"] = files[0] });
+        await using var nodeB = new FleetWebFactory(database, nodeId: "node-b", settings: new Dictionary<string, string?> { ["Accounts:InitialAdminPassword"] = "", ["Accounts:InitialAdminPasswordFile"] = files[1] });
+
+        // Both start (and look for a user) at the same time.
+        await Task.WhenAll(Task.Run(() => nodeA.Services), Task.Run(() => nodeB.Services));
+
+        await using var scope = nodeA.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<FleetUser>>();
+        var admin = Assert.Single(await users.Users.ToListAsync(Ct));
+        Assert.Equal([FleetRoles.Admin], await users.GetRolesAsync(admin));
+        var written = Assert.Single(files, File.Exists);
+        using var signedIn = await TestAccounts.SignInAsync(nodeA.CreateClient(), "admin", (await File.ReadAllTextAsync(written, Ct)).Trim());
+        Assert.Equal(AccountsFeature.ChangePasswordPath, signedIn.RequestMessage?.RequestUri?.AbsolutePath);
+        var created = Assert.Single((await nodeA.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditQuery(Action: AccountEvents.UserCreated), Ct)).Items);
+        Assert.Equal(("admin", Caller.System.Name), (created.Target, created.Actor));
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Fact]
     public async Task ChangePassword_WithAWrongCurrentOrAShortNewPassword_SaysWhyAndKeepsTheOldOne()
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(ChangePassword_WithAWrongCurrentOrAShortNewPassword_SaysWhyAndKeepsTheOldOne)));
@@ -148,15 +174,15 @@ public sealed class SignInTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task SignIn_WithWrongPasswords_SaysSoThenLocksTheAccount()
+    public async Task SignIn_WithWrongPasswords_SaysSoThenLocksTheAccount_AndOnlyTheRightPasswordLearnsItIsLocked()
     {
-        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(SignIn_WithWrongPasswords_SaysSoThenLocksTheAccount)),
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(SignIn_WithWrongPasswords_SaysSoThenLocksTheAccount_AndOnlyTheRightPasswordLearnsItIsLocked)),
             settings: new Dictionary<string, string?> { ["Accounts:LockoutAttempts"] = "3" });
         await TestAccounts.CreateUserAsync(app.Services, "operator", FleetRoles.Operator);
         using var client = app.CreateClient();
 
         var answers = new List<string>();
-        foreach (var password in new[] { "wrong 1", "wrong 2", "wrong 3", TestAccounts.Password })
+        foreach (var password in new[] { "wrong 1", "wrong 2", "wrong 3", "wrong 4", TestAccounts.Password })
         {
             using var response = await TestAccounts.SignInAsync(client, "operator", password);
             answers.Add(await response.Content.ReadAsStringAsync(Ct));
@@ -164,10 +190,48 @@ public sealed class SignInTests(PostgresFixture postgres)
 
         using var unknownUser = await TestAccounts.SignInAsync(client, "nobody", "whatever");
 
-        Assert.All(answers[..2], a => Assert.Contains("The user name or the password is not right.", a, StringComparison.Ordinal));
-        Assert.All(answers[2..], a => Assert.Contains("This account is locked", a, StringComparison.Ordinal));
-        // An unknown user gets the same answer as a wrong password, so the page does not reveal who exists.
+        // The third locks the account; a wrong password says what it says for an unknown user, so nobody learns
+        // from the answer that "operator" exists (or is locked): only its right password is told.
+        Assert.All(answers[..4], a => Assert.Contains("The user name or the password is not right.", a, StringComparison.Ordinal));
+        Assert.Contains("This account is locked", answers[4], StringComparison.Ordinal);
         Assert.Contains("The user name or the password is not right.", await unknownUser.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<FleetUser>>();
+        Assert.True(await users.IsLockedOutAsync((await users.FindByNameAsync("operator"))!));
+    }
+
+    [Fact]
+    public async Task SignIn_FailingOftenFromOneAddress_IsRefusedBeforeAnyCheckAndLeavesNoAuditRow_OtherAddressesSignIn()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(SignIn_FailingOftenFromOneAddress_IsRefusedBeforeAnyCheckAndLeavesNoAuditRow_OtherAddressesSignIn)),
+            settings: new Dictionary<string, string?> { ["Security:FailedAuthPerIpPerMinute"] = "2" });
+        await using var withAddresses = app.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<IStartupFilter, ClientAddressFromHeader>()));
+        await TestAccounts.CreateUserAsync(withAddresses.Services, "viewer", FleetRoles.Viewer);
+        HttpClient From(string address)
+        {
+            var client = withAddresses.CreateClient();
+            client.DefaultRequestHeaders.Add(ClientAddressFromHeader.Header, address);
+            return client;
+        }
+
+        using var guesser = From("203.0.113.40");
+        foreach (var guess in new[] { "guess 1", "guess 2" })
+        {
+            using var wrong = await TestAccounts.SignInAsync(guesser, "viewer", guess);
+            Assert.Contains("The user name or the password is not right.", await wrong.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        var audit = withAddresses.Services.GetRequiredService<AuditLog>();
+        var rowsBefore = (await audit.QueryAsync(new AuditQuery(), Ct)).Total;
+        // The bucket is empty: even the right password waits, and nothing reaches the audit trail.
+        using var refused = await TestAccounts.SignInAsync(guesser, "viewer", TestAccounts.Password);
+        Assert.Contains("Too many failed sign-ins from your network address", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(AccountsFeature.SignInPath, refused.RequestMessage?.RequestUri?.AbsolutePath);
+        Assert.Equal(rowsBefore, (await audit.QueryAsync(new AuditQuery(), Ct)).Total);
+
+        using var colleague = From("203.0.113.41");
+        using var signedIn = await TestAccounts.SignInAsync(colleague, "viewer", TestAccounts.Password);
+        Assert.NotEqual(AccountsFeature.SignInPath, signedIn.RequestMessage?.RequestUri?.AbsolutePath);
     }
 
     [Fact]

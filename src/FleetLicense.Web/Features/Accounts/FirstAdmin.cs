@@ -14,12 +14,26 @@ public static partial class FirstAdmin
     public static async Task EnsureFirstAdminAsync(this WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<FleetUser>>();
-        var options = scope.ServiceProvider.GetRequiredService<IOptions<AccountsOptions>>().Value;
-        var logger = scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FirstAdmin));
-        if (users.Users.Any())
+        var services = scope.ServiceProvider;
+        var options = services.GetRequiredService<IOptions<AccountsOptions>>().Value;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FirstAdmin));
+        await CreateWhenNoUserAsync(services, Path.GetFullPath(options.InitialAdminPasswordFile, app.Environment.ContentRootPath), options, logger);
+        await EnsureInstallationTokenAsync(services, options, logger);
+    }
+
+    /// <summary>
+    /// In one transaction under the user-change lock (<see cref="UserAdministration.ChangeLock"/>), with its audit row:
+    /// two nodes starting on an empty database make one Admin (the other finds it and leaves the password file alone),
+    /// and a crash cannot leave a user without the role, which would leave no Admin and no way to make one.
+    /// </summary>
+    private static async Task CreateWhenNoUserAsync(IServiceProvider services, string file, AccountsOptions options, ILogger logger)
+    {
+        var users = services.GetRequiredService<UserManager<FleetUser>>();
+        var db = services.GetRequiredService<FleetLicenseDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({UserAdministration.ChangeLock})");
+        if (await users.Users.AnyAsync())
         {
-            await EnsureInstallationTokenAsync(scope.ServiceProvider, options, logger);
             return;
         }
 
@@ -29,10 +43,9 @@ public static partial class FirstAdmin
         {
             UserName = options.InitialAdminUserName,
             MustChangePassword = true,
-            CreatedAt = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow(),
+            CreatedAt = services.GetRequiredService<TimeProvider>().GetUtcNow(),
         };
         // Written before the Admin exists: an Admin whose password nobody can read would lock everyone out.
-        var file = Path.GetFullPath(options.InitialAdminPasswordFile, app.Environment.ContentRootPath);
         if (generated)
         {
             try
@@ -49,22 +62,19 @@ public static partial class FirstAdmin
         var created = await users.CreateAsync(admin, password);
         if (!created.Succeeded)
         {
-            // Two nodes starting on an empty database: the other one made it (the user name is unique).
-            if (created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName)))
-            {
-                if (generated)
-                {
-                    File.Delete(file);
-                }
-
-                return;
-            }
-
             throw new InvalidOperationException($"{AccountsOptions.SectionName}:{nameof(AccountsOptions.InitialAdminPassword)} cannot be used: "
                 + string.Join(" ", created.Errors.Select(e => e.Description)));
         }
 
-        await users.AddToRoleAsync(admin, FleetRoles.Admin);
+        var role = await users.AddToRoleAsync(admin, FleetRoles.Admin);
+        if (!role.Succeeded)
+        {
+            throw new InvalidOperationException("The first Admin could not be given the Admin role: " + string.Join(" ", role.Errors.Select(e => e.Description)));
+        }
+
+        await services.GetRequiredService<IAccountAudit>().AppendAsync(db, Caller.System, AccountEvents.UserCreated, admin.UserName, null,
+            new { Role = FleetRoles.Admin, FirstAdmin = true, PasswordFrom = generated ? "generated file" : "configuration" }, CancellationToken.None);
+        await transaction.CommitAsync();
         if (generated)
         {
             LogCreatedWithFile(logger, admin.UserName, file);
@@ -73,8 +83,6 @@ public static partial class FirstAdmin
         {
             LogCreated(logger, admin.UserName);
         }
-
-        await EnsureInstallationTokenAsync(scope.ServiceProvider, options, logger);
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, Permissions 
 {
     // Serializes user changes across nodes: "is there another enabled Admin?" and the change it allows must not
     // interleave with a second Admin's change, or two Admins demoting each other would leave none.
-    private const long ChangeLock = 0x7573_6572_7300_0001; // "users" + 1
+    internal const long ChangeLock = 0x7573_6572_7300_0001; // "users" + 1
 
     /// <summary>Identity's column length for user names.</summary>
     public const int MaxUserNameLength = 256;
