@@ -6,8 +6,10 @@ namespace FleetLicense.Web.Infrastructure;
 public static class CsvText
 {
     /// <summary>
-    /// A text field: quoted when it holds a comma, quote or line break; a leading = + - @ is prefixed with ' so a
-    /// spreadsheet opening the file does not run it as a formula (OWASP CSV injection).
+    /// A text field: quoted when it holds a comma, quote or line break. A value starting with = + - @, a tab or a
+    /// carriage return gets an apostrophe in front, so a spreadsheet opening the file does not run it as a formula
+    /// (OWASP CSV injection); one starting with an apostrophe gets one more, so the guard is undone exactly by
+    /// dropping one leading apostrophe (what recomputing an audit row's hash from the file does).
     /// </summary>
     public static string Field(string? value)
     {
@@ -16,7 +18,7 @@ public static class CsvText
             return "";
         }
 
-        var safe = value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
+        var safe = value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\'' ? "'" + value : value;
         return safe.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
     }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using FleetLicense.Web.Infrastructure;
 
 namespace FleetLicense.Web.Features.Audit;
 
@@ -14,6 +13,12 @@ namespace FleetLicense.Web.Features.Audit;
 public static class AuditChain
 {
     public static readonly byte[] Genesis = new byte[32];
+
+    /// <summary>
+    /// The instant as hashed: UTC with microseconds, what timestamptz keeps. The chain's own definition, never
+    /// borrowed from a display or file format: changing one of those must not change every row's hash.
+    /// </summary>
+    public static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     public static byte[] HashOf(AuditEvent row)
     {
@@ -39,8 +44,7 @@ public static class AuditChain
     private static IEnumerable<string?> Fields(AuditEvent row) =>
     [
         row.Id.ToString(CultureInfo.InvariantCulture),
-        // The text the CSV download shows, so an auditor can recompute a row's hash from the CSV.
-        CsvText.Field(row.At),
+        Instant(row.At),
         row.ActorId?.ToString(),
         row.Actor,
         row.Action,

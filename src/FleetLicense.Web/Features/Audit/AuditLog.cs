@@ -35,17 +35,22 @@ public sealed class AuditLog(IDbContextFactory<FleetLicenseDbContext> dbFactory,
         return new AuditEventPage(total, items);
     }
 
-    /// <summary>The filtered rows, oldest first, as RFC 4180 CSV (UTF-8, CRLF), streamed: the trail can be long.</summary>
+    /// <summary>
+    /// The filtered rows, oldest first, as RFC 4180 CSV (UTF-8, CRLF), streamed: the trail can be long. Every hashed
+    /// field is a column, so each row's hash can be recomputed from the file alone (docs/audit.md); text fields carry
+    /// <see cref="CsvText.Field(string?)"/>'s spreadsheet guard, which one leading apostrophe undoes.
+    /// </summary>
     public async Task WriteCsvAsync(AuditQuery query, Stream output, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var writer = new StreamWriter(output, new UTF8Encoding(false), bufferSize: 64 * 1024) { NewLine = "\r\n" };
-        await writer.WriteLineAsync("id,at,actor,action,target,before,after,address,user_agent,hash");
+        await writer.WriteLineAsync("id,at,actor_id,actor,action,target,before,after,address,user_agent,previous_hash,hash");
         await foreach (var e in Filter(db, query).OrderBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await writer.WriteLineAsync(string.Join(',',
-                e.Id.ToString(CultureInfo.InvariantCulture), CsvText.Field(e.At),
-                CsvText.Field(e.Actor), CsvText.Field(e.Action), CsvText.Field(e.Target), CsvText.Field(e.Before), CsvText.Field(e.After), CsvText.Field(e.Address), CsvText.Field(e.UserAgent), Convert.ToHexStringLower(e.Hash)));
+                e.Id.ToString(CultureInfo.InvariantCulture), AuditChain.Instant(e.At), e.ActorId?.ToString() ?? "",
+                CsvText.Field(e.Actor), CsvText.Field(e.Action), CsvText.Field(e.Target), CsvText.Field(e.Before), CsvText.Field(e.After), CsvText.Field(e.Address), CsvText.Field(e.UserAgent),
+                Convert.ToHexStringLower(e.PreviousHash), Convert.ToHexStringLower(e.Hash)));
         }
     }
 

@@ -54,7 +54,7 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource, TimeProvider time)
                 Id = ++lastId,
                 At = at,
                 ActorId = caller.UserId,
-                Actor = Clip(caller.Name, 256)!,
+                Actor = Clip(caller.Name, 256) ?? "(no name)",
                 Action = record.Action,
                 Target = Clip(record.Target, 512),
                 Before = record.Before is null ? null : JsonSerializer.Serialize(record.Before, Json),
@@ -108,7 +108,9 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource, TimeProvider time)
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static string? Clip(string? value, int max) => value is { } v && v.Length > max ? v[..max] : value;
+    // Empty text is stored as null: the CSV download has one empty field for both, and an auditor recomputing a
+    // row's hash from it must know which it was.
+    private static string? Clip(string? value, int max) => value is not { Length: > 0 } v ? null : v.Length > max ? v[..max] : v;
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text };
 }
