@@ -529,10 +529,6 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("message_id");
 
-                    b.Property<DateTimeOffset?>("ReadAt")
-                        .HasColumnType("timestamptz")
-                        .HasColumnName("read_at");
-
                     b.Property<string>("Severity")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -556,6 +552,29 @@ namespace FleetLicense.Migrations.Migrations
                         .HasDatabaseName("ix_in_app_notifications_message_id");
 
                     b.ToTable("in_app_notifications", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Alerts.NotificationRead", b =>
+                {
+                    b.Property<long>("NotificationId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("notification_id");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTimeOffset>("ReadAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("read_at");
+
+                    b.HasKey("NotificationId", "UserId")
+                        .HasName("pk_notification_reads");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_notification_reads_user_id");
+
+                    b.ToTable("notification_reads", (string)null);
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Audit.AuditEvent", b =>
@@ -1974,6 +1993,23 @@ namespace FleetLicense.Migrations.Migrations
                         .HasForeignKey("MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_in_app_notifications_alert_messages_message_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Alerts.NotificationRead", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Alerts.InAppNotification", null)
+                        .WithMany()
+                        .HasForeignKey("NotificationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_reads_in_app_notifications_notification_id");
+
+                    b.HasOne("FleetLicense.Web.Features.Accounts.FleetUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_notification_reads_users_user_id");
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Enrollment.PendingEnrollment", b =>

@@ -63,6 +63,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<InAppNotification> InAppNotifications => Set<InAppNotification>();
 
+    public DbSet<NotificationRead> NotificationReads => Set<NotificationRead>();
+
     public DbSet<FleetSnapshot> FleetSnapshots => Set<FleetSnapshot>();
 
     public DbSet<StaleAgent> StaleAgents => Set<StaleAgent>();

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using FleetLicense.Testing;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using MimeKit;
 
@@ -192,6 +193,39 @@ public sealed class AlertDeliveryTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Notifications_ReadByOneUser_StayUnreadForAnother()
+    {
+        await using var app = await AlertsApp.StartAsync(postgres, nameof(Notifications_ReadByOneUser_StayUnreadForAnother));
+        using var first = await app.Admin.PostAsJsonAsync("/api/v1/admin/alerts/channels/inapp/test", new { }, Ct);
+        using var second = await app.Admin.PostAsJsonAsync("/api/v1/admin/alerts/channels/inapp/test", new { }, Ct);
+        using var viewer = await app.ApiTokenClientAsync(FleetRoles.Viewer);
+        using var operatorClient = await app.ApiTokenClientAsync(FleetRoles.Operator);
+        var listed = await viewer.GetFromJsonAsync<JsonElement>("/api/v1/admin/notifications", Ct);
+        var oneId = listed.GetProperty("items")[0].GetProperty("id").GetInt64();
+
+        using var readOne = await viewer.PostAsync($"/api/v1/admin/notifications/{oneId}/read", null, Ct);
+        using var readAgain = await viewer.PostAsync($"/api/v1/admin/notifications/{oneId}/read", null, Ct);
+        using var readMissing = await viewer.PostAsync("/api/v1/admin/notifications/999999/read", null, Ct);
+        var viewerAfterOne = await viewer.GetFromJsonAsync<JsonElement>("/api/v1/admin/notifications", Ct);
+        var operatorView = await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/admin/notifications", Ct);
+        using var readAll = await operatorClient.PostAsync("/api/v1/admin/notifications/read-all", null, Ct);
+        var operatorAfterAll = await operatorClient.GetFromJsonAsync<JsonElement>("/api/v1/admin/notifications", Ct);
+        var viewerAtEnd = await viewer.GetFromJsonAsync<JsonElement>("/api/v1/admin/notifications", Ct);
+
+        Assert.Equal(2, listed.GetProperty("unread").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, readOne.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, readAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, readMissing.StatusCode);
+        Assert.Equal(1, viewerAfterOne.GetProperty("unread").GetInt32());
+        Assert.Equal([true, false], viewerAfterOne.GetProperty("items").EnumerateArray().OrderBy(i => i.GetProperty("id").GetInt64() != oneId).Select(i => i.GetProperty("read").GetBoolean()));
+        Assert.Equal(2, operatorView.GetProperty("unread").GetInt32());
+        Assert.Equal(2, (await readAll.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("marked").GetInt32());
+        Assert.Equal(0, operatorAfterAll.GetProperty("unread").GetInt32());
+        Assert.Equal(1, viewerAtEnd.GetProperty("unread").GetInt32());
+        Assert.Equal(3L, await app.ScalarAsync<long>("SELECT count(*) FROM notification_reads"));
+    }
+
+    [Fact]
     public async Task SendTest_ThroughTheAdminApi_DeliversOnConfiguredChannelsAndExplainsUnconfiguredOnes()
     {
         await using var app = await AlertsApp.StartAsync(postgres, nameof(SendTest_ThroughTheAdminApi_DeliversOnConfiguredChannelsAndExplainsUnconfiguredOnes));
@@ -202,7 +236,7 @@ public sealed class AlertDeliveryTests(PostgresFixture postgres)
 
         Assert.Equal(HttpStatusCode.OK, inApp.StatusCode);
         Assert.Equal("Sent", (await inApp.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
-        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM in_app_notifications WHERE read_at IS NULL"));
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM in_app_notifications"));
         Assert.Equal(HttpStatusCode.BadRequest, email.StatusCode);
         Assert.Equal("application/problem+json", email.Content.Headers.ContentType?.MediaType);
         Assert.Contains("Alerts:Smtp:Host", await email.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);

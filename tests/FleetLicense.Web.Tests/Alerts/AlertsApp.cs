@@ -35,6 +35,8 @@ internal sealed class AlertsApp : IAsyncDisposable
 
     public HttpClient Admin => _ingestion.Admin;
 
+    public Task<HttpClient> ApiTokenClientAsync(string role) => _ingestion.ApiTokenClientAsync(role);
+
     public static async Task<AlertsApp> StartAsync(PostgresFixture postgres, string name, IDictionary<string, string?>? settings = null, DateTimeOffset? start = null)
     {
         var all = new Dictionary<string, string?>

@@ -2,6 +2,7 @@ using Bunit;
 using FleetLicense.Domain.Rules;
 using FleetLicense.Testing;
 using FleetLicense.Web.Data;
+using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Alerts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
             new NotificationView(3, "Resolved: PC-3: grace period ends", "…", "/machines/3", FindingSeverity.Info, BunitExtensions.Now.AddDays(-2), true),
         ]);
         Services.AddSingleton<INotificationInbox>(inbox);
+        this.SignInAs(FleetRoles.Viewer);
         this.AddTestServices(withPopoverProvider: false);
         var popovers = Render<MudPopoverProvider>();
 
@@ -48,6 +50,7 @@ public sealed class AlertsComponentTests(PostgresFixture postgres) : BunitContex
     {
         var inbox = new FakeInbox();
         Services.AddSingleton<INotificationInbox>(inbox);
+        this.SignInAs(FleetRoles.Viewer);
         var time = this.AddTestServices();
         var bell = Render<NotificationBell>(p => p.Add(b => b.PollEvery, TimeSpan.FromSeconds(30)));
         Assert.Equal("0", bell.Find("[data-testid=unread-count]").TextContent);

@@ -43,6 +43,9 @@ internal static class BunitExtensions
         context.SignInAs(role);
     }
 
+    /// <summary>The id of the user <see cref="SignInAs"/> signs in.</summary>
+    public static Guid UserId { get; } = Guid.Parse("5b1e0c0a-0000-4000-8000-000000000001");
+
     /// <summary>
     /// bUnit's signed-in user with <paramref name="role"/>, granted exactly the policies the app's own FleetPolicies
     /// grant that role (evaluated here by the real authorization service, so the mapping is not written twice).
@@ -52,6 +55,8 @@ internal static class BunitExtensions
         var user = context.AddAuthorization();
         user.SetAuthorized(name);
         user.SetRoles(role);
+        // A user id, as the app's own principals carry: the bell reads per user.
+        user.SetClaims(new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, UserId.ToString()));
         using var provider = new ServiceCollection().AddLogging().AddAuthorizationCore(FleetPolicies.Add).BuildServiceProvider();
         var authorization = provider.GetRequiredService<IAuthorizationService>();
         var principal = FleetLicense.Testing.TestCallers.As(role, name).User;

@@ -41,17 +41,23 @@ public static class AlertEndpoints
             .RequireAuthorization(FleetPolicies.Administer)
             .WithName("EvaluateAlerts").WithSummary("Run the alert evaluation now, on whichever node of the cluster is free.");
 
+        // The bell's API: the caller's own unread count and reads (a signed-in user, or the user an API token belongs to).
         var notifications = app.MapAdminGroup("/notifications", "Alerts");
-        notifications.MapGet("/", async (INotificationInbox inbox, int? take, CancellationToken ct) =>
-                TypedResults.Ok(new { unread = await inbox.UnreadCountAsync(ct), items = await inbox.RecentAsync(take ?? 20, ct) }))
-            .WithName("ListNotifications").WithSummary("The in-app notifications, newest first, with the unread count.");
-        notifications.MapPost("/{id:long}/read", async Task<Results<NoContent, NotFound>> (long id, INotificationInbox inbox, CancellationToken ct) =>
-                await inbox.MarkReadAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
-            .WithName("MarkNotificationRead").WithSummary("Mark one notification read.");
-        notifications.MapPost("/read-all", async (INotificationInbox inbox, CancellationToken ct) => TypedResults.Ok(new { marked = await inbox.MarkAllReadAsync(ct) }))
-            .WithName("MarkAllNotificationsRead").WithSummary("Mark every notification read.");
+        notifications.MapGet("/", async (HttpContext http, INotificationInbox inbox, int? take, CancellationToken ct) =>
+                TypedResults.Ok(new { unread = await inbox.UnreadCountAsync(ReaderOf(http), ct), items = await inbox.RecentAsync(ReaderOf(http), take ?? 20, ct) }))
+            .WithName("ListNotifications").WithSummary("The in-app notifications, newest first, with the caller's unread count.");
+        notifications.MapPost("/{id:long}/read", async Task<Results<NoContent, NotFound>> (long id, HttpContext http, INotificationInbox inbox, CancellationToken ct) =>
+                await inbox.MarkReadAsync(ReaderOf(http), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
+            .WithName("MarkNotificationRead").WithSummary("Mark one notification read for the caller.");
+        notifications.MapPost("/read-all", async (HttpContext http, INotificationInbox inbox, CancellationToken ct) =>
+                TypedResults.Ok(new { marked = await inbox.MarkAllReadAsync(ReaderOf(http), ct) }))
+            .WithName("MarkAllNotificationsRead").WithSummary("Mark every notification read for the caller.");
         return app;
     }
+
+    /// <summary>Every principal these routes admit is a user (cookie or API token); anything else is a wiring error, not input.</summary>
+    private static Guid ReaderOf(HttpContext http) =>
+        Caller.From(http).UserId ?? throw new InvalidOperationException("The notifications API was reached by a principal that is not a user.");
 
     private static async Task<Results<Ok<AlertSettingsSnapshot>, ValidationProblem>> UpdateSettingsAsync(UpdateAlertSettingsRequest request, HttpContext http, AlertSettingsService service, CancellationToken ct)
     {

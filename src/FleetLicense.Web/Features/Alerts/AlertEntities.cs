@@ -186,7 +186,7 @@ public sealed class AlertDelivery
     public long? DigestMessageId { get; set; }
 }
 
-/// <summary>An in-app notification behind the bell. There are no user accounts yet, so read/unread is shared.</summary>
+/// <summary>An in-app notification behind the bell, one for the whole fleet; each user's reading is a <see cref="NotificationRead"/>.</summary>
 public sealed class InAppNotification
 {
     public long Id { get; set; }
@@ -202,8 +202,16 @@ public sealed class InAppNotification
     public required FindingSeverity Severity { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+}
 
-    public DateTimeOffset? ReadAt { get; set; }
+/// <summary>A user has read a notification: the bell's unread count is per user, not shared by everyone who signs in.</summary>
+public sealed class NotificationRead
+{
+    public long NotificationId { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public DateTimeOffset ReadAt { get; set; }
 }
 
 internal sealed class AlertSettingsRowConfiguration : IEntityTypeConfiguration<AlertSettingsRow>
@@ -291,5 +299,16 @@ internal sealed class InAppNotificationConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(n => n.MessageId).IsUnique();
         builder.HasIndex(n => n.CreatedAt);
         builder.HasOne<AlertMessage>().WithMany().HasForeignKey(n => n.MessageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class NotificationReadConfiguration : IEntityTypeConfiguration<NotificationRead>
+{
+    public void Configure(EntityTypeBuilder<NotificationRead> builder)
+    {
+        builder.HasKey(r => new { r.NotificationId, r.UserId });
+        // Reads go with their notification (retention) and with their user (a user deleted).
+        builder.HasOne<InAppNotification>().WithMany().HasForeignKey(r => r.NotificationId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Accounts.FleetUser>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }
