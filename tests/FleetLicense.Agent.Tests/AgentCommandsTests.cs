@@ -55,7 +55,7 @@ public sealed class AgentCommandsTests : IDisposable
         (int exit, _, string error) = await EnrollAsync(server.Url, "wrong-secret");
 
         Assert.Equal(ExitCodes.Unauthorized, exit);
-        Assert.Contains("rejected the enrolment secret", error, StringComparison.Ordinal);
+        Assert.Contains("the server refused the enrolment", error, StringComparison.Ordinal);
         Assert.Contains("unknown, expired or revoked", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(DataDir));
     }

@@ -80,6 +80,9 @@ internal static class OpenApiExamples
         ["BulkFlagAction"] = (new BulkFlagActionRequest([Guid.Parse("01a224fa-9b4b-7c3e-a0e6-9f867d2b3221")], "acknowledge", "Reviewed in the weekly audit", null), null),
         ["UpdateAlertSettings"] = (new Features.Alerts.UpdateAlertSettingsRequest(Features.Alerts.AlertSettings.Default), null),
         ["SendAlertTest"] = (new Features.Alerts.TestSendRequest("it-licensing@corp.example"), null),
+        ["CreateApiToken"] = (
+            new Features.Accounts.CreateApiTokenRequest("nightly inventory script", Features.Accounts.FleetRoles.Viewer, At.AddDays(90)),
+            new Features.Accounts.IssuedApiToken(Guid.Parse("01a224fa-a1c2-7d4e-9f10-3b5c7d9e1f20"), "nightly inventory script", "flt_Qm3…", Features.Accounts.FleetRoles.Viewer, At.AddDays(90), "flt_…(shown once)")),
         ["UpdatePolicy"] = (new UpdatePolicyRequest(new FleetPolicy { Detection = new Domain.Rules.DetectionPolicy { KmsAllowlist = ["kms01.corp.example", "*.kms.corp.example"] } }, "Our two KMS hosts"), null),
     };
 

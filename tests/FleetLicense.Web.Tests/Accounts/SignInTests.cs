@@ -339,6 +339,8 @@ public sealed class SignInTests(PostgresFixture postgres)
     [InlineData("/machines?status=0,5", "/machines?status=0,5")]
     [InlineData("//evil.example/", "/")]
     [InlineData("/\\evil.example/", "/")]
+    [InlineData("/\t/evil.example/", "/")]
+    [InlineData("/machines\n", "/")]
     [InlineData("https://evil.example/", "/")]
     [InlineData("machines", "/")]
     public void ReturnUrl_AfterSigningIn_StaysOnThisSite(string? returnUrl, string expected) =>

@@ -206,6 +206,26 @@ public sealed class TwoFactorTests(PostgresFixture postgres)
         Assert.Equal("/", withRecovery.RequestMessage?.RequestUri?.AbsolutePath);
     }
 
+    [Fact]
+    public async Task AnAuthenticatorKeyWrittenStraightIntoTheTable_IsNotTrusted()
+    {
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(AnAuthenticatorKeyWrittenStraightIntoTheTable_IsNotTrusted)));
+        using var client = await app.CreateClient().SignedInAsync(app.Services, FleetRoles.Admin, "admin3");
+        await TestAccounts.SetUpTwoFactorAsync(client);
+        var user = await UserAsync(app, "admin3");
+        const string plantedKey = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<FleetLicense.Web.Data.FleetLicenseDbContext>();
+            Assert.Equal(1, await db.Set<IdentityUserToken<Guid>>().Where(t => t.UserId == user.Id && t.Name == "AuthenticatorKey")
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.Value, plantedKey), Ct));
+        }
+
+        using var withPlantedCode = await TestAccounts.SignInWithCodeAsync(app.CreateClient(), "admin3", TestAccounts.Password, TestAccounts.AuthenticatorCode(plantedKey));
+
+        Assert.NotEqual("/", withPlantedCode.RequestMessage?.RequestUri?.AbsolutePath);
+    }
+
     private static async Task<FleetUser> UserAsync(FleetWebFactory app, string userName)
     {
         await using var scope = app.Services.CreateAsyncScope();

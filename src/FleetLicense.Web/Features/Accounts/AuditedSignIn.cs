@@ -84,6 +84,13 @@ public sealed class AuditedSignIn(
         return result;
     }
 
+    /// <summary>
+    /// Identity skips the code step when no provider can make a code, and an authenticator key that cannot be
+    /// decrypted (lost Data Protection keys, a value planted in the table) looks exactly like that. Fail closed: a user
+    /// with two-factor on is asked for a code, which then fails, until an Admin resets their two-factor sign-in.
+    /// </summary>
+    public override Task<bool> IsTwoFactorEnabledAsync(FleetUser user) => UserManager.GetTwoFactorEnabledAsync(user);
+
     public override async Task SignOutAsync()
     {
         var principal = Context.User;

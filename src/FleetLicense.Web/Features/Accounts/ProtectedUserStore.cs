@@ -14,8 +14,8 @@ namespace FleetLicense.Web.Features.Accounts;
 public sealed partial class ProtectedUserStore(FleetLicenseDbContext db, IDataProtectionProvider protection, ILogger<ProtectedUserStore> logger, IdentityErrorDescriber? describer = null)
     : UserStore<FleetUser, IdentityRole<Guid>, FleetLicenseDbContext, Guid>(db, describer)
 {
-    // Marks a protected value; a value without it was written before tokens were protected and is read as it is
-    // (and protected the next time it is written).
+    // Marks a protected value. Tokens were protected from the first release of accounts, so a value without it was
+    // written around the app (straight into the table) and is not trusted: it reads as unset.
     private const string Marker = "dp1:";
 
     private readonly IDataProtector _protector = protection.CreateProtector("FleetLicense.Accounts.UserTokens");
@@ -26,9 +26,15 @@ public sealed partial class ProtectedUserStore(FleetLicenseDbContext db, IDataPr
     public override async Task<string?> GetTokenAsync(FleetUser user, string loginProvider, string name, CancellationToken cancellationToken)
     {
         var stored = await base.GetTokenAsync(user, loginProvider, name, cancellationToken);
-        if (stored is null || !stored.StartsWith(Marker, StringComparison.Ordinal))
+        if (stored is null)
         {
-            return stored;
+            return null;
+        }
+
+        if (!stored.StartsWith(Marker, StringComparison.Ordinal))
+        {
+            LogUnreadable(logger, name, user.Id);
+            return null;
         }
 
         try
@@ -37,13 +43,13 @@ public sealed partial class ProtectedUserStore(FleetLicenseDbContext db, IDataPr
         }
         catch (CryptographicException)
         {
-            // The Data Protection keys that wrote it are gone (a new key ring, another certificate): the token is
-            // unreadable, as if never set; an Admin resets the user's two-factor sign-in.
+            // The Data Protection keys that wrote it are gone (a new key ring, another certificate) or it was never
+            // theirs: the token is unreadable, as if never set; an Admin resets the user's two-factor sign-in.
             LogUnreadable(logger, name, user.Id);
             return null;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored {Token} of user {UserId} cannot be decrypted with this node's Data Protection keys; reset the user's two-factor sign-in")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored {Token} of user {UserId} is not protected by this node's Data Protection keys and is ignored; reset the user's two-factor sign-in")]
     private static partial void LogUnreadable(ILogger logger, string token, Guid userId);
 }
