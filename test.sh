@@ -8,9 +8,12 @@ cd "$(dirname "$0")"
 ensure_dotnet
 ensure_postgres
 ensure_chromium
+ensure_node
 export PG_BIN="${PG_BIN:-$(postgres_bin)}"
-# Local tools: PowerShell runs install-agent.ps1 in the agent tests.
+# Local tools: PowerShell runs install-agent.ps1 in the agent tests, Kiota generates the API client of
+# KiotaClientTests; @redocly/cli (package-lock.json) lints the OpenAPI document. Both come from the package cache when offline.
 dotnet tool restore >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+npm ci --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
 results=artifacts/test-results
 rm -rf "$results"

@@ -53,3 +53,15 @@ ensure_chromium() {
     exit 1
   fi
 }
+
+# Node.js runs the OpenAPI linter (@redocly/cli, package.json), which needs Node 20.19 or later.
+ensure_node() {
+  if ! command -v npm >/dev/null; then
+    install_packages nodejs npm || true
+  fi
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null \
+    || ! command -v npm >/dev/null; then
+    say "The OpenAPI lint test needs Node.js 20.19 or later with npm: https://nodejs.org/en/download (found: $(node --version 2>/dev/null || echo none))."
+    exit 1
+  fi
+}

@@ -38,14 +38,47 @@ public static class ApiConventions
             {
                 doc.Info.Title = "FleetLicense API";
                 doc.Info.Description = "Agent enrolment and licence reports, fleet queries and system status. Errors are RFC 7807 problem details. "
-                    + "Agent endpoints take a device token, /api/v1/admin endpoints an admin token (Authorization: Bearer).";
+                    + "Agent endpoints take a device token (enrolment: an enrolment secret); /api/v1/admin endpoints a personal API token "
+                    + "(Authorization: Bearer flt_…) or a signed-in browser session. Each operation names its schemes and the roles it needs.";
+                doc.Info.Version = typeof(ApiConventions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+                // The server is where the document was fetched; generators join paths to it, and "/api/…" after "…/" doubles the slash.
+                foreach (var server in doc.Servers ?? [])
+                {
+                    server.Url = server.Url?.TrimEnd('/');
+                }
+
+                foreach (var tag in doc.Tags ?? new HashSet<OpenApiTag>())
+                {
+                    tag.Description = TagDescriptions.GetValueOrDefault(tag.Name ?? "");
+                }
+
                 return Task.CompletedTask;
             });
+            o.AddDocumentTransformer(OpenApiSecurity.AddSchemesAsync);
+            o.AddOperationTransformer(OpenApiSecurity.AddRequirementsAsync);
+            o.AddOperationTransformer(OpenApiProblems.AddPipelineProblemsAsync);
             o.AddOperationTransformer(OpenApiExamples.AddAsync);
             o.AddSchemaTransformer(DescribeCheckedTypes);
         });
         return services;
     }
+
+    /// <summary>What each tag (MapAdminGroup's, WithTags') groups; a tag missing here fails OpenApiLintTests.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Agents"] = "Enrolment of agents, and re-enrolments of known machines waiting for an administrator.",
+        ["Alerts"] = "Alert rules, their channels and test sends, and the in-app notifications they raise.",
+        ["API tokens"] = "Personal API tokens: the caller's own, and every user's for Admins.",
+        ["Audit"] = "The tamper-evident audit trail and its verification.",
+        ["Enrolment secrets"] = "Secrets agents enrol with: created, listed and revoked by administrators.",
+        ["Exports"] = "The public keys compliance exports are signed with, to verify them offline.",
+        ["Flags"] = "Compliance findings raised per machine, and their lifecycle (acknowledge, waive, reopen).",
+        ["KMS hosts"] = "The KMS hosts machines activate against, and the allowlist.",
+        ["Machines"] = "Machines, their licensing state and history, their device token and quarantine.",
+        ["Policy"] = "The detection policy and its versions; saving it re-evaluates every machine.",
+        ["Reports"] = "Licensing reports agents send, and the set-aside reports the projector could not apply.",
+        ["System"] = "Health of the database and the cluster's nodes.",
+    };
 
     /// <summary>
     /// The schema generator cannot see through custom converters, so it describes strings and timestamps read by
@@ -53,6 +86,14 @@ public static class ApiConventions
     /// </summary>
     private static Task DescribeCheckedTypes(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
+        // The report's version has a C# default, so the generator takes it for optional; the server requires it
+        // (ReportValidator), and a generated client must be told to send it.
+        if (context.JsonTypeInfo.Type == typeof(LicenseReportV1) && context.JsonPropertyInfo is null)
+        {
+            schema.Required ??= new HashSet<string>();
+            schema.Required.Add("schemaVersion");
+        }
+
         var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
         if (type == typeof(string) || type == typeof(DateTimeOffset))
         {

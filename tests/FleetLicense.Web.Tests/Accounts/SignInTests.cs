@@ -2,6 +2,7 @@ using System.Net;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Audit;
+using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -329,9 +330,14 @@ public sealed class SignInTests(PostgresFixture postgres)
             .Select(e => e.RoutePattern.RawText!.TrimStart('/'))
             .Where(p => !p.StartsWith("api/v1/admin/", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal);
 
+        // The agents' own credential is metadata too: the OpenAPI document's security comes from it (OpenApiSecurity).
+        var withoutAgentCredential = endpoints.Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is not null && e.Metadata.GetMetadata<AgentCredential>() is null)
+            .Select(e => e.RoutePattern.RawText!.TrimStart('/')).Where(p => !p.StartsWith("api/v1/admin/", StringComparison.Ordinal));
+
         Assert.NotEmpty(endpoints);
         Assert.Empty(undeclared.Select(e => e.RoutePattern.RawText));
         Assert.Equal(["api/v1/agents/enroll", "api/v1/reports/", "api/v1/reports/batch"], anonymous);
+        Assert.Empty(withoutAgentCredential);
     }
 
     [Theory]

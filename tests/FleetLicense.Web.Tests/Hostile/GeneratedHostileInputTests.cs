@@ -287,8 +287,12 @@ public sealed class GeneratedHostileInputTests(PostgresFixture postgres)
                     string[] query = operation.Value.TryGetProperty("parameters", out var parameters)
                         ? [.. parameters.EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()!)]
                         : [];
-                    var audience = path.Name.StartsWith("/api/v1/reports", StringComparison.Ordinal) ? Audience.Device
-                        : path.Name.EndsWith("/enroll", StringComparison.Ordinal) ? Audience.Enrolment : Audience.Admin;
+                    // The credential each operation asks for, as the document declares it: a device token, none (the
+                    // enrolment secret in the body) beside an optional device token, or an API token / cookie.
+                    var schemes = operation.Value.TryGetProperty("security", out var security)
+                        ? security.EnumerateArray().Select(r => string.Join('+', r.EnumerateObject().Select(s => s.Name))).ToList() : [];
+                    var audience = schemes.SequenceEqual(["deviceToken"]) ? Audience.Device
+                        : schemes.Contains("") ? Audience.Enrolment : Audience.Admin;
                     if (path.Name.StartsWith("/api", StringComparison.Ordinal))
                     {
                         target.Operations.Add(new Operation(new HttpMethod(operation.Name.ToUpperInvariant()), path.Name, example, query, audience));

@@ -99,6 +99,39 @@ public sealed class ApiTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task OpenApiDocument_EachOperation_NamesTheCredentialItsEndpointRequiresAndItsAnswers()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "openapi_security");
+        var endpoints = app.Service<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IEndpointNameMetadata>() is not null && e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
+            .ToDictionary(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()!.EndpointName);
+
+        using var document = JsonDocument.Parse(await app.Admin.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken));
+        var schemes = document.RootElement.GetProperty("components").GetProperty("securitySchemes");
+        var operations = document.RootElement.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject())
+            .ToDictionary(o => o.Value.GetProperty("operationId").GetString()!, o => o.Value);
+
+        Assert.Equal("bearer", schemes.GetProperty("apiToken").GetProperty("scheme").GetString());
+        Assert.Equal("bearer", schemes.GetProperty("deviceToken").GetProperty("scheme").GetString());
+        Assert.Equal("cookie", schemes.GetProperty("cookie").GetProperty("in").GetString());
+        Assert.Equal(Features.Accounts.AccountsFeature.CookieName, schemes.GetProperty("cookie").GetProperty("name").GetString());
+        Assert.Empty(endpoints.Keys.Except(operations.Keys));
+        Assert.All(endpoints, e =>
+        {
+            var operation = operations[e.Key];
+            var security = string.Join(" | ", operation.GetProperty("security").EnumerateArray().Select(r => string.Join('+', r.EnumerateObject().Select(s => s.Name))));
+            var agent = e.Value.Metadata.GetMetadata<FleetLicense.Web.Infrastructure.AgentCredential>();
+            var expected = agent is { DeviceTokenRequired: true } ? "deviceToken" : agent is not null ? " | deviceToken" : "apiToken | cookie";
+            Assert.True(expected == security, $"{e.Key}: security '{security}', expected '{expected}'");
+            var answers = operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToList();
+            Assert.True(answers.Any(a => a.StartsWith('2')) && answers.Contains("401"), $"{e.Key} answers {string.Join(", ", answers)}");
+            Assert.True(agent is not null || answers.Contains("403"), $"{e.Key} answers {string.Join(", ", answers)}");
+        });
+        Assert.Contains("Roles: Operator, Admin.", operations["WaiveFlag"].GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.True(operations["CreateEnrollmentSecret"].GetProperty("responses").TryGetProperty("201", out _));
+    }
+
+    [Fact]
     public async Task SystemStatus_WhenDatabaseIsUp_ReportsMigrationsAndThisNode()
     {
         await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync(nameof(SystemStatus_WhenDatabaseIsUp_ReportsMigrationsAndThisNode)), nodeId: "status-node");

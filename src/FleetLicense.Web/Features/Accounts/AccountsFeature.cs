@@ -25,6 +25,9 @@ public static class AccountsFeature
     /// <summary>The default scheme: the cookie for people, a bearer token for API clients.</summary>
     public const string SchemeName = "FleetLicense";
 
+    /// <summary>The session cookie of a signed-in user (also named in the OpenAPI document's cookie scheme).</summary>
+    public const string CookieName = "FleetLicense.Auth";
+
     /// <summary>
     /// Who is signed in: ASP.NET Core Identity on the app's database, a cookie for people, the four roles and their
     /// policies, and a fallback policy under which nothing is reachable without signing in unless it says so.
@@ -71,7 +74,7 @@ public static class AccountsFeature
         {
             cookie.LoginPath = SignInPath;
             cookie.AccessDeniedPath = AccessDeniedPath;
-            cookie.Cookie.Name = "FleetLicense.Auth";
+            cookie.Cookie.Name = CookieName;
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
             // Secure whenever the request came over HTTPS (directly or through a trusted proxy).

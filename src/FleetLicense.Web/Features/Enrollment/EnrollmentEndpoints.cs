@@ -28,7 +28,8 @@ public static class EnrollmentEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .RequireRateLimiting(AbuseLimits.EnrollPolicy)
-            .AllowAnonymous(); // the enrolment secret in the body is the credential
+            .AllowAnonymous() // the enrolment secret in the body is the credential
+            .RequireAgentCredential(AgentCredential.EnrollmentSecret);
 
         var admin = app.MapAdminGroup("/enrollment-secrets", "Enrolment secrets");
         admin.MapGet("/", async (EnrollmentService service, CancellationToken ct) => TypedResults.Ok(await service.ListSecretsAsync(ct)))
@@ -37,8 +38,7 @@ public static class EnrollmentEndpoints
         admin.MapPost("/", CreateSecretAsync)
             .RequireAuthorization(FleetPolicies.Administer)
             .WithName("CreateEnrollmentSecret")
-            .WithSummary("Create an enrolment secret; the response is the only time the secret is shown.")
-            .ProducesValidationProblem();
+            .WithSummary("Create an enrolment secret; the response is the only time the secret is shown.");
         admin.MapPost("/{id:guid}/revoke", async Task<Results<NoContent, NotFound>> (Guid id, HttpContext http, EnrollmentService service, CancellationToken ct) =>
                 await service.RevokeSecretAsync(Caller.From(http), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound())
             .RequireAuthorization(FleetPolicies.Administer)
@@ -157,7 +157,7 @@ public static class EnrollmentEndpoints
             detail: "It was already approved, rejected or claimed, or it expired."),
     };
 
-    private static async Task<IResult> CreateSecretAsync(CreateEnrollmentSecretRequest request, HttpContext http, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Created<CreatedEnrollmentSecret>, ValidationProblem>> CreateSecretAsync(CreateEnrollmentSecretRequest request, HttpContext http, EnrollmentService service, TimeProvider time, CancellationToken cancellationToken)
     {
         if (EnrollmentService.Validate(request, time.GetUtcNow()) is { } errors)
         {

@@ -23,6 +23,7 @@ public static class ExportsFeature
                 (await signer.PublicKeysAsync(ct)).FirstOrDefault(k => k.Id == id) is { } key
                     ? TypedResults.Content(key.Pem, "application/x-pem-file")
                     : TypedResults.NotFound())
+            .Produces<string>(StatusCodes.Status200OK, "application/x-pem-file")
             .WithName("GetExportSigningKeyPem")
             .WithSummary("One public key as a PEM file, for: openssl dgst -sha256 -verify key.pem -signature FILE.sig FILE");
         return app;

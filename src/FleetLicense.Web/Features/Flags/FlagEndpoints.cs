@@ -25,17 +25,22 @@ public static class FlagEndpoints
             .WithName("GetFlag")
             .WithSummary("One flag with its full history of transitions.");
         flags.MapPost("/{id:guid}/acknowledge", (Guid id, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "acknowledge", request, http, service, ct))
-            .RequireAuthorization(FleetPolicies.Operate).WithName("AcknowledgeFlag").WithSummary("Acknowledge an open flag: someone is on it.");
+            .RequireAuthorization(FleetPolicies.Operate).WithName("AcknowledgeFlag").WithSummary("Acknowledge an open flag: someone is on it.").ProducesFlagActionErrors();
         flags.MapPost("/{id:guid}/waive", (Guid id, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "waive", request, http, service, ct))
-            .RequireAuthorization(FleetPolicies.Operate).WithName("WaiveFlag").WithSummary("Waive a flag (reason required, optionally until a date): it stays quiet until then.");
+            .RequireAuthorization(FleetPolicies.Operate).WithName("WaiveFlag").WithSummary("Waive a flag (reason required, optionally until a date): it stays quiet until then.").ProducesFlagActionErrors();
         flags.MapPost("/{id:guid}/reopen", (Guid id, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct) => ActOnOneAsync(id, "reopen", request, http, service, ct))
-            .RequireAuthorization(FleetPolicies.Operate).WithName("ReopenFlag").WithSummary("Take back an acknowledgement or waiver.");
+            .RequireAuthorization(FleetPolicies.Operate).WithName("ReopenFlag").WithSummary("Take back an acknowledgement or waiver.").ProducesFlagActionErrors();
         flags.MapPost("/bulk", ActOnManyAsync)
             .RequireAuthorization(FleetPolicies.Operate).WithName("BulkFlagAction").WithSummary("Acknowledge, waive or reopen many flags at once; each flag's outcome is reported.");
         return app;
     }
 
     public sealed record FlagDetail(FlagView Flag, IReadOnlyList<FlagEventView> Events);
+
+    // The problem answers a single flag's action gives beside its validation problem (declared by its return type).
+    private static RouteHandlerBuilder ProducesFlagActionErrors(this RouteHandlerBuilder endpoint) => endpoint
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<Results<Ok<FlagPage>, ValidationProblem>> QueryAsync(FlagService service, FlagStatus[]? status, string? rule, string? severity, Guid? machineId, int? skip, int? take, CancellationToken ct)
     {
@@ -54,7 +59,7 @@ public static class FlagEndpoints
         return TypedResults.Ok(await service.QueryAsync(new FlagQuery(status, rule, wanted, machineId, skip ?? 0, take ?? 50), ct));
     }
 
-    private static async Task<IResult> ActOnOneAsync(Guid id, string action, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct)
+    private static async Task<Results<Ok<FlagDetail>, ValidationProblem, ProblemHttpResult>> ActOnOneAsync(Guid id, string action, FlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct)
     {
         if (Validate(action, 1, request, service.Now) is var (to, errors) && errors.Count > 0)
         {
@@ -70,7 +75,7 @@ public static class FlagEndpoints
         };
     }
 
-    private static async Task<IResult> ActOnManyAsync(BulkFlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct)
+    private static async Task<Results<Ok<List<BulkFlagActionResult>>, ValidationProblem>> ActOnManyAsync(BulkFlagActionRequest request, HttpContext http, FlagService service, CancellationToken ct)
     {
         var ids = request.Ids ?? [];
         var single = new FlagActionRequest(request.Reason, request.Until);

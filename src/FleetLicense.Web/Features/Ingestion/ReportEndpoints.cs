@@ -12,11 +12,11 @@ public static class ReportEndpoints
     public static IEndpointRouteBuilder MapIngestionEndpoints(this IEndpointRouteBuilder app)
     {
         // The device token is the credential (DeviceAuthenticator), not a signed-in user.
-        var reports = app.MapGroup("/api/v1/reports").WithTags("Reports").AllowAnonymous();
+        var reports = app.MapGroup("/api/v1/reports").WithTags("Reports").AllowAnonymous().RequireAgentCredential(AgentCredential.DeviceToken);
         reports.MapPost("/", PostReportAsync)
             .WithName("PostReport")
             .WithSummary("Store one licensing report (schema v1) from an enrolled agent.")
-            .WithDescription("Bearer device token. 200 means the report is durably stored; sending the same reportId again answers 200 with duplicate=true and stores nothing twice. 429 and 503 carry Retry-After.")
+            .WithDescription("200 means the report is durably stored; sending the same reportId again answers 200 with duplicate=true and stores nothing twice. 429 and 503 carry Retry-After.")
             .Accepts<LicenseReportV1>("application/json")
             .Produces<ReportAckV1>()
             .ProducesReportErrors();
