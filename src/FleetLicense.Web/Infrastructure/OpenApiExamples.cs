@@ -78,7 +78,6 @@ internal static class OpenApiExamples
         ["WaiveFlag"] = (new FlagActionRequest("Lab machine, reimaged next week", At.AddDays(7)), null),
         ["ReopenFlag"] = (new FlagActionRequest("Waived by mistake", null), null),
         ["BulkFlagAction"] = (new BulkFlagActionRequest([Guid.Parse("01a224fa-9b4b-7c3e-a0e6-9f867d2b3221")], "acknowledge", "Reviewed in the weekly audit", null), null),
-        ["CreateApiToken"] = (new Features.Accounts.CreateApiTokenRequest("nightly export", "Auditor", At.AddDays(90)), null),
         ["UpdateAlertSettings"] = (new Features.Alerts.UpdateAlertSettingsRequest(Features.Alerts.AlertSettings.Default), null),
         ["SendAlertTest"] = (new Features.Alerts.TestSendRequest("it-licensing@corp.example"), null),
         ["CreateApiToken"] = (
