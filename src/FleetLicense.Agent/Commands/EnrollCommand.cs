@@ -56,6 +56,7 @@ internal sealed class EnrollCommand : Command
         using HttpClient http = AgentApiClient.CreateHttpClient();
         var api = new AgentApiClient(http, server, time);
         AgentStore store = AgentStore.Open(options.Value("--data-dir"));
+        string nonce = store.PendingNonce();
         ApiResult<EnrollResponseV1> result = await api.EnrollAsync(
             new EnrollRequestV1
             {
@@ -64,7 +65,7 @@ internal sealed class EnrollCommand : Command
                 SmbiosUuid = facts.SmbiosUuid,
                 SerialNumber = facts.SerialNumber,
                 AgentVersion = CommandLine.AgentVersion,
-                PendingNonce = store.PendingNonce(),
+                PendingNonce = nonce,
             },
             store.TokenFor(api.Server),
             context.Cancel).ConfigureAwait(false);
@@ -73,6 +74,7 @@ internal sealed class EnrollCommand : Command
             case ApiOutcome.Ok:
                 break;
             case ApiOutcome.Pending:
+                store.KeepPendingNonce(nonce);
                 throw new CommandException(ExitCodes.PendingApproval,
                     $"the server knows this machine already and holds the re-enrolment for an administrator's approval (Settings → Agents); run enroll again once it is approved: {result.Message}");
             case ApiOutcome.Unauthorized:

@@ -143,20 +143,23 @@ internal sealed class AgentStore
     }
 
     /// <summary>
-    /// The random value that claims an approved re-enrolment: made on the first attempt and sent with every later one
-    /// until an enrolment succeeds, so an administrator's approval reaches this agent and nobody else's.
+    /// The random value that claims an approved re-enrolment: made on the first attempt and, once the server holds that
+    /// attempt for approval, kept (<see cref="KeepPendingNonce"/>) and sent with every later one until an enrolment
+    /// succeeds, so an administrator's approval reaches this agent and nobody else's. A refused attempt stores nothing.
     /// </summary>
-    public string PendingNonce()
+    public string PendingNonce() =>
+        ReadProtected(PendingNoncePath) is { Length: > 0 } kept ? Encoding.UTF8.GetString(kept) : Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+
+    /// <summary>Keeps the nonce of a re-enrolment the server holds for approval (a no-op when it is the one kept already).</summary>
+    public void KeepPendingNonce(string nonce)
     {
-        if (ReadProtected(PendingNoncePath) is { Length: > 0 } kept)
+        if (ReadProtected(PendingNoncePath) is { Length: > 0 } kept && Encoding.UTF8.GetString(kept) == nonce)
         {
-            return Encoding.UTF8.GetString(kept);
+            return;
         }
 
-        string nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         EnsureDataDirectory();
         AtomicFile.Write(PendingNoncePath, _protector.Protect(Encoding.UTF8.GetBytes(nonce)));
-        return nonce;
     }
 
     private byte[]? ReadProtected(string path)
