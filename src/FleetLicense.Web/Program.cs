@@ -31,6 +31,7 @@ builder.AddFleetDatabase();
 builder.AddScheduling(NodeIdentity.Resolve(builder.Configuration[$"{SystemOptions.SectionName}:{nameof(SystemOptions.NodeId)}"]));
 
 builder.Services.AddFeatures();
+builder.AddSingleSignOn();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();

@@ -74,4 +74,25 @@ public sealed class AccountsTests(PostgresFixture postgres, BrowserFixture brows
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Fleet overview" })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync($"{userName} · Operator");
     }
+
+    [Fact]
+    public async Task SingleSignOn_FromTheSignInPage_LandsSignedInAsTheProvidersUserInTheMappedRole()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var provider = await OidcProvider.StartAsync(ct);
+        provider.NextUser = new ProviderUser("subject-e2e", "grace", "fleet-operators");
+        await using var app = new FleetWebFactory(await postgres.CreateDatabaseAsync("e2e_single_sign_on"), nodeId: "e2e-sso", environment: "Development",
+            settings: provider.Settings(roleMap: [("fleet-operators", FleetRoles.Operator)]));
+        var baseAddress = app.StartKestrel();
+        provider.RedirectUris.Add(new Uri(baseAddress, SingleSignOn.CallbackPath));
+        var page = await (await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1440, Height = 900 } })).NewPageAsync();
+
+        await page.GotoAsync(new Uri(baseAddress, "flags").ToString());
+        await Expect(page.GetByTestId("single-sign-on")).ToHaveTextAsync("Sign in with Corp ID");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "sign-in-single-sign-on.png") });
+        await page.GetByTestId("single-sign-on").ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Uri(baseAddress, "flags").ToString());
+        await Expect(page.GetByTestId("signed-in-user")).ToHaveTextAsync("grace · Operator");
+    }
 }

@@ -65,6 +65,9 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("POST", "/account/sign-out")] = Need.Anonymous,
         [(Pages, "/account/sign-in")] = Need.Anonymous,
         [(Pages, "/account/sign-in/two-factor")] = Need.Anonymous,
+        // Single sign-on's start (404 while it is not configured) and finish (the provider's cookie, or back to sign-in).
+        [("GET", "/account/sign-in/sso")] = Need.Anonymous,
+        [("GET", "/account/sign-in/sso/done")] = Need.Anonymous,
         [(Pages, "/error")] = Need.Anonymous,
         [(Pages, "/account/change-password")] = Need.SignedIn,
         [(Pages, "/account/two-factor")] = Need.SignedIn,
@@ -181,7 +184,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             foreach (var (caller, client) in callers)
             {
                 using var response = await SendAsync(client, endpoint.Methods, path, "{}");
-                var answer = $"{(int)response.StatusCode}{(response.Headers.Location is { } l ? " → " + l.PathAndQuery : "")}";
+                var answer = $"{(int)response.StatusCode}{(response.Headers.Location is { } l ? " → " + l.OriginalString : "")}";
                 var what = $"{endpoint.Methods} {endpoint.Route} as {caller} ({need}): {answer}";
                 if (response.StatusCode is HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
                 {

@@ -113,7 +113,7 @@ public static class AccountsFeature
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect(SignInPath);
         }).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
-        return app.MapApiTokenEndpoints();
+        return app.MapSingleSignOnEndpoints().MapApiTokenEndpoints();
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -84,6 +83,15 @@ public sealed class AuditedSignIn(
         return result;
     }
 
+    /// <summary>A sign-in through the identity provider (<see cref="SingleSignOn"/>); the provider checked the credentials.</summary>
+    public override async Task<SignInResult> ExternalLoginSignInAsync(string loginProvider, string providerKey, bool isPersistent, bool bypassTwoFactor)
+    {
+        var user = await UserManager.FindByLoginAsync(loginProvider, providerKey);
+        var result = await base.ExternalLoginSignInAsync(loginProvider, providerKey, isPersistent, bypassTwoFactor);
+        await RecordAsync(user, result, SingleSignOn.Method);
+        return result;
+    }
+
     /// <summary>
     /// Identity skips the code step when no provider can make a code, and an authenticator key that cannot be
     /// decrypted (lost Data Protection keys, a value planted in the table) looks exactly like that. Fail closed: a user
@@ -121,7 +129,7 @@ public sealed class AuditedSignIn(
 
         var caller = user is null
             ? Caller.Outsider(UnknownUser, Context)
-            : Caller.From(Context) with { User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Name, user.UserName!)])) };
+            : Caller.From(Context).ActingAs(user);
         return audit.RecordAsync(caller, action, null, new { Outcome = outcome, Method = method }, CancellationToken.None);
     }
 }

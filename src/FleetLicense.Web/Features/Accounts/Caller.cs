@@ -27,6 +27,10 @@ public sealed record Caller(ClaimsPrincipal User, string? Address, string? UserA
     public static Caller Outsider(string name, HttpContext http) =>
         new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)])), http.Connection.RemoteIpAddress?.ToString(), UserAgentOf(http));
 
+    /// <summary>This call from the same address and browser, made by <paramref name="user"/> (who signs in, or is being created by signing in).</summary>
+    public Caller ActingAs(FleetUser user) =>
+        this with { User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Name, user.UserName!)])) };
+
     internal static string? UserAgentOf(HttpContext http) =>
         http.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, MaxUserAgentLength)] : null;
 }

@@ -28,7 +28,8 @@ public sealed class FleetClaimsFactory(UserManager<FleetUser> users, RoleManager
             identity.AddClaim(new Claim(MustChangePasswordClaim, "true"));
         }
 
-        if (!user.TwoFactorEnabled && accounts.Value.RequiresTwoFactor(identity.FindAll(identity.RoleClaimType).Select(c => c.Value)))
+        // A user without a password signs in through the identity provider, whose own second factor applies.
+        if (!user.TwoFactorEnabled && user.PasswordHash is not null && accounts.Value.RequiresTwoFactor(identity.FindAll(identity.RoleClaimType).Select(c => c.Value)))
         {
             identity.AddClaim(new Claim(MustSetUpTwoFactorClaim, "true"));
         }

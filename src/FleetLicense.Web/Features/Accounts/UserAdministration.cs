@@ -25,6 +25,9 @@ public sealed record IssuedPassword(Guid UserId, string UserName, string Passwor
     public override string ToString() => $"{nameof(IssuedPassword)} {{ {nameof(UserName)} = {UserName} }}";
 }
 
+/// <summary>Who an identity provider says signed in: its issuer and subject are the login, the name and e-mail are what it calls them.</summary>
+public sealed record ProviderIdentity(string Issuer, string Subject, string UserName, string? Email);
+
 /// <summary>
 /// What an Admin does to users: create, change the role, disable and enable, reset the password or two-factor. Every
 /// command takes the <see cref="Caller"/> and checks <see cref="FleetPolicies.Administer"/> first, so a page's event
@@ -204,8 +207,59 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, Permissions 
         }, cancellationToken);
     }
 
-    /// <summary>What a command changed, for its audit row; null when it changed nothing.</summary>
-    private sealed record Change(FleetUser User, object? Before, object? After);
+    /// <summary>
+    /// The user behind a single sign-on (<see cref="SingleSignOn"/>). The first one creates a user of
+    /// <paramref name="role"/> without a password, who signs in only through the provider; each later one gives them
+    /// the role the provider gives now. A user of the same name who does not sign in through this provider is never
+    /// taken over: whoever controls a name at the provider must not become the local Admin of that name.
+    /// </summary>
+    public async Task ProvisionAsync(Caller caller, ProviderIdentity identity, string role, CancellationToken cancellationToken)
+    {
+        RequireRole(role);
+        if (identity.UserName.Length > MaxUserNameLength)
+        {
+            throw new InvalidInputException("userName", $"The provider's user name is longer than {MaxUserNameLength} characters.");
+        }
+
+        await InTurnAsync(caller, AccountEvents.UserCreated, async users =>
+        {
+            if (await users.FindByLoginAsync(identity.Issuer, identity.Subject) is { } known)
+            {
+                var held = await users.GetRolesAsync(known);
+                if (held.Count == 1 && held[0] == role)
+                {
+                    return (0, null);
+                }
+
+                Check(await users.RemoveFromRolesAsync(known, held), "role");
+                Check(await users.AddToRoleAsync(known, role), "role");
+                Check(await users.UpdateSecurityStampAsync(known), "role");
+                return (0, new Change(known, new { Roles = held }, new { Role = role, By = SingleSignOn.Method }, caller.ActingAs(known), AccountEvents.UserRoleChanged));
+            }
+
+            if (await users.FindByNameAsync(identity.UserName) is not null)
+            {
+                throw new InvalidInputException("user", $"A user named {identity.UserName} exists already and does not sign in through this provider.");
+            }
+
+            var user = new FleetUser
+            {
+                UserName = identity.UserName,
+                Email = identity.Email is { Length: <= MaxUserNameLength } email && !email.Any(char.IsControl) ? email : null,
+                CreatedAt = time.GetUtcNow(),
+            };
+            Check(await users.CreateAsync(user), "userName");
+            Check(await users.AddLoginAsync(user, new UserLoginInfo(identity.Issuer, identity.Subject, SingleSignOn.Method)), "user");
+            Check(await users.AddToRoleAsync(user, role), "role");
+            return (0, new Change(user, null, new { Role = role, Provider = identity.Issuer }, caller.ActingAs(user)));
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// What a command changed, for its audit row; null when it changed nothing. <paramref name="Actor"/> and
+    /// <paramref name="Action"/> stand in for the command's caller and action when the change is the user's own doing.
+    /// </summary>
+    private sealed record Change(FleetUser User, object? Before, object? After, Caller? Actor = null, string? Action = null);
 
     /// <summary>
     /// Runs <paramref name="change"/> in one transaction, one user change at a time (<see cref="ChangeLock"/>), with its
@@ -222,7 +276,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, Permissions 
         var (result, changed) = await change(users);
         if (changed is not null)
         {
-            await audit.AppendAsync(db, caller, action, changed.User.UserName, changed.Before, changed.After, cancellationToken);
+            await audit.AppendAsync(db, changed.Actor ?? caller, changed.Action ?? action, changed.User.UserName, changed.Before, changed.After, cancellationToken);
             // The user's API tokens act with their role: every node drops what it cached about them when this commits.
             await db.Database.ExecuteSqlAsync(CacheInvalidation.NotifySql(CacheTopics.ApiTokenOwner, changed.User.Id.ToString()), cancellationToken);
         }
