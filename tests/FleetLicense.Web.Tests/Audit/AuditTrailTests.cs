@@ -181,6 +181,26 @@ public sealed class AuditTrailTests(PostgresFixture postgres)
         Assert.Contains($"row {start + 2} is missing", deleted.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(System.Data.IsolationLevel.RepeatableRead)]
+    [InlineData(System.Data.IsolationLevel.Serializable)]
+    public async Task Append_InATransactionWithAnOlderSnapshot_IsRefused_AndWritesNothing(System.Data.IsolationLevel isolation)
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "audit_isolation_" + isolation.ToString().ToLowerInvariant());
+        var before = await app.ScalarAsync<long>("SELECT count(*) FROM audit_events");
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(isolation, Ct);
+
+        // Such a transaction would read the chain's head as of its first statement and fork the chain.
+        var refusal = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            app.Service<AuditTrail>().AppendAsync(connection, transaction, TestCallers.Admin, [new AuditRecord("test.row")], Ct));
+        await transaction.CommitAsync(Ct);
+
+        Assert.Contains("read committed", refusal.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events"));
+    }
+
     [Fact]
     public async Task DocumentedRecomputation_InPsql_GivesEachRowsStoredHash()
     {

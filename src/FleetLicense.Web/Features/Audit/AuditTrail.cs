@@ -30,6 +30,14 @@ public sealed class AuditTrail(NpgsqlDataSource dataSource, TimeProvider time)
             return;
         }
 
+        // The newest row is read after the lock is taken: only read committed gives that statement a snapshot of its
+        // own. Under repeatable read or serializable it would see the chain as it was when the transaction began, and
+        // fork it from a row another node has since followed.
+        if (transaction.IsolationLevel is not (System.Data.IsolationLevel.ReadCommitted or System.Data.IsolationLevel.Unspecified))
+        {
+            throw new InvalidOperationException($"An audit row is appended in a read committed transaction, not {transaction.IsolationLevel}.");
+        }
+
         await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({ChainLock})", connection, transaction))
         {
             await take.ExecuteNonQueryAsync(cancellationToken);
