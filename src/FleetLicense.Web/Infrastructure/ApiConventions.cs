@@ -12,6 +12,9 @@ namespace FleetLicense.Web.Infrastructure;
 /// <summary>Cross-cutting HTTP behaviour: RFC 7807 errors for the API, the OpenAPI document and its UI.</summary>
 public static class ApiConventions
 {
+    /// <summary>Where Scalar's API reference is served (<c>/scalar/v1</c>).</summary>
+    public const string ScalarPath = "/scalar";
+
     public static IServiceCollection AddFleetApi(this IServiceCollection services)
     {
         services.ConfigureHttpJsonOptions(o =>
@@ -139,7 +142,7 @@ public static class ApiConventions
     public static WebApplication MapFleetApiDocs(this WebApplication app)
     {
         app.MapOpenApi().SignInOutsideDevelopment(app);
-        app.MapScalarApiReference(o => o.WithTitle("FleetLicense API")).SignInOutsideDevelopment(app).AllowInlineScripts();
+        app.MapScalarApiReference(ScalarPath, o => o.WithTitle("FleetLicense API")).SignInOutsideDevelopment(app).AllowInlineScripts();
         return app;
     }
 

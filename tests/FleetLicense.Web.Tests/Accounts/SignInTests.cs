@@ -81,6 +81,7 @@ public sealed class SignInTests(PostgresFixture postgres)
         using var signedIn = await TestAccounts.SignInAsync(client, "admin", TestAccounts.InitialAdminPassword);
         using var elsewhere = await client.GetAsync(new Uri("/machines", UriKind.Relative), Ct);
         using var apiBefore = await client.GetAsync(new Uri("/api/v1/system", UriKind.Relative), Ct);
+        using var scalarBefore = await client.GetAsync(new Uri("/scalar/v1", UriKind.Relative), Ct);
         var changePage = await signedIn.Content.ReadAsStringAsync(Ct);
         using var changed = await TestAccounts.PostFormAsync(client, AccountsFeature.ChangePasswordPath, new()
         {
@@ -98,6 +99,7 @@ public sealed class SignInTests(PostgresFixture postgres)
         Assert.Equal(AccountsFeature.ChangePasswordPath, signedIn.RequestMessage?.RequestUri?.AbsolutePath);
         Assert.Contains("data-testid=\"must-change\"", changePage, StringComparison.Ordinal);
         Assert.Equal(AccountsFeature.ChangePasswordPath, elsewhere.RequestMessage?.RequestUri?.AbsolutePath);
+        Assert.Equal(AccountsFeature.ChangePasswordPath, scalarBefore.RequestMessage?.RequestUri?.AbsolutePath);
         Assert.Equal(("/", HttpStatusCode.OK), (changed.RequestMessage?.RequestUri?.AbsolutePath, changed.StatusCode));
         Assert.Equal(("/machines", HttpStatusCode.OK), (machines.RequestMessage?.RequestUri?.AbsolutePath, machines.StatusCode));
         Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.OK), (apiBefore.StatusCode, apiAfter.StatusCode));

@@ -123,7 +123,11 @@ public static class AccountsFeature
     /// </summary>
     public static IApplicationBuilder UseAccounts(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page && RequiredStep(context.User, page.Type) is { } step)
+        // Scalar's API reference is a page too, though not a component: it waits for the same step.
+        var step = context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is { } page ? RequiredStep(context.User, page.Type)
+            : context.Request.Path.StartsWithSegments(ApiConventions.ScalarPath) ? PendingStep(context.User)
+            : null;
+        if (step is not null)
         {
             context.Response.Redirect(step);
             return;
