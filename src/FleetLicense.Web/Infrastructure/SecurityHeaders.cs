@@ -18,13 +18,15 @@ public static class SecurityHeaders
     /// <c>&lt;ImportMap /&gt;</c> writes, allowed by its hash. Styles allow inline: MudBlazor sets style attributes and
     /// writes its theme as a style element. 'self' covers the Blazor circuit's WebSocket (same host, ws/wss).
     /// </summary>
-    private const string Policy = "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; "
-        + "img-src 'self' data:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; script-src 'self'";
+    private const string PolicyWithoutScripts = "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; "
+        + "img-src 'self' data:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'";
+
+    private static readonly string Policy = WithScripts();
 
     // Scalar's API reference writes its settings as an inline module script whose text changes with its version and
     // settings, so no hash can be pinned; that page alone (signed-in users only outside Development) allows inline
     // scripts. Nothing on it renders what agents or users stored.
-    private const string PolicyWithInlineScripts = Policy + " 'unsafe-inline'";
+    private static readonly string PolicyWithInlineScripts = WithScripts("'unsafe-inline'");
 
     private const string PermissionsPolicy = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
@@ -54,7 +56,7 @@ public static class SecurityHeaders
         var metadata = context.GetEndpoint()?.Metadata;
         headers.ContentSecurityPolicy = metadata?.GetMetadata<InlineScriptsAllowed>() is not null ? PolicyWithInlineScripts
             // ToString() is the JSON the component writes between the script tags, character for character.
-            : metadata?.GetMetadata<ImportMapDefinition>() is { } importMap ? PolicyWithImportMap.GetValue(importMap, static map => $"{Policy} '{ScriptHash(map.ToString())}'")
+            : metadata?.GetMetadata<ImportMapDefinition>() is { } importMap ? PolicyWithImportMap.GetValue(importMap, static map => WithScripts($"'{ScriptHash(map.ToString())}'"))
             : Policy;
         headers.XContentTypeOptions = "nosniff";
         // For browsers older than frame-ancestors.
@@ -68,6 +70,9 @@ public static class SecurityHeaders
             headers.StrictTransportSecurity = hsts;
         }
     }
+
+    /// <summary>The policy with scripts from this origin and <paramref name="extraSources"/>.</summary>
+    private static string WithScripts(string? extraSources = null) => $"{PolicyWithoutScripts}; script-src 'self'{(extraSources is null ? "" : " " + extraSources)}";
 
     /// <summary>Lets the endpoints of <paramref name="builder"/> run inline scripts (a third-party page that needs them).</summary>
     public static TBuilder AllowInlineScripts<TBuilder>(this TBuilder builder)
