@@ -14,6 +14,8 @@ ensure_postgres
 command -v wrk >/dev/null || install_packages wrk || { say "wrk is needed: apt-get install wrk"; exit 1; }
 
 DURATION=${DURATION:-60s}
+# Each phase that enrols brings a fleet of its own (its own --seed): re-enrolling a machine that exists needs its
+# device token or an Admin's approval, so a second phase enrolling the same machines would only be held for approval.
 PHASES=${PHASES:-pgbench sim-10k sim-2k sim-batch wrk wrk-batch}
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 MACHINES=${MACHINES:-5000}
@@ -109,21 +111,21 @@ drain() {
 
 if phase sim-10k; then
   mark "simulator single 10000/s"
-  sim --load --machines "$MACHINES" --rate 10000 --duration "$DURATION" > "$out/sim-single-10k.txt" 2>&1 || true
+  sim --load --seed 1 --machines "$MACHINES" --rate 10000 --duration "$DURATION" > "$out/sim-single-10k.txt" 2>&1 || true
   drain
 fi
 if phase sim-2k; then
   mark "simulator single 2000/s"
-  sim --load --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k.txt" 2>&1 || true
+  sim --load --seed 2 --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k.txt" 2>&1 || true
   drain
 fi
 if phase sim-batch; then
   mark "simulator batch 100 x 200/s"
-  sim --load --machines "$MACHINES" --rate 200 --batch-size 100 --duration "$DURATION" > "$out/sim-batch-20k.txt" 2>&1 || true
+  sim --load --seed 3 --machines "$MACHINES" --rate 200 --batch-size 100 --duration "$DURATION" > "$out/sim-batch-20k.txt" 2>&1 || true
   drain
 fi
 if phase wrk || phase wrk-batch; then
-  sim --emit-wrk "$work/wrk" --machines "$MACHINES" > "$out/wrk-emit.txt" 2>&1
+  sim --emit-wrk "$work/wrk" --seed 4 --machines "$MACHINES" > "$out/wrk-emit.txt" 2>&1
 fi
 if phase wrk; then
   mark "wrk single"
@@ -141,7 +143,7 @@ fi
 # its pools are grown, as on a server that has been up for a while. The cold run above is the first load it sees.
 if phase sim-2k-warm; then
   mark "simulator single 2000/s, warm app"
-  sim --load --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k-warm.txt" 2>&1 || true
+  sim --load --seed 5 --machines "$MACHINES" --rate 2000 --duration "$DURATION" > "$out/sim-single-2k-warm.txt" 2>&1 || true
   drain
 fi
 mark "end"
