@@ -817,6 +817,109 @@ namespace FleetLicense.Migrations.Migrations
                     b.ToTable("pending_enrollments", (string)null);
                 });
 
+            modelBuilder.Entity("FleetLicense.Web.Features.Exports.Export", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Filters")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("filters");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("Format")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("format");
+
+                    b.Property<string>("Report")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("report");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("requested_by");
+
+                    b.Property<Guid?>("RequestedById")
+                        .HasColumnType("uuid")
+                        .HasColumnName("requested_by_id");
+
+                    b.Property<long?>("RowCount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("row_count");
+
+                    b.Property<byte[]>("Sha256")
+                        .HasColumnType("bytea")
+                        .HasColumnName("sha256");
+
+                    b.Property<byte[]>("Signature")
+                        .HasColumnType("bytea")
+                        .HasColumnName("signature");
+
+                    b.Property<int?>("SigningKeyId")
+                        .HasColumnType("integer")
+                        .HasColumnName("signing_key_id");
+
+                    b.Property<long?>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_exports");
+
+                    b.HasIndex("Sha256")
+                        .HasDatabaseName("ix_exports_sha256");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_exports_started_at");
+
+                    b.ToTable("exports", (string)null);
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Exports.ExportChunk", b =>
+                {
+                    b.Property<long>("ExportId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("export_id");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("integer")
+                        .HasColumnName("seq");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("data");
+
+                    b.HasKey("ExportId", "Seq")
+                        .HasName("pk_export_chunks");
+
+                    b.ToTable("export_chunks", (string)null);
+                });
+
             modelBuilder.Entity("FleetLicense.Web.Features.Exports.ExportSigningKey", b =>
                 {
                     b.Property<int>("Id")
@@ -2027,6 +2130,16 @@ namespace FleetLicense.Migrations.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_pending_enrollments_machines_machine_id");
+                });
+
+            modelBuilder.Entity("FleetLicense.Web.Features.Exports.ExportChunk", b =>
+                {
+                    b.HasOne("FleetLicense.Web.Features.Exports.Export", null)
+                        .WithMany()
+                        .HasForeignKey("ExportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_export_chunks_exports_export_id");
                 });
 
             modelBuilder.Entity("FleetLicense.Web.Features.Flags.Flag", b =>

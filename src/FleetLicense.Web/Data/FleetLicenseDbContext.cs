@@ -77,6 +77,10 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<ExportSigningKey> ExportSigningKeys => Set<ExportSigningKey>();
 
+    public DbSet<Export> Exports => Set<Export>();
+
+    public DbSet<ExportChunk> ExportChunks => Set<ExportChunk>();
+
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -128,6 +128,12 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("GET", "/api/v1/audit/events")] = Need.Audit,
         [("GET", "/api/v1/audit/events.csv")] = Need.Audit,
         [("GET", "/api/v1/audit/verify")] = Need.Audit,
+        [("GET", "/api/v1/exports/")] = Need.ReadRaw,
+        [("POST", "/api/v1/exports/")] = Need.ReadRaw,
+        [("GET", "/api/v1/exports/{id:long}")] = Need.ReadRaw,
+        [("GET", "/api/v1/exports/{id:long}/file")] = Need.ReadRaw,
+        [("GET", "/api/v1/exports/{id:long}/signature")] = Need.ReadRaw,
+        [("POST", "/api/v1/exports/verify")] = Need.ReadRaw,
         [("GET", "/api/v1/exports/signing-keys")] = Need.ReadRaw,
         [("GET", "/api/v1/exports/signing-keys/{id:int}/pem")] = Need.ReadRaw,
 

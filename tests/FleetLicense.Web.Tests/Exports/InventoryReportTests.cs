@@ -90,14 +90,19 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
     {
         using var file = new MemoryStream();
         await report.WriteCsvAsync(filter, file, byteOrderMark: false, progress: null, Ct);
-        file.Position = 0;
-        using var reader = new StreamReader(file);
+        return ReadCsv(file.ToArray());
+    }
+
+    /// <summary>An inventory file read back with CsvHelper, a dictionary per line by column name.</summary>
+    internal static List<Dictionary<string, string>> ReadCsv(byte[] file)
+    {
+        using var reader = new StreamReader(new MemoryStream(file));
         using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
-        await csv.ReadAsync();
+        csv.Read();
         csv.ReadHeader();
         Assert.Equal(InventoryReport.Columns, csv.HeaderRecord);
         var rows = new List<Dictionary<string, string>>();
-        while (await csv.ReadAsync())
+        while (csv.Read())
         {
             rows.Add(InventoryReport.Columns.ToDictionary(c => c, c => csv.GetField(c) ?? ""));
         }
@@ -106,7 +111,7 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
     }
 
     /// <summary>The same lines straight from the tables, in plain SQL: what the file must say.</summary>
-    private static async Task<List<Dictionary<string, string>>> DatabaseRowsAsync(string connectionString)
+    internal static async Task<List<Dictionary<string, string>>> DatabaseRowsAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(Ct);

@@ -25,6 +25,10 @@ public static class AuditActions
 
     public const string AuditExported = "audit.exported";
 
+    public const string ExportCreated = "export.created";
+    public const string ExportDownloaded = "export.downloaded";
+    public const string ExportVerified = "export.verified";
+
     public const string SetAsideRequeued = "reports.set-aside-requeued";
 
     /// <summary>Every action above and Accounts' own (<see cref="Accounts.AccountEvents"/>), for the audit page's filter.</summary>

@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace FleetLicense.Web.Features.Exports;
+
+public enum ExportState
+{
+    /// <summary>Being written: its file is not offered.</summary>
+    Running,
+
+    /// <summary>Written, digested and signed: the file is offered for download and verifies.</summary>
+    Done,
+
+    /// <summary>Stopped by an error; whatever was written is gone.</summary>
+    Failed,
+}
+
+/// <summary>
+/// One export: who asked for which report with which filters, and once it is done the file's row count, size,
+/// SHA-256 and the server's signature of that digest. The file itself is in <see cref="ExportChunk"/>s, so every
+/// node can serve it.
+/// </summary>
+public sealed class Export
+{
+    public long Id { get; set; }
+
+    /// <summary>A name of <see cref="ExportReports"/>.</summary>
+    public required string Report { get; set; }
+
+    /// <summary>A name of <see cref="ExportFormats"/>.</summary>
+    public required string Format { get; set; }
+
+    /// <summary>The machine grid's query string the report was filtered by ("?status=0,5&amp;channel=KMS"); empty: the whole fleet.</summary>
+    public required string Filters { get; set; }
+
+    public required string RequestedBy { get; set; }
+
+    public Guid? RequestedById { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public ExportState State { get; set; }
+
+    public long? RowCount { get; set; }
+
+    public long? SizeBytes { get; set; }
+
+    public byte[]? Sha256 { get; set; }
+
+    public int? SigningKeyId { get; set; }
+
+    /// <summary>The DER (RFC 3279) ECDSA signature of <see cref="Sha256"/>: the <c>.sig</c> file <c>openssl dgst -verify</c> reads.</summary>
+    public byte[]? Signature { get; set; }
+
+    /// <summary>Why it failed, in words for the person who asked.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>The download's file name: report, export number and extension.</summary>
+    public string FileName => $"fleetlicense-{Report}-{Id}.{Format}";
+}
+
+/// <summary>A piece of an export's file, in order of <see cref="Seq"/>.</summary>
+public sealed class ExportChunk
+{
+    public long ExportId { get; set; }
+
+    public int Seq { get; set; }
+
+    public required byte[] Data { get; set; }
+}
+
+internal sealed class ExportConfiguration : IEntityTypeConfiguration<Export>
+{
+    public void Configure(EntityTypeBuilder<Export> builder)
+    {
+        builder.ToTable("exports");
+        builder.Property(e => e.State).HasConversion<string>();
+        builder.HasIndex(e => e.Sha256);
+        builder.HasIndex(e => e.StartedAt);
+        builder.Ignore(e => e.FileName);
+    }
+}
+
+internal sealed class ExportChunkConfiguration : IEntityTypeConfiguration<ExportChunk>
+{
+    public void Configure(EntityTypeBuilder<ExportChunk> builder)
+    {
+        builder.ToTable("export_chunks");
+        builder.HasKey(c => new { c.ExportId, c.Seq });
+        builder.HasOne<Export>().WithMany().HasForeignKey(c => c.ExportId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

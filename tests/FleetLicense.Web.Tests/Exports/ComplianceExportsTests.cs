@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using FleetLicense.Contracts;
+using FleetLicense.Testing;
+using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Audit;
+using FleetLicense.Web.Features.Exports;
+using Npgsql;
+
+namespace FleetLicense.Web.Tests.Exports;
+
+/// <summary>
+/// Exports through the API on the real app and database: the file is the inventory the database holds, byte for
+/// byte what was digested and signed; it verifies offline with the published key and online, and stops verifying
+/// once a byte changes or when another server made it.
+/// </summary>
+public sealed class ComplianceExportsTests(PostgresFixture postgres)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    [Fact]
+    public async Task Export_IsTheInventoryOfTheFilteredMachines_SignedRecordedAndVerifiable_UntilAByteChanges()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(Export_IsTheInventoryOfTheFilteredMachines_SignedRecordedAndVerifiable_UntilAByteChanges));
+        await ReportAsync(app, "PC-LICENSED", LicenseStatus.Licensed);
+        await ReportAsync(app, "PC-GRACE", LicenseStatus.Notification);
+        using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
+
+        using var created = await auditor.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv", filters = "?status=1", byteOrderMark = true }, Ct);
+        var export = (await created.Content.ReadFromJsonAsync<ExportSummary>(Json, Ct))!;
+        using var download = await auditor.GetAsync(new Uri($"/api/v1/exports/{export.Id}/file", UriKind.Relative), Ct);
+        var file = await download.Content.ReadAsByteArrayAsync(Ct);
+        var signature = await auditor.GetByteArrayAsync(new Uri($"/api/v1/exports/{export.Id}/signature", UriKind.Relative), Ct);
+        var keys = await auditor.GetFromJsonAsync<PublicSigningKey[]>("/api/v1/exports/signing-keys", Json, Ct);
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal($"/api/v1/exports/{export.Id}", created.Headers.Location?.OriginalString);
+        Assert.Equal((ExportState.Done, 1L, "?status=1", (long)file.Length), (export.State, export.RowCount, export.Filters, export.SizeBytes!.Value));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), export.Sha256);
+        Assert.Equal($"sha-256=:{Convert.ToBase64String(SHA256.HashData(file))}:", download.Headers.GetValues("Repr-Digest").Single());
+        Assert.Equal($"fleetlicense-inventory-{export.Id}.csv", download.Content.Headers.ContentDisposition?.FileName);
+        Assert.Equal([0xEF, 0xBB, 0xBF], file[..3]);
+        var expected = (await InventoryReportTests.DatabaseRowsAsync(app.ConnectionString)).Where(r => r["status_code"] == "1").ToList();
+        Assert.Equal(expected, InventoryReportTests.ReadCsv(file[3..]));
+        using (var key = ECDsa.Create())
+        {
+            key.ImportFromPem(Assert.Single(keys!).Pem);
+            Assert.True(key.VerifyData(file, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        }
+
+        var genuine = await VerifyAsync(auditor, file);
+        var changed = file.ToArray();
+        changed[^3] ^= 0x01;
+        var altered = await VerifyAsync(auditor, changed);
+
+        Assert.True(genuine.Matches, genuine.Message);
+        Assert.Equal(export.Id, genuine.Export?.Id);
+        Assert.Contains($"This is export {export.Id} (inventory, 1 row) made by ", genuine.Message, StringComparison.Ordinal);
+        Assert.False(altered.Matches);
+        Assert.Null(altered.Export);
+        Assert.Contains("the file was changed after it was exported, or another server made it", altered.Message, StringComparison.Ordinal);
+
+        var owner = await app.ScalarAsync<string>("SELECT requested_by FROM exports WHERE id = $1", export.Id);
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action = $1 AND actor = $2 AND after::jsonb->>'sha256' = $3",
+            AuditActions.ExportCreated, owner, export.Sha256!));
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action = $1 AND actor = $2", AuditActions.ExportDownloaded, owner));
+        Assert.Equal(2L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action = $1 AND actor = $2", AuditActions.ExportVerified, owner));
+    }
+
+    [Fact]
+    public async Task AFileAnotherServerSigned_DoesNotVerify_AndAViewerExportsNothing()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, "exports_this_server");
+        await using var other = await IngestionApp.StartAsync(postgres, "exports_other_server");
+        await ReportAsync(app, "PC-1", LicenseStatus.Licensed);
+        await ReportAsync(other, "PC-1", LicenseStatus.Licensed);
+        using var operatorHere = await app.ApiTokenClientAsync(FleetRoles.Operator);
+        using var operatorThere = await other.ApiTokenClientAsync(FleetRoles.Operator);
+        using var viewer = await app.ApiTokenClientAsync(FleetRoles.Viewer);
+
+        using var there = await operatorThere.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
+        var foreignId = (await there.Content.ReadFromJsonAsync<ExportSummary>(Json, Ct))!.Id;
+        var foreign = await operatorThere.GetByteArrayAsync(new Uri($"/api/v1/exports/{foreignId}/file", UriKind.Relative), Ct);
+        var verdict = await VerifyAsync(operatorHere, foreign);
+        using var refused = await viewer.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
+        using var badReport = await operatorHere.PostAsJsonAsync("/api/v1/exports", new { report = "everything", format = "csv" }, Ct);
+        using var missing = await operatorHere.GetAsync(new Uri("/api/v1/exports/999999/file", UriKind.Relative), Ct);
+
+        Assert.False(verdict.Matches, verdict.Message);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badReport.StatusCode);
+        Assert.Contains("Choose one of the reports: inventory", await badReport.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.NotFound, "application/problem+json"), (missing.StatusCode, missing.Content.Headers.ContentType?.MediaType));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM exports"));
+    }
+
+    [Fact]
+    public async Task ACancelledExport_IsRecordedAsFailed_WithNoFileLeft()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(ACancelledExport_IsRecordedAsFailed_WithNoFileLeft));
+        await ReportAsync(app, "PC-1", LicenseStatus.Licensed);
+        using var cancel = new CancellationTokenSource();
+
+        // The report's last progress call comes after every row is written: cancelling there stops the export before it is stored as done.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            app.Service<ComplianceExports>().RunAsync(TestCallers.As(FleetRoles.Auditor, "ann"), new ExportRequest(), new CancelOnReport(cancel), cancel.Token));
+
+        Assert.Equal(("Failed", "Cancelled."), (await app.ScalarAsync<string>("SELECT state FROM exports"), await app.ScalarAsync<string>("SELECT error FROM exports")));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM export_chunks"));
+        Assert.Equal("Failed", await app.ScalarAsync<string>("SELECT after::jsonb->>'state' FROM audit_events WHERE action = $1 AND actor = 'ann'", AuditActions.ExportCreated));
+        Assert.Null((await app.Service<ComplianceExports>().ListAsync(TestCallers.As(FleetRoles.Auditor, "ann"), 10, Ct)).Single().Sha256);
+    }
+
+    [Fact]
+    public async Task ChunkWriter_StoresAFileOfSeveralChunks_InOrder_ByteForByte()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(ChunkWriter_StoresAFileOfSeveralChunks_InOrder_ByteForByte));
+        var id = await app.ScalarAsync<long>(
+            "INSERT INTO exports (report, format, filters, requested_by, started_at, state) VALUES ('inventory', 'csv', '', 'test', now(), 'Running') RETURNING id");
+        var content = RandomNumberGenerator.GetBytes((2 * ExportChunkStream.ChunkBytes) + 12_345);
+
+        await using (var writer = new ExportChunkStream(app.Service<NpgsqlDataSource>(), id))
+        {
+            // Pieces of odd sizes, so writes straddle the chunk boundaries.
+            for (var at = 0; at < content.Length; at += 77_777)
+            {
+                await writer.WriteAsync(content.AsMemory(at, Math.Min(77_777, content.Length - at)), Ct);
+            }
+
+            await writer.CompleteAsync(Ct);
+        }
+
+        Assert.Equal(3L, await app.ScalarAsync<long>("SELECT count(*) FROM export_chunks WHERE export_id = $1", id));
+        Assert.Equal(content, await app.ScalarAsync<byte[]>("SELECT string_agg(data, ''::bytea ORDER BY seq) FROM export_chunks WHERE export_id = $1", id));
+    }
+
+    private static async Task ReportAsync(IngestionApp app, string hostname, LicenseStatus status)
+    {
+        var machine = await app.EnrollAsync(hostname);
+        var report = TestReports.Windows(DateTimeOffset.UtcNow, hostname, status: status);
+        await app.SendAsync(machine.DeviceToken, report);
+        await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
+    }
+
+    private static async Task<ExportVerification> VerifyAsync(HttpClient client, byte[] file)
+    {
+        using var body = new ByteArrayContent(file);
+        body.Headers.ContentType = new("application/octet-stream");
+        using var response = await client.PostAsync(new Uri("/api/v1/exports/verify", UriKind.Relative), body, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ExportVerification>(Json, Ct))!;
+    }
+
+    /// <summary>Cancels at the report's first progress call, synchronously (Progress&lt;T&gt; would post it elsewhere).</summary>
+    private sealed class CancelOnReport(CancellationTokenSource cancel) : IProgress<long>
+    {
+        public void Report(long value) => cancel.Cancel();
+    }
+}
