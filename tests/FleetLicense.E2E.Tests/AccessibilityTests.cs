@@ -70,6 +70,10 @@ public sealed class AccessibilityTests(PostgresFixture postgres, BrowserFixture 
             await page.GetByRole(AriaRole.Link, new() { Name = section, Exact = true }).ClickAsync();
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
             await CheckAsync(page, $"{section} (dark)", violations);
+            if (section is "Overview" or "Machines")
+            {
+                await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, $"dark-{section.ToLowerInvariant()}.png") });
+            }
         }
 
         Assert.True(violations.Count == 0, $"{violations.Count} accessibility violations:\n{string.Join('\n', violations)}");

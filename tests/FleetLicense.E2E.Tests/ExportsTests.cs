@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using FleetLicense.Contracts;
+using FleetLicense.Testing;
+using FleetLicense.Web.Features.Accounts;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace FleetLicense.E2E.Tests;
+
+/// <summary>An Auditor exports the inventory from the Exports page, downloads it and verifies the file there; a Viewer is told why they cannot.</summary>
+public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browser)
+{
+    [Fact]
+    public async Task AnAuditor_ExportsDownloadsAndVerifiesTheInventory_AndAChangedFileDoesNotVerify()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = await IngestionApp.StartAsync(postgres, "e2e_exports", environment: "Development", kestrel: true);
+        var baseAddress = app.BaseAddress!;
+        foreach (var host in new[] { "PC-EXPORT-01", "PC-EXPORT-02" })
+        {
+            var machine = await app.EnrollAsync(host);
+            var report = TestReports.Windows(DateTimeOffset.UtcNow, host, status: host.EndsWith('2') ? LicenseStatus.Notification : LicenseStatus.Licensed);
+            await app.SendAsync(machine.DeviceToken, report);
+            await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
+        }
+
+        var viewer = await browser.SignedInPageAsync(baseAddress, app.Factory.Services, FleetRoles.Viewer);
+        await viewer.GotoAsync(new Uri(baseAddress, "exports").ToString());
+        await Expect(viewer.GetByTestId("exports-not-allowed")).ToContainTextAsync("does not include exports");
+
+        var page = await browser.SignedInPageAsync(baseAddress, app.Factory.Services, FleetRoles.Auditor, "alex.auditor");
+        await page.GotoAsync(new Uri(baseAddress, "machines?status=1").ToString());
+        await BrowserFixture.WaitForCircuitAsync(page);
+        await page.GetByTestId("export-view").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Exports", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel("Filters (the grid's query string)")).ToHaveValueAsync("?status=1");
+        await page.GetByTestId("run-export").ClickAsync();
+        await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("export-row")).ToContainTextAsync("alex.auditor");
+        await Expect(page.GetByTestId("export-row")).ToContainTextAsync("Done");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").ClickAsync());
+        var file = Path.Combine(Path.GetTempPath(), $"fleetlicense-e2e-{Guid.NewGuid():N}.csv");
+        var altered = Path.ChangeExtension(file, ".altered.csv");
+        await download.SaveAsAsync(file);
+        try
+        {
+            var content = await File.ReadAllTextAsync(file, ct);
+            Assert.Contains("PC-EXPORT-01", content, StringComparison.Ordinal);
+            Assert.DoesNotContain("PC-EXPORT-02", content, StringComparison.Ordinal);
+            var sha = Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file, ct)));
+            await Expect(page.GetByTestId("export-row").Locator("code[title]")).ToHaveAttributeAsync("title", sha);
+
+            await page.GetByTestId("verify-file").SetInputFilesAsync(file);
+            await Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Verified. This is export");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "exports.png"), FullPage = true });
+
+            // Another name: choosing the same file again is not a change to the input.
+            await File.WriteAllTextAsync(altered, content.Replace("PC-EXPORT-01", "PC-EXPORT-99", StringComparison.Ordinal), ct);
+            await page.GetByTestId("verify-file").SetInputFilesAsync(altered);
+            await Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Not verified. No export of this server has this content");
+        }
+        finally
+        {
+            File.Delete(file);
+            File.Delete(altered);
+        }
+    }
+}
