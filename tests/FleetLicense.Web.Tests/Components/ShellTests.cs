@@ -56,7 +56,6 @@ public sealed class ShellTests : BunitContext
     }
 
     [Theory]
-    [InlineData(typeof(FleetLicense.Web.Features.Exports.ExportsPage), "Exports", "No exports yet")]
     [InlineData(typeof(NotFound), "Page not found", "There is nothing at this address")]
     public void SectionPage_WhenEmpty_ShowsItsTitleAndADesignedEmptyState(Type page, string title, string emptyTitle)
     {
