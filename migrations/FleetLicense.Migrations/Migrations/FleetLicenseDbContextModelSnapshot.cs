@@ -826,6 +826,10 @@ namespace FleetLicense.Migrations.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTimeOffset?>("AsOf")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("as_of");
+
                     b.Property<string>("Error")
                         .HasColumnType("text")
                         .HasColumnName("error");

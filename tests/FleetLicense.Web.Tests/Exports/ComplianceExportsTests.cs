@@ -89,12 +89,18 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         using var refused = await viewer.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
         using var badReport = await operatorHere.PostAsJsonAsync("/api/v1/exports", new { report = "everything", format = "csv" }, Ct);
         using var missing = await operatorHere.GetAsync(new Uri("/api/v1/exports/999999/file", UriKind.Relative), Ct);
+        using var future = await operatorHere.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv", asOf = DateTimeOffset.UtcNow.AddDays(1) }, Ct);
+        using var pastRule = await operatorHere.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "xlsx", filters = "rule=kms-on-consumer", asOf = DateTimeOffset.UtcNow.AddDays(-1) }, Ct);
 
         Assert.False(verdict.Matches, verdict.Message);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badReport.StatusCode);
         Assert.Contains("Choose one of the reports: inventory", await badReport.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal((HttpStatusCode.NotFound, "application/problem+json"), (missing.StatusCode, missing.Content.Headers.ContentType?.MediaType));
+        Assert.Equal(HttpStatusCode.BadRequest, future.StatusCode);
+        Assert.Contains("An instant in the past", await future.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, pastRule.StatusCode);
+        Assert.Contains("describe the fleet now", await pastRule.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM exports"));
     }
 

@@ -21,20 +21,35 @@ public static class ExportReports
 /// <summary>The file formats an export is written in.</summary>
 public static class ExportFormats
 {
-    /// <summary>RFC 4180, UTF-8, CRLF, a header line.</summary>
+    /// <summary>RFC 4180, UTF-8, CRLF, a header line (<see cref="CsvReportWriter"/>).</summary>
     public const string Csv = "csv";
 
-    public static readonly IReadOnlyList<string> All = [Csv];
+    /// <summary>An Excel workbook: a cover sheet and typed cells (<see cref="XlsxReportWriter"/>).</summary>
+    public const string Xlsx = "xlsx";
+
+    /// <summary>A summary page and paged tables (<see cref="PdfReportWriter"/>).</summary>
+    public const string Pdf = "pdf";
+
+    public static readonly IReadOnlyList<string> All = [Csv, Xlsx, Pdf];
+
+    public static string ContentType(string format) => format switch
+    {
+        Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Pdf => "application/pdf",
+        _ => "text/csv; charset=utf-8",
+    };
 }
 
 /// <param name="Report">A name of <see cref="ExportReports"/>.</param>
 /// <param name="Format">A name of <see cref="ExportFormats"/>.</param>
 /// <param name="Filters">The machine grid's query string ("status=0,5&amp;channel=KMS", with or without "?"); empty: the whole fleet.</param>
 /// <param name="ByteOrderMark">Start a CSV file with the UTF-8 byte order mark, so Excel reads it as UTF-8.</param>
-public sealed record ExportRequest(string Report = ExportReports.Inventory, string Format = ExportFormats.Csv, string? Filters = null, bool ByteOrderMark = false);
+/// <param name="AsOf">Rebuild the report from history as it stood at this instant; null: the live state.</param>
+public sealed record ExportRequest(string Report = ExportReports.Inventory, string Format = ExportFormats.Csv, string? Filters = null, bool ByteOrderMark = false,
+    DateTimeOffset? AsOf = null);
 
 /// <summary>An export as the Exports page and the API list it; <see cref="Sha256"/> in lowercase hex.</summary>
-public sealed record ExportSummary(long Id, string Report, string Format, string Filters, string RequestedBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
+public sealed record ExportSummary(long Id, string Report, string Format, string Filters, DateTimeOffset? AsOf, string RequestedBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
     ExportState State, long? RowCount, long? SizeBytes, string? Sha256, int? SigningKeyId, string? Error, string FileName);
 
 /// <summary>
@@ -74,16 +89,23 @@ public sealed class ComplianceExports(
             throw new InvalidInputException("format", $"Choose one of the formats: {string.Join(", ", ExportFormats.All)}.");
         }
 
+        var now = time.GetUtcNow();
+        if (request.AsOf is { } asOf && (asOf > now || asOf.Year < 2000))
+        {
+            throw new InvalidInputException("asOf", $"An instant in the past, after 2000 ({asOf:u} is not); leave it out for the live state.");
+        }
+
         var filter = FilterOf(request.Filters);
+        var table = inventory.Table(filter, request.AsOf);
         var export = new Export
         {
             Report = request.Report,
             Format = request.Format,
-            // Paging and order are the grid's, not the report's: what is kept is what selects the machines.
-            Filters = (filter with { Sort = "hostname", Descending = false, Page = 0, PageSize = 50 }).ToQuery(),
+            Filters = filter.Selection.ToQuery(),
+            AsOf = request.AsOf?.ToUniversalTime(),
             RequestedBy = caller.Name,
             RequestedById = caller.UserId,
-            StartedAt = time.GetUtcNow(),
+            StartedAt = now,
             State = ExportState.Running,
         };
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -99,7 +121,13 @@ public sealed class ComplianceExports(
             long size;
             await using (var hashing = new HashingStream(chunks))
             {
-                export.RowCount = await inventory.WriteCsvAsync(filter, hashing, request.ByteOrderMark, progress, cancellationToken);
+                var provenance = new ReportProvenance(export.Id, table.Title, export.Filters, export.AsOf, export.StartedAt, caller.Name);
+                export.RowCount = request.Format switch
+                {
+                    ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, progress, cancellationToken),
+                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await InventorySummary.ReportAsync(provenance, table, progress, cancellationToken), hashing, null, cancellationToken),
+                    _ => await CsvReportWriter.WriteAsync(table, hashing, request.ByteOrderMark, progress, cancellationToken),
+                };
                 (digest, size) = (hashing.Digest(), hashing.Written);
             }
 
@@ -211,6 +239,7 @@ public sealed class ComplianceExports(
             export.Report,
             export.Format,
             export.Filters,
+            export.AsOf,
             State = export.State.ToString(),
             export.RowCount,
             export.SizeBytes,
@@ -236,6 +265,6 @@ public sealed class ComplianceExports(
     /// <summary>"1 row", "1,204 rows".</summary>
     public static string Rows(long? count) => count == 1 ? "1 row" : $"{count:N0} rows";
 
-    private static ExportSummary Summary(Export e) => new(e.Id, e.Report, e.Format, e.Filters, e.RequestedBy, e.StartedAt, e.FinishedAt, e.State, e.RowCount, e.SizeBytes,
+    private static ExportSummary Summary(Export e) => new(e.Id, e.Report, e.Format, e.Filters, e.AsOf, e.RequestedBy, e.StartedAt, e.FinishedAt, e.State, e.RowCount, e.SizeBytes,
         e.Sha256 is null ? null : Convert.ToHexStringLower(e.Sha256), e.SigningKeyId, e.Error, e.FileName);
 }

@@ -33,6 +33,9 @@ public sealed class Export
     /// <summary>The machine grid's query string the report was filtered by ("?status=0,5&amp;channel=KMS"); empty: the whole fleet.</summary>
     public required string Filters { get; set; }
 
+    /// <summary>The instant the report was rebuilt at from history; null: the live state at <see cref="StartedAt"/>.</summary>
+    public DateTimeOffset? AsOf { get; set; }
+
     public required string RequestedBy { get; set; }
 
     public Guid? RequestedById { get; set; }

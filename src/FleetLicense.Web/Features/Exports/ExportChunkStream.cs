@@ -11,7 +11,13 @@ public sealed class ExportChunkStream(NpgsqlDataSource dataSource, long exportId
 {
     public const int ChunkBytes = 1 << 20;
 
-    private readonly byte[] _buffer = new byte[ChunkBytes];
+    /// <summary>
+    /// Room past a full chunk for the few bytes some writers write synchronously (a zip entry's data descriptor,
+    /// which .NET's ZipArchive writes when an XLSX part closes): they are buffered, and stored with the next write.
+    /// </summary>
+    private const int SynchronousRoom = 64 * 1024;
+
+    private readonly byte[] _buffer = new byte[ChunkBytes + SynchronousRoom];
     private int _filled;
     private int _seq;
 
@@ -28,22 +34,34 @@ public sealed class ExportChunkStream(NpgsqlDataSource dataSource, long exportId
     {
         while (!buffer.IsEmpty)
         {
+            if (_filled >= ChunkBytes)
+            {
+                await StoreAsync(cancellationToken);
+            }
+
             var take = Math.Min(buffer.Length, ChunkBytes - _filled);
             buffer.Span[..take].CopyTo(_buffer.AsSpan(_filled));
             _filled += take;
             buffer = buffer[take..];
-            if (_filled == ChunkBytes)
-            {
-                await StoreAsync(cancellationToken);
-            }
         }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    // Report writers write asynchronously; a synchronous write would block a thread on the database.
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Write asynchronously.");
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    /// <summary>Buffers a small synchronous write; one that would need the database (a thread blocked on it) is refused.</summary>
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (buffer.Length > _buffer.Length - _filled)
+        {
+            throw new NotSupportedException("Write asynchronously: a synchronous write is buffered only while it fits.");
+        }
+
+        buffer.CopyTo(_buffer.AsSpan(_filled));
+        _filled += buffer.Length;
+    }
 
     public override void Flush()
     {

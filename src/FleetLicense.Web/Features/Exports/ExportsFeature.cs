@@ -31,7 +31,7 @@ public static class ExportsFeature
                 return TypedResults.Created($"/api/v1/exports/{export.Id}", export);
             })
             .WithName("CreateExport")
-            .WithSummary("Writes a report (inventory) as CSV with the machine grid's filters (its query string), signs its SHA-256 and records it; the file is at /api/v1/exports/{id}/file.")
+            .WithSummary("Writes a report (inventory) as CSV, XLSX or PDF with the machine grid's filters (its query string), live or as of a past instant (rebuilt from history), signs its SHA-256 and records it; the file is at /api/v1/exports/{id}/file.")
             .ProducesValidationProblem();
         exports.MapGet("/{id:long}", async Task<Results<Ok<ExportSummary>, ProblemHttpResult>> (long id, ComplianceExports service, HttpContext http, CancellationToken ct) =>
                 await service.FindAsync(Caller.From(http), id, ct) is { } export ? TypedResults.Ok(export) : NoSuchExport(id))
@@ -47,11 +47,11 @@ public static class ExportsFeature
 
                 // RFC 9530: the client can check what it received against the digest the server signed.
                 http.Response.Headers["Repr-Digest"] = $"sha-256=:{Convert.ToBase64String(Convert.FromHexString(download.Export.Sha256!))}:";
-                return Results.Stream(output => download.WriteTo(output, ct), "text/csv; charset=utf-8", download.Export.FileName);
+                return Results.Stream(output => download.WriteTo(output, ct), ExportFormats.ContentType(download.Export.Format), download.Export.FileName);
             })
             .WithName("DownloadExport")
             .WithSummary("The export's file, byte for byte as it was digested and signed (only once it is done); the download is an audit event.")
-            .Produces(StatusCodes.Status200OK, contentType: "text/csv")
+            .Produces(StatusCodes.Status200OK, null, "text/csv", ExportFormats.ContentType(ExportFormats.Xlsx), ExportFormats.ContentType(ExportFormats.Pdf))
             .ProducesProblem(StatusCodes.Status404NotFound);
         exports.MapGet("/{id:long}/signature", async Task<Results<FileContentHttpResult, ProblemHttpResult>> (long id, ComplianceExports service, HttpContext http, CancellationToken ct) =>
                 await service.SignatureAsync(Caller.From(http), id, ct) is { } signed

@@ -1,4 +1,3 @@
-using System.Text;
 using FleetLicense.Contracts;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Machines;
@@ -7,20 +6,40 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FleetLicense.Web.Features.Exports;
 
-/// <summary>One line of the licence inventory: a machine and one of its licensed products (or none yet reported).</summary>
-public sealed record InventoryRow(Guid MachineId, string Hostname, string? SerialNumber, string? Edition, string? Product, string? Kind, string? Channel,
-    string? PartialKey, int? Status, long? GraceMinutes, string? KmsHost, DateTimeOffset? LastSeenAt);
-
 /// <summary>
-/// The licence inventory, machine × product, of the machines the grid's filters match, in host-name order; written
-/// as CSV straight from the database reader, so a million machines take flat memory.
+/// The licence inventory, machine × product, of the machines the grid's filters match, in host-name order: live from
+/// the current state, or as of a past instant rebuilt from each machine's typed history. Read straight from the
+/// database reader, so a million machines take flat memory.
 /// </summary>
 public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbFactory, MachineGrid grid)
 {
-    public static readonly string[] Columns =
-        ["machine_id", "hostname", "serial", "edition", "product", "kind", "channel", "partial_key", "status_code", "status", "grace_minutes", "kms_host", "last_seen"];
+    public static readonly IReadOnlyList<ReportColumn> Columns =
+    [
+        new("machine_id", ColumnType.Text, 36), new("hostname", ColumnType.Text, 18), new("serial", ColumnType.Text, 14),
+        new("edition", ColumnType.Text, 14), new("product", ColumnType.Text, 30), new("kind", ColumnType.Text, 9),
+        new("channel", ColumnType.Text, 10), new("partial_key", ColumnType.Text, 8), new("status_code", ColumnType.Number, 7),
+        new("status", ColumnType.Text, 14), new("grace_minutes", ColumnType.Number, 9), new("kms_host", ColumnType.Text, 18),
+        new("last_seen", ColumnType.Instant, 19),
+    ];
 
-    public async IAsyncEnumerable<InventoryRow> RowsAsync(MachineFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The grid's filters that ask about now, not about licensing: history cannot answer them for the past.</summary>
+    public const string NotAsOf = "The rule and last-seen filters describe the fleet now; an as-of report filters by what history keeps (status, channel, edition, KMS host, search, manufacturer, model).";
+
+    /// <summary>
+    /// The report's one table. As of a past instant, grace and last seen are empty: history keeps licensing facts
+    /// (products, status, channel, key, KMS host, edition), not the countdown or the agent's contact.
+    /// </summary>
+    public ReportTable Table(MachineFilter filter, DateTimeOffset? asOf)
+    {
+        if (asOf is not null && (filter.Rule is not null || filter.Seen is not null))
+        {
+            throw new InvalidInputException("filters", NotAsOf);
+        }
+
+        return new ReportTable("Licence inventory", Columns, asOf is { } at ? AsOfRowsAsync(filter, at, default) : LiveRowsAsync(filter, default));
+    }
+
+    private async IAsyncEnumerable<object?[]> LiveRowsAsync(MachineFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var machines = await grid.MatchingAsync(db, filter, cancellationToken);
@@ -28,34 +47,167 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
             from m in machines
             join p in db.MachineProducts on m.Id equals p.MachineId into products
             from p in products.DefaultIfEmpty()
-            orderby m.Hostname, m.Id, p.ProductKey
-            select new InventoryRow(m.Id, m.Hostname, m.SerialNumber, m.EditionId, p.Name, p.Kind, p.Channel, p.PartialKey, (int?)p.LicenseStatus, p.GraceMinutes, p.KmsHost,
-                m.Liveness!.LastSeenAt);
-        await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
+                // Products in ordinal order, as the as-of report sorts them, whatever the database's collation.
+            orderby m.Hostname, m.Id, EF.Functions.Collate(p.ProductKey, "C")
+            select new { m.Id, m.Hostname, m.SerialNumber, m.EditionId, p.Name, p.Kind, p.Channel, p.PartialKey, Status = (int?)p.LicenseStatus, p.GraceMinutes, p.KmsHost, m.Liveness!.LastSeenAt };
+        await foreach (var r in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            yield return Row(r.Id, r.Hostname, r.SerialNumber, r.EditionId, r.Name, r.Kind, r.Channel, r.PartialKey, r.Status, r.GraceMinutes, r.KmsHost, r.LastSeenAt);
+        }
+    }
+
+    /// <summary>
+    /// Every machine's history up to <paramref name="asOf"/>, replayed in order (the latest value of each fact wins),
+    /// then the grid's licensing filters on the state that replay rebuilt. Machine facts history does not keep
+    /// (host name, serial, manufacturer, model) are today's.
+    /// </summary>
+    private async IAsyncEnumerable<object?[]> AsOfRowsAsync(MachineFilter filter, DateTimeOffset asOf, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var machines = await grid.MatchingAsync(db, new MachineFilter { Manufacturer = filter.Manufacturer, Model = filter.Model }, cancellationToken);
+        var entries =
+            from m in machines
+            join h in db.MachineHistory.Where(h => h.At <= asOf) on m.Id equals h.MachineId into history
+            from h in history.DefaultIfEmpty()
+            orderby m.Hostname, m.Id, h.At, h.Id
+            select new { m.Id, m.Hostname, m.SerialNumber, m.EnrolledAt, Entry = h };
+        MachineAsOf? machine = null;
+        await foreach (var e in entries.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (machine?.Id != e.Id)
+            {
+                foreach (var row in machine?.Rows(filter, asOf) ?? [])
+                {
+                    yield return row;
+                }
+
+                machine = new MachineAsOf(e.Id, e.Hostname, e.SerialNumber, e.EnrolledAt);
+            }
+
+            if (e.Entry is { } entry)
+            {
+                machine.Apply(entry);
+            }
+        }
+
+        foreach (var row in machine?.Rows(filter, asOf) ?? [])
         {
             yield return row;
         }
     }
 
-    /// <summary>Writes the rows as CSV (UTF-8, CRLF, a header line; a BOM first when asked, for Excel); returns the number of rows.</summary>
-    public async Task<long> WriteCsvAsync(MachineFilter filter, Stream output, bool byteOrderMark, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static object?[] Row(Guid machineId, string hostname, string? serial, string? edition, string? product, string? kind, string? channel, string? partialKey,
+        int? status, long? graceMinutes, string? kmsHost, DateTimeOffset? lastSeen) =>
+        [machineId.ToString(), hostname, serial, edition, product, kind, channel, partialKey, (long?)status, status is { } s ? ((LicenseStatus)s).ToString() : null, graceMinutes, kmsHost, lastSeen];
+
+    private sealed class ProductAsOf
     {
-        await using var writer = new StreamWriter(output, new UTF8Encoding(byteOrderMark), bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\r\n" };
-        await writer.WriteLineAsync(string.Join(',', Columns));
-        long count = 0;
-        await foreach (var r in RowsAsync(filter, cancellationToken))
+        public required string? Name { get; set; }
+        public required string? Kind { get; init; }
+        public string? Channel { get; set; }
+        public int? Status { get; set; }
+        public string? PartialKey { get; set; }
+        public string? KmsHost { get; set; }
+    }
+
+    /// <summary>One machine's licensing rebuilt from its history rows, applied oldest first.</summary>
+    private sealed class MachineAsOf(Guid id, string hostname, string? serial, DateTimeOffset enrolledAt)
+    {
+        private readonly SortedDictionary<string, ProductAsOf> _products = new(StringComparer.Ordinal);
+        private string? _edition;
+        private bool _reported;
+
+        public Guid Id => id;
+
+        public void Apply(MachineHistoryEntry h)
         {
-            await writer.WriteLineAsync(string.Join(',',
-                r.MachineId.ToString(), CsvText.Field(r.Hostname), CsvText.Field(r.SerialNumber), CsvText.Field(r.Edition), CsvText.Field(r.Product), CsvText.Field(r.Kind),
-                CsvText.Field(r.Channel), CsvText.Field(r.PartialKey), CsvText.Field(r.Status), CsvText.Field(r.Status is { } s ? ((LicenseStatus)s).ToString() : null),
-                CsvText.Field(r.GraceMinutes), CsvText.Field(r.KmsHost), CsvText.Field(r.LastSeenAt)));
-            if (++count % 10_000 == 0)
+            _reported = true;
+            if (h.Field == HistoryField.Edition)
             {
-                progress?.Report(count);
+                _edition = h.NewEdition ?? _edition;
+                return;
+            }
+
+            if (h.ProductKey is not { } key)
+            {
+                return;
+            }
+
+            if (h.Field == HistoryField.Product)
+            {
+                // A product row sets the new side when the product appeared, and only the old side when it went.
+                if (h.NewStatus is null && h.NewChannel is null && h.NewPartialKey is null && h.LegacyNewValue is null)
+                {
+                    _products.Remove(key);
+                }
+                else
+                {
+                    _products[key] = new ProductAsOf { Name = h.ProductName, Kind = h.ProductKind, Channel = h.NewChannel, Status = h.NewStatus, PartialKey = h.NewPartialKey };
+                }
+
+                return;
+            }
+
+            if (!_products.TryGetValue(key, out var product))
+            {
+                return;
+            }
+
+            product.Name = h.ProductName ?? product.Name;
+            switch (h.Field)
+            {
+                case HistoryField.Status: product.Status = h.NewStatus; break;
+                case HistoryField.Channel: product.Channel = h.NewChannel; break;
+                case HistoryField.Key: product.PartialKey = h.NewPartialKey; break;
+                case HistoryField.KmsHost: product.KmsHost = h.NewKmsHost; break;
             }
         }
 
-        progress?.Report(count);
-        return count;
+        /// <summary>The machine's lines, if it existed by then and the filter matches it as it stood.</summary>
+        public List<object?[]> Rows(MachineFilter filter, DateTimeOffset asOf)
+        {
+            if ((!_reported && enrolledAt > asOf) || !Matches(filter))
+            {
+                return [];
+            }
+
+            if (_products.Count == 0)
+            {
+                return [Row(id, hostname, serial, _edition, null, null, null, null, null, null, null, null)];
+            }
+
+            return _products.Values.Select(p => Row(id, hostname, serial, _edition, p.Name, p.Kind, p.Channel, p.PartialKey, p.Status, null, p.KmsHost, null)).ToList();
+        }
+
+        /// <summary>The grid's licensing filters (<see cref="MachineGrid"/>) on the rebuilt state: the machine's Windows row is its licensed one, if any.</summary>
+        private bool Matches(MachineFilter filter)
+        {
+            var windows = _products.Values.Where(p => p.Kind == nameof(ProductKind.Windows)).OrderBy(p => p.Status == (int)LicenseStatus.Licensed ? 0 : 1).FirstOrDefault();
+            if (filter.Statuses.Count > 0 && !(windows?.Status is { } status ? filter.Statuses.Contains(status) : filter.Statuses.Contains(-1)))
+            {
+                return false;
+            }
+
+            if (filter.Channel is { } channel && (channel == "none" ? windows is not null : windows?.Channel != channel))
+            {
+                return false;
+            }
+
+            if (filter.Edition is { } edition && (edition == "none" ? _edition is not null : _edition != edition))
+            {
+                return false;
+            }
+
+            if (filter.KmsHost is { } host && !_products.Values.Any(p => p.KmsHost == host))
+            {
+                return false;
+            }
+
+            return string.IsNullOrWhiteSpace(filter.Search) || Found(filter.Search.Trim(), windows);
+        }
+
+        private bool Found(string text, ProductAsOf? windows) =>
+            hostname.Contains(text, StringComparison.OrdinalIgnoreCase) || (serial?.Contains(text, StringComparison.OrdinalIgnoreCase) ?? false)
+            || string.Equals(windows?.PartialKey, text, StringComparison.OrdinalIgnoreCase);
     }
 }

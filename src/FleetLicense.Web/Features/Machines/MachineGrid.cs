@@ -44,6 +44,9 @@ public sealed record MachineFilter
 
     public int PageSize { get; init; } = 50;
 
+    /// <summary>The filters alone, without the grid's sort and page: what selects the machines of "this view" for a report.</summary>
+    public MachineFilter Selection => this with { Sort = "hostname", Descending = false, Page = 0, PageSize = 50 };
+
     public bool IsEmpty => Statuses.Count == 0 && Channel is null && Edition is null && Rule is null && KmsHost is null
         && Manufacturer is null && Model is null && Seen is null && string.IsNullOrWhiteSpace(Search);
 
