@@ -41,7 +41,7 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
         Assert.StartsWith("live state at ", cover["As of"], StringComparison.Ordinal);
 
         var inventory = (WorksheetPart)workbook.WorkbookPart.GetPartById(sheets[1].Id!);
-        Assert.Equal("A1:M1", inventory.Worksheet.Descendants<AutoFilter>().Single().Reference?.Value);
+        Assert.Equal("A1:N1", inventory.Worksheet.Descendants<AutoFilter>().Single().Reference?.Value);
         Assert.Equal(1.0, inventory.Worksheet.Descendants<Pane>().Single().VerticalSplit?.Value);
         var rows = Rows(workbook, sheets[1]);
         Assert.Equal(InventoryReportTests.Names, rows[0]);

@@ -85,10 +85,10 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
             at => [(a, TestReports.Windows(at, "PC-A")), (b, TestReports.Windows(at, "PC-B", edition: "Enterprise", channel: LicenseChannel.KMS, partialKey: "W269N", kmsHost: "kms1.corp.example"))],
             at => [(a, TestReports.Windows(at, "PC-A", status: LicenseStatus.Notification, graceMinutes: 4_000)),
                    (b, TestReports.Windows(at, "PC-B", edition: "Enterprise", channel: LicenseChannel.KMS, partialKey: "W269N", kmsHost: "kms2.corp.example"))],
-            at => [(b, TestReports.Windows(at, "PC-B", edition: "Enterprise", channel: LicenseChannel.MAK, partialKey: "77777")),
+            at => [(b, TestReports.Windows(at, "PC-B", edition: "Enterprise", channel: LicenseChannel.MAK, partialKey: "77777", fingerprint: new string('9', 64))),
                    (c, TestReports.Windows(at, "PC-C", edition: "Education", status: LicenseStatus.Unlicensed, partialKey: "YNMGQ"))],
             at => [(a, TestReports.Windows(at, "PC-A") with { Products = [.. TestReports.Windows(at, "PC-A").Products, office] }),
-                   (b, TestReports.Windows(at, "PC-B", edition: "Professional", channel: LicenseChannel.Retail, partialKey: "77777"))],
+                   (b, TestReports.Windows(at, "PC-B", edition: "Professional", channel: LicenseChannel.Retail, partialKey: "77777", fingerprint: new string('6', 64)))],
             at => [(a, TestReports.Windows(at, "PC-A") with { Products = [office] })],
         ];
 
@@ -199,7 +199,7 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand("""
             SELECT m.id::text, m.hostname, coalesce(m.serial_number, ''), coalesce(m.edition_id, ''), coalesce(p.name, ''), coalesce(p.kind, ''),
-                   coalesce(p.channel, ''), coalesce(p.partial_key, ''), coalesce(p.license_status::text, ''), p.license_status,
+                   coalesce(p.channel, ''), coalesce(p.partial_key, ''), coalesce(left(p.key_fingerprint, 8), ''), coalesce(p.license_status::text, ''), p.license_status,
                    coalesce(p.grace_minutes::text, ''), coalesce(p.kms_host, ''), l.last_seen_at
             FROM machines m LEFT JOIN machine_products p ON p.machine_id = m.id LEFT JOIN machine_liveness l ON l.machine_id = m.id
             ORDER BY m.hostname, m.id, p.product_key COLLATE "C"
@@ -208,9 +208,9 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
         var rows = new List<Dictionary<string, string>>();
         while (await reader.ReadAsync(Ct))
         {
-            var values = Enumerable.Range(0, 9).Select(reader.GetString).Append(reader.IsDBNull(9) ? "" : ((LicenseStatus)reader.GetInt32(9)).ToString())
-                .Concat(Enumerable.Range(10, 2).Select(reader.GetString))
-                .Append(reader.IsDBNull(12) ? "" : reader.GetFieldValue<DateTimeOffset>(12).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+            var values = Enumerable.Range(0, 10).Select(reader.GetString).Append(reader.IsDBNull(10) ? "" : ((LicenseStatus)reader.GetInt32(10)).ToString())
+                .Concat(Enumerable.Range(11, 2).Select(reader.GetString))
+                .Append(reader.IsDBNull(13) ? "" : reader.GetFieldValue<DateTimeOffset>(13).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
             rows.Add(Names.Zip(values).ToDictionary(p => p.First, p => p.Second));
         }
 

@@ -9,15 +9,6 @@ using Npgsql;
 
 namespace FleetLicense.Web.Features.Exports;
 
-/// <summary>The reports an export can hold.</summary>
-public static class ExportReports
-{
-    /// <summary>Machine × licensed product (<see cref="InventoryReport"/>).</summary>
-    public const string Inventory = "inventory";
-
-    public static readonly IReadOnlyList<string> All = [Inventory];
-}
-
 /// <summary>The file formats an export is written in.</summary>
 public static class ExportFormats
 {
@@ -66,7 +57,7 @@ public sealed record ExportVerification(bool Matches, string Sha256, string Mess
 public sealed class ComplianceExports(
     IDbContextFactory<FleetLicenseDbContext> dbFactory,
     NpgsqlDataSource dataSource,
-    InventoryReport inventory,
+    ComplianceReports reports,
     ExportSigner signer,
     AuditTrail trail,
     Permissions permissions,
@@ -79,11 +70,6 @@ public sealed class ComplianceExports(
     public async Task<ExportSummary> RunAsync(Caller caller, ExportRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         await permissions.RequireAsync(caller, FleetPolicies.ReadRaw, "export reports");
-        if (!ExportReports.All.Contains(request.Report))
-        {
-            throw new InvalidInputException("report", $"Choose one of the reports: {string.Join(", ", ExportReports.All)}.");
-        }
-
         if (!ExportFormats.All.Contains(request.Format))
         {
             throw new InvalidInputException("format", $"Choose one of the formats: {string.Join(", ", ExportFormats.All)}.");
@@ -96,7 +82,7 @@ public sealed class ComplianceExports(
         }
 
         var filter = FilterOf(request.Filters);
-        var table = inventory.Table(filter, request.AsOf);
+        var table = reports.Table(request.Report, filter, request.AsOf);
         var export = new Export
         {
             Report = request.Report,
@@ -125,7 +111,7 @@ public sealed class ComplianceExports(
                 export.RowCount = request.Format switch
                 {
                     ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, progress, cancellationToken),
-                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await InventorySummary.ReportAsync(provenance, table, progress, cancellationToken), hashing, null, cancellationToken),
+                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await PdfSummary.ReportAsync(request.Report, provenance, table, progress, cancellationToken), hashing, null, cancellationToken),
                     _ => await CsvReportWriter.WriteAsync(table, hashing, request.ByteOrderMark, progress, cancellationToken),
                 };
                 (digest, size) = (hashing.Digest(), hashing.Written);

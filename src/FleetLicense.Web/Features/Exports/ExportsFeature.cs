@@ -12,7 +12,7 @@ public static class ExportsFeature
 
     /// <summary>Compliance exports: the files auditors take away, each signed by the server so it can be verified offline.</summary>
     public static IServiceCollection AddExports(this IServiceCollection services) =>
-        services.AddSingleton<ExportSigner>().AddSingleton<InventoryReport>().AddSingleton<ComplianceExports>();
+        services.AddSingleton<ExportSigner>().AddSingleton<InventoryReport>().AddSingleton<ComplianceReports>().AddSingleton<ComplianceExports>();
 
     /// <summary>Running, listing, downloading and verifying exports, and the keys they are signed with: Auditors, Operators and Admins.</summary>
     public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder app)

@@ -17,7 +17,8 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
     [
         new("machine_id", ColumnType.Text, 36), new("hostname", ColumnType.Text, 18), new("serial", ColumnType.Text, 14),
         new("edition", ColumnType.Text, 14), new("product", ColumnType.Text, 30), new("kind", ColumnType.Text, 9),
-        new("channel", ColumnType.Text, 10), new("partial_key", ColumnType.Text, 8), new("status_code", ColumnType.Number, 7),
+        new("channel", ColumnType.Text, 10), new("partial_key", ColumnType.Text, 8),
+        new("key_fingerprint", ColumnType.Text, 10), new("status_code", ColumnType.Number, 7),
         new("status", ColumnType.Text, 14), new("grace_minutes", ColumnType.Number, 9), new("kms_host", ColumnType.Text, 18),
         new("last_seen", ColumnType.Instant, 19),
     ];
@@ -49,10 +50,26 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
             from p in products.DefaultIfEmpty()
                 // Products in ordinal order, as the as-of report sorts them, whatever the database's collation.
             orderby m.Hostname, m.Id, EF.Functions.Collate(p.ProductKey, "C")
-            select new { m.Id, m.Hostname, m.SerialNumber, m.EditionId, p.Name, p.Kind, p.Channel, p.PartialKey, Status = (int?)p.LicenseStatus, p.GraceMinutes, p.KmsHost, m.Liveness!.LastSeenAt };
+            select new
+            {
+                m.Id,
+                m.Hostname,
+                m.SerialNumber,
+                m.EditionId,
+                p.Name,
+                p.Kind,
+                p.Channel,
+                p.PartialKey,
+                p.KeyFingerprint,
+                Status = (int?)p.LicenseStatus,
+                p.GraceMinutes,
+                p.KmsHost,
+                m.Liveness!.LastSeenAt,
+            };
         await foreach (var r in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            yield return Row(r.Id, r.Hostname, r.SerialNumber, r.EditionId, r.Name, r.Kind, r.Channel, r.PartialKey, r.Status, r.GraceMinutes, r.KmsHost, r.LastSeenAt);
+            yield return Row(r.Id, r.Hostname, r.SerialNumber, r.EditionId, r.Name, r.Kind, r.Channel, r.PartialKey, HistoryValue.PrefixOf(r.KeyFingerprint), r.Status, r.GraceMinutes,
+                r.KmsHost, r.LastSeenAt);
         }
     }
 
@@ -97,8 +114,8 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
     }
 
     private static object?[] Row(Guid machineId, string hostname, string? serial, string? edition, string? product, string? kind, string? channel, string? partialKey,
-        int? status, long? graceMinutes, string? kmsHost, DateTimeOffset? lastSeen) =>
-        [machineId.ToString(), hostname, serial, edition, product, kind, channel, partialKey, (long?)status, status is { } s ? ((LicenseStatus)s).ToString() : null, graceMinutes, kmsHost, lastSeen];
+        string? fingerprint, int? status, long? graceMinutes, string? kmsHost, DateTimeOffset? lastSeen) =>
+        [machineId.ToString(), hostname, serial, edition, product, kind, channel, partialKey, fingerprint, (long?)status, status is { } s ? ((LicenseStatus)s).ToString() : null, graceMinutes, kmsHost, lastSeen];
 
     private sealed class ProductAsOf
     {
@@ -107,6 +124,7 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
         public string? Channel { get; set; }
         public int? Status { get; set; }
         public string? PartialKey { get; set; }
+        public string? Fingerprint { get; set; }
         public string? KmsHost { get; set; }
     }
 
@@ -158,7 +176,7 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
             {
                 case HistoryField.Status: product.Status = h.NewStatus; break;
                 case HistoryField.Channel: product.Channel = h.NewChannel; break;
-                case HistoryField.Key: product.PartialKey = h.NewPartialKey; break;
+                case HistoryField.Key: (product.PartialKey, product.Fingerprint) = (h.NewPartialKey, h.NewFingerprintPrefix); break;
                 case HistoryField.KmsHost: product.KmsHost = h.NewKmsHost; break;
             }
         }
@@ -173,10 +191,10 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
 
             if (_products.Count == 0)
             {
-                return [Row(id, hostname, serial, _edition, null, null, null, null, null, null, null, null)];
+                return [Row(id, hostname, serial, _edition, null, null, null, null, null, null, null, null, null)];
             }
 
-            return _products.Values.Select(p => Row(id, hostname, serial, _edition, p.Name, p.Kind, p.Channel, p.PartialKey, p.Status, null, p.KmsHost, null)).ToList();
+            return _products.Values.Select(p => Row(id, hostname, serial, _edition, p.Name, p.Kind, p.Channel, p.PartialKey, p.Fingerprint, p.Status, null, p.KmsHost, null)).ToList();
         }
 
         /// <summary>The grid's licensing filters (<see cref="MachineGrid"/>) on the rebuilt state: the machine's Windows row is its licensed one, if any.</summary>

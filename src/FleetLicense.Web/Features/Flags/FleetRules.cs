@@ -20,7 +20,7 @@ public sealed class FleetRules(NpgsqlDataSource dataSource, PolicyService polici
     public static readonly string[] RuleIds = [RetailKeyReuse, MakOveruse];
 
     // Generic install keys and GVLKs are shared by design; their last five characters identify them.
-    private static readonly string[] SharedByDesign = [.. KnownKeys.All.Select(k => PartialKey.Of(k.Key)).Distinct()];
+    public static readonly string[] SharedByDesign = [.. KnownKeys.All.Select(k => PartialKey.Of(k.Key)).Distinct()];
 
     /// <summary>Recomputes both rules and reconciles their flags; returns how many flags changed.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)

@@ -46,7 +46,10 @@ public sealed record HistoryValue(
 
     public static HistoryValue? OfKey(ProductSnapshot p) => p.PartialKey is null && p.KeyFingerprint is null
         ? null
-        : new(PartialKey: p.PartialKey, FingerprintPrefix: p.KeyFingerprint?[..Math.Min(FingerprintPrefixLength, p.KeyFingerprint.Length)]);
+        : new(PartialKey: p.PartialKey, FingerprintPrefix: PrefixOf(p.KeyFingerprint));
+
+    /// <summary>The part of a key fingerprint history and reports show.</summary>
+    public static string? PrefixOf(string? fingerprint) => fingerprint?[..Math.Min(FingerprintPrefixLength, fingerprint.Length)];
 
     public static HistoryValue OfProduct(ProductSnapshot p) => new(Status: p.LicenseStatus, Channel: p.Channel, PartialKey: p.PartialKey);
 }

@@ -39,7 +39,16 @@ public sealed record ProductAsOf(string ProductKey, string? ProductName, string?
 
 public sealed record MachineAsOf(DateTimeOffset AsOf, string? Edition, IReadOnlyList<ProductAsOf> Products);
 
-public sealed record KmsHostView(string Host, int Machines, bool Allowlisted, bool KnownEmulator, bool Loopback);
+public sealed record KmsHostView(string Host, int Machines, bool Allowlisted, bool KnownEmulator, bool Loopback)
+{
+    /// <summary>A host as the policy judges it: on the allowlist, a known public emulator, the machine itself.</summary>
+    public static KmsHostView Of(string host, int machines, DetectionPolicy policy)
+    {
+        var name = KmsHostNames.Normalize(host) ?? host;
+        return new(host, machines, KmsHostNames.IsAllowlisted(name, policy.KmsAllowlist), KmsHostNames.IsPublicEmulator(name, policy.PublicKmsEmulatorHosts),
+            KmsHostNames.IsLoopback(name));
+    }
+}
 
 /// <summary>Read models over machines: detail, timeline, state as of a date, KMS hosts.</summary>
 public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFactory, PolicyService policies)
@@ -117,11 +126,6 @@ public sealed class MachineQueries(IDbContextFactory<FleetLicenseDbContext> dbFa
             .Select(g => new { Host = g.Key, Machines = g.Select(p => p.MachineId).Distinct().Count() })
             .OrderByDescending(h => h.Machines).ThenBy(h => h.Host)
             .ToListAsync(cancellationToken);
-        return [.. hosts.Select(h =>
-        {
-            var name = KmsHostNames.Normalize(h.Host) ?? h.Host;
-            return new KmsHostView(h.Host, h.Machines, KmsHostNames.IsAllowlisted(name, policy.KmsAllowlist),
-                KmsHostNames.IsPublicEmulator(name, policy.PublicKmsEmulatorHosts), KmsHostNames.IsLoopback(name));
-        })];
+        return [.. hosts.Select(h => KmsHostView.Of(h.Host, h.Machines, policy))];
     }
 }

@@ -4,12 +4,61 @@ using FleetLicense.Contracts;
 namespace FleetLicense.Web.Features.Exports;
 
 /// <summary>
-/// The inventory as a PDF: a summary of the machines it covers (by their Windows licence status and channel), then
-/// its lines, capped at <see cref="MaxTableRows"/> (a million machines are a spreadsheet's job, not paper's).
+/// A report as a PDF: a summary page, then its lines, capped at <see cref="MaxTableRows"/> (a million machines are a
+/// spreadsheet's job, not paper's). The inventory's summary is of the machines it covers, by their Windows licence
+/// status and channel; another report's counts its lines by the columns that sort them into kinds.
 /// </summary>
-public static class InventorySummary
+public static class PdfSummary
 {
     public const int MaxTableRows = 5_000;
+
+    /// <summary>The columns each report's lines are counted by on its summary page.</summary>
+    private static string[] ChartedBy(string report) => report switch
+    {
+        ExportReports.Unactivated => ["status", "channel"],
+        ExportReports.SuspiciousKeys => ["severity", "rule", "state"],
+        ExportReports.KeyReuse => ["kind"],
+        ExportReports.AgentHealth => ["liveness", "agent_version"],
+        _ => [],
+    };
+
+    public static Task<PdfReport> ReportAsync(string report, ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        report == ExportReports.Inventory ? InventoryAsync(provenance, table, progress, cancellationToken) : LinesAsync(report, provenance, table, progress, cancellationToken);
+
+    /// <summary>Any report: the number of lines, a chart per column it is charted by, and its lines (the machine id aside: the host name says it).</summary>
+    private static async Task<PdfReport> LinesAsync(string report, ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var charted = ChartedBy(report).Select(name => (Name: name, Index: ColumnOf(table, name), Counts: new Dictionary<string, long>(StringComparer.Ordinal))).ToList();
+        var printed = table.Columns.Select((c, i) => (c, i)).Where(x => x.c.Name != "machine_id").ToList();
+        var lines = new List<IReadOnlyList<string?>>();
+        long rows = 0;
+        await foreach (var row in table.Rows.WithCancellation(cancellationToken))
+        {
+            foreach (var (_, index, counts) in charted)
+            {
+                var value = Text(row[index]) ?? "(none)";
+                counts[value] = counts.GetValueOrDefault(value) + 1;
+            }
+
+            if (lines.Count < MaxTableRows + 1)
+            {
+                lines.Add([.. printed.Select(x => Text(row[x.i]))]);
+            }
+
+            ExportProgress.Count(ref rows, progress);
+        }
+
+        return new PdfReport(provenance.Title, provenance.FiltersText, provenance.AsOf, provenance.GeneratedAt,
+            [new("Lines", rows.ToString("N0", CultureInfo.InvariantCulture))],
+            [.. charted.Select(c => new PdfChart($"Lines by {c.Name.Replace('_', ' ')}", [.. c.Counts.OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal).Take(15)]))],
+            [new PdfTable(table.Title, [.. printed.Select(x => x.c.Name.Replace('_', ' '))], [.. printed.Select(x => x.c.Width)], Lines(lines), MaxTableRows)],
+            Footnote(provenance));
+    }
+
+    private static int ColumnOf(ReportTable table, string name) => table.Columns.Select((c, i) => (c, i)).Single(x => x.c.Name == name).i;
+
+    private static string Footnote(ReportProvenance provenance) =>
+        $"Export {provenance.ExportId} by {provenance.RequestedBy}. Times are UTC. Verify this file on the Exports page, or with openssl and the export's .sig file.";
 
     private static readonly string[] PrintedColumns = ["hostname", "edition", "product", "channel", "partial_key", "status", "kms_host", "last_seen"];
 
@@ -17,9 +66,9 @@ public static class InventorySummary
     /// Reads the table once: the counts and the printed lines come from the same read, so the summary and the table
     /// agree even while reports arrive.
     /// </summary>
-    public static async Task<PdfReport> ReportAsync(ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task<PdfReport> InventoryAsync(ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        int Column(string name) => table.Columns.Select((c, i) => (c, i)).Single(x => x.c.Name == name).i;
+        int Column(string name) => ColumnOf(table, name);
         var (machineColumn, kindColumn, channelColumn, statusColumn) = (Column("machine_id"), Column("kind"), Column("channel"), Column("status_code"));
         var printed = PrintedColumns.Select(Column).ToArray();
 
@@ -72,8 +121,7 @@ public static class InventorySummary
                 new PdfChart("Machines by Windows channel", [.. channels.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)]),
             ],
             [new PdfTable(table.Title, ["Host", "Edition", "Product", "Channel", "Key", "Status", "KMS host", "Last seen"], [13, 11, 28, 8, 8, 10, 12, 12], Lines(lines), MaxTableRows)],
-            $"Export {provenance.ExportId} by {provenance.RequestedBy}. Times are UTC. Counts are per machine, by its Windows licence (the licensed one when it has several); "
-            + "\"not licensed\" is every status but Licensed. Verify this file on the Exports page or with openssl and the export's .sig file.");
+            Footnote(provenance) + " Counts are per machine, by its Windows licence (the licensed one when it has several); \"not licensed\" is every status but Licensed.");
 
         void CountMachine()
         {
