@@ -42,6 +42,13 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static Task WaitForCircuitAsync(IPage page) =>
         page.Locator(".page-header[data-interactive=true]").WaitForAsync(new() { Timeout = 30_000 });
 
+    /// <summary>Opens a MudSelect and picks <paramref name="option"/> from its list.</summary>
+    public static async Task SelectAsync(IPage page, ILocator select, string option)
+    {
+        await select.First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = option }).ClickAsync();
+    }
+
     /// <summary>
     /// A 1440×900 page signed in through the sign-in form as a new user of <paramref name="role"/> (an Admin unless
     /// said; named <paramref name="userName"/> when given), on the app at <paramref name="baseAddress"/>; it lands on the Overview.

@@ -42,6 +42,7 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").ClickAsync());
         var file = Path.Combine(Path.GetTempPath(), $"fleetlicense-e2e-{Guid.NewGuid():N}.csv");
         var altered = Path.ChangeExtension(file, ".altered.csv");
+        var pdfFile = Path.ChangeExtension(file, ".pdf");
         await download.SaveAsAsync(file);
         try
         {
@@ -53,17 +54,30 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
 
             await page.GetByTestId("verify-file").SetInputFilesAsync(file);
             await Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Verified. This is export");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "exports.png"), FullPage = true });
 
             // Another name: choosing the same file again is not a change to the input.
             await File.WriteAllTextAsync(altered, content.Replace("PC-EXPORT-01", "PC-EXPORT-99", StringComparison.Ordinal), ct);
             await page.GetByTestId("verify-file").SetInputFilesAsync(altered);
             await Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Not verified. No export of this server has this content");
+
+            // The same view as a PDF summary: the newest export is listed first, and the file is a signed PDF too.
+            await BrowserFixture.SelectAsync(page, page.GetByTestId("export-form").Locator(".mud-select").Filter(new() { HasText = "Format" }), "PDF summary");
+            await page.GetByTestId("run-export").ClickAsync();
+            await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(2);
+            await Expect(page.GetByTestId("export-row").First).ToContainTextAsync("Licence inventory (PDF)");
+            var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").First.ClickAsync());
+            await pdf.SaveAsAsync(pdfFile);
+            Assert.Equal("%PDF-"u8.ToArray(), (await File.ReadAllBytesAsync(pdfFile, ct))[..5]);
+            await page.GetByTestId("verify-file").SetInputFilesAsync(pdfFile);
+            await Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Verified. This is export 2");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "exports.png"), FullPage = true });
+            File.Copy(pdfFile, Path.Combine(BrowserFixture.ScreenshotDirectory, "export-inventory.pdf"), overwrite: true);
         }
         finally
         {
             File.Delete(file);
             File.Delete(altered);
+            File.Delete(pdfFile);
         }
     }
 }

@@ -39,7 +39,7 @@ public sealed class UsersPageTests(PostgresFixture postgres, BrowserFixture brow
         await Expect(page.GetByTestId("create-form")).ToContainTextAsync("letters, digits and - . _ @ + only");
 
         await page.Locator("input[data-testid=new-user-name]").FillAsync("j.smith");
-        await SelectAsync(page, page.GetByTestId("create-form").Locator(".mud-select"), FleetRoles.Operator);
+        await BrowserFixture.SelectAsync(page, page.GetByTestId("create-form").Locator(".mud-select"), FleetRoles.Operator);
         await page.GetByTestId("create-user").ClickAsync();
         var dialog = page.GetByTestId("password-dialog");
         await Expect(dialog.GetByTestId("issued-user-name")).ToHaveTextAsync("j.smith");
@@ -51,7 +51,7 @@ public sealed class UsersPageTests(PostgresFixture postgres, BrowserFixture brow
         await Expect(page.GetByTestId("password-dialog")).ToHaveCountAsync(0);
         Assert.DoesNotContain(password, await page.ContentAsync(), StringComparison.Ordinal);
 
-        await SelectAsync(page, row.Locator(".mud-select"), FleetRoles.Auditor);
+        await BrowserFixture.SelectAsync(page, row.Locator(".mud-select"), FleetRoles.Auditor);
         await page.GetByRole(AriaRole.Button, new() { Name = "Change role" }).ClickAsync();
         await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("j.smith is now an Auditor.");
         await Expect(row.Locator("input").First).ToHaveValueAsync(FleetRoles.Auditor);
@@ -73,12 +73,5 @@ public sealed class UsersPageTests(PostgresFixture postgres, BrowserFixture brow
         Assert.Equal([FleetRoles.Auditor], await users.GetRolesAsync(created));
         Assert.True(await users.CheckPasswordAsync(created, password));
         Assert.True(created.MustChangePassword);
-    }
-
-    /// <summary>Opens a MudSelect and picks <paramref name="option"/> from its list.</summary>
-    private static async Task SelectAsync(IPage page, ILocator select, string option)
-    {
-        await select.First.ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = option }).ClickAsync();
     }
 }

@@ -59,7 +59,7 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
 
         Assert.True(genuine.Matches, genuine.Message);
         Assert.Equal(export.Id, genuine.Export?.Id);
-        Assert.Contains($"This is export {export.Id} (inventory, 1 row) made by ", genuine.Message, StringComparison.Ordinal);
+        Assert.Contains($"This is export {export.Id} (Licence inventory, CSV, 1 row) made by ", genuine.Message, StringComparison.Ordinal);
         Assert.False(altered.Matches);
         Assert.Null(altered.Export);
         Assert.Contains("the file was changed after it was exported, or another server made it", altered.Message, StringComparison.Ordinal);

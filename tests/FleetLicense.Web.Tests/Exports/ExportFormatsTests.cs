@@ -8,6 +8,7 @@ using FleetLicense.Contracts;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Exports;
+using Microsoft.EntityFrameworkCore;
 using UglyToad.PdfPig;
 
 namespace FleetLicense.Web.Tests.Exports;
@@ -85,6 +86,14 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
         Assert.Contains("Machines4Windows licensed2 (50 %)Not licensed1Products3", summary, StringComparison.Ordinal);
         Assert.Contains("Machines by Windows licence statusLicensed2Notification1No Windows reported1", summary, StringComparison.Ordinal);
         Assert.Contains("Machines by Windows channelOEM2KMS1No Windows reported1", summary, StringComparison.Ordinal);
+        Assert.Contains("Top findings: open and acknowledged flags by rule", summary, StringComparison.Ordinal);
+        await using var db = await app.DbAsync();
+        var raised = await db.Flags.Select(f => new { f.Rule, f.Severity }).Distinct().ToListAsync(Ct);
+        Assert.NotEmpty(raised);
+        foreach (var rule in raised)
+        {
+            Assert.Contains($"{rule.Severity}: {FleetLicense.Web.Components.Display.RuleName(rule.Rule)}", summary, StringComparison.Ordinal);
+        }
         var stamp = ReportProvenance.Instant(asOf);
         for (var i = 0; i < pages.Count; i++)
         {

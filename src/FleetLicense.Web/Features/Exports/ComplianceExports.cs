@@ -111,7 +111,7 @@ public sealed class ComplianceExports(
                 export.RowCount = request.Format switch
                 {
                     ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, progress, cancellationToken),
-                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await PdfSummary.ReportAsync(request.Report, provenance, table, progress, cancellationToken), hashing, null, cancellationToken),
+                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await PdfSummary.ReportAsync(request.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, request.AsOf), progress, cancellationToken), hashing, null, cancellationToken),
                     _ => await CsvReportWriter.WriteAsync(table, hashing, request.ByteOrderMark, progress, cancellationToken),
                 };
                 (digest, size) = (hashing.Digest(), hashing.Written);
@@ -183,7 +183,7 @@ public sealed class ComplianceExports(
         var result = export is null
             ? new ExportVerification(false, hex, $"No export of this server has this content (SHA-256 {hex}): the file was changed after it was exported, or another server made it.", null)
             : await signer.VerifyAsync(export.SigningKeyId!.Value, digest, export.Signature!, cancellationToken)
-                ? new ExportVerification(true, hex, $"This is export {export.Id} ({export.Report}, {Rows(export.RowCount)}) made by {export.RequestedBy} at {export.FinishedAt:u}, unchanged; signed with key {export.SigningKeyId}.", Summary(export))
+                ? new ExportVerification(true, hex, $"This is export {export.Id} ({ExportReports.Title(export.Report)}, {export.Format.ToUpperInvariant()}, {Rows(export.RowCount)}) made by {export.RequestedBy} at {export.FinishedAt:u}, unchanged; signed with key {export.SigningKeyId}.", Summary(export))
                 : new ExportVerification(false, hex, $"The content is that of export {export.Id}, but its stored signature does not verify with key {export.SigningKeyId}: the export's record was altered.", Summary(export));
         await trail.RecordAsync(caller, new AuditRecord(AuditActions.ExportVerified, export?.FileName, After: new { result.Matches, Sha256 = hex }), cancellationToken);
         return result;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FleetLicense.Contracts;
+using FleetLicense.Domain.Rules;
 
 namespace FleetLicense.Web.Features.Exports;
 
@@ -22,8 +23,12 @@ public static class PdfSummary
         _ => [],
     };
 
-    public static Task<PdfReport> ReportAsync(string report, ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken) =>
-        report == ExportReports.Inventory ? InventoryAsync(provenance, table, progress, cancellationToken) : LinesAsync(report, provenance, table, progress, cancellationToken);
+    /// <summary>The report's PDF; an inventory's summary also charts the open findings of <paramref name="findings"/> (the same machines and instant).</summary>
+    public static Task<PdfReport> ReportAsync(string report, ReportProvenance provenance, ReportTable table, ReportTable findings, IProgress<long>? progress,
+        CancellationToken cancellationToken) =>
+        report == ExportReports.Inventory
+            ? InventoryAsync(provenance, table, findings, progress, cancellationToken)
+            : LinesAsync(report, provenance, table, progress, cancellationToken);
 
     /// <summary>Any report: the number of lines, a chart per column it is charted by, and its lines (the machine id aside: the host name says it).</summary>
     private static async Task<PdfReport> LinesAsync(string report, ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken)
@@ -66,7 +71,8 @@ public static class PdfSummary
     /// Reads the table once: the counts and the printed lines come from the same read, so the summary and the table
     /// agree even while reports arrive.
     /// </summary>
-    private static async Task<PdfReport> InventoryAsync(ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static async Task<PdfReport> InventoryAsync(ReportProvenance provenance, ReportTable table, ReportTable findings, IProgress<long>? progress,
+        CancellationToken cancellationToken)
     {
         int Column(string name) => ColumnOf(table, name);
         var (machineColumn, kindColumn, channelColumn, statusColumn) = (Column("machine_id"), Column("kind"), Column("channel"), Column("status_code"));
@@ -103,6 +109,7 @@ public static class PdfSummary
         }
 
         CountMachine();
+        var open = await OpenFindingsAsync(findings, cancellationToken);
         var licensed = statuses.GetValueOrDefault(nameof(LicenseStatus.Licensed));
         var notReported = statuses.GetValueOrDefault(NotReported);
         return new PdfReport(
@@ -119,6 +126,9 @@ public static class PdfSummary
             [
                 new PdfChart("Machines by Windows licence status", [.. Order(statuses, [.. Enum.GetNames<LicenseStatus>(), NotReported])]),
                 new PdfChart("Machines by Windows channel", [.. channels.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)]),
+                new PdfChart("Top findings: open and acknowledged flags by rule", [.. open
+                    .OrderByDescending(c => c.Key.Severity).ThenByDescending(c => c.Value).ThenBy(c => c.Key.Rule, StringComparer.Ordinal).Take(10)
+                    .Select(c => new KeyValuePair<string, long>($"{c.Key.Severity}: {Components.Display.RuleName(c.Key.Rule)}", c.Value))]),
             ],
             [new PdfTable(table.Title, ["Host", "Edition", "Product", "Channel", "Key", "Status", "KMS host", "Last seen"], [13, 11, 28, 8, 8, 10, 12, 12], Lines(lines), MaxTableRows)],
             Footnote(provenance) + " Counts are per machine, by its Windows licence (the licensed one when it has several); \"not licensed\" is every status but Licensed.");
@@ -138,6 +148,23 @@ public static class PdfSummary
     }
 
     private const string NotReported = "No Windows reported";
+
+    /// <summary>Flags still to deal with (open or acknowledged), counted by severity and rule.</summary>
+    private static async Task<Dictionary<(FindingSeverity Severity, string Rule), long>> OpenFindingsAsync(ReportTable findings, CancellationToken cancellationToken)
+    {
+        var (state, severity, rule) = (ColumnOf(findings, "state"), ColumnOf(findings, "severity"), ColumnOf(findings, "rule"));
+        var counts = new Dictionary<(FindingSeverity, string), long>();
+        await foreach (var row in findings.Rows.WithCancellation(cancellationToken))
+        {
+            if (row[state] is nameof(Flags.FlagStatus.Open) or nameof(Flags.FlagStatus.Acknowledged))
+            {
+                var key = (Enum.Parse<FindingSeverity>((string)row[severity]!), (string)row[rule]!);
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        return counts;
+    }
 
     private static IEnumerable<KeyValuePair<string, long>> Order(Dictionary<string, long> counts, string[] order) =>
         order.Where(counts.ContainsKey).Concat(counts.Keys.Except(order).Order(StringComparer.Ordinal)).Select(k => new KeyValuePair<string, long>(k, counts[k]));
