@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text.Json;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Accounts;
@@ -20,8 +19,6 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-
     [Fact]
     public async Task Export_IsTheInventoryOfTheFilteredMachines_SignedRecordedAndVerifiable_UntilAByteChanges()
     {
@@ -31,11 +28,11 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
 
         using var created = await auditor.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv", filters = "?status=1", byteOrderMark = true }, Ct);
-        var export = (await created.Content.ReadFromJsonAsync<ExportSummary>(Json, Ct))!;
+        var export = (await created.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!;
         using var download = await auditor.GetAsync(new Uri($"/api/v1/exports/{export.Id}/file", UriKind.Relative), Ct);
         var file = await download.Content.ReadAsByteArrayAsync(Ct);
         var signature = await auditor.GetByteArrayAsync(new Uri($"/api/v1/exports/{export.Id}/signature", UriKind.Relative), Ct);
-        var keys = await auditor.GetFromJsonAsync<PublicSigningKey[]>("/api/v1/exports/signing-keys", Json, Ct);
+        var keys = await auditor.GetFromJsonAsync<PublicSigningKey[]>("/api/v1/exports/signing-keys", ExportFiles.Json, Ct);
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal($"/api/v1/exports/{export.Id}", created.Headers.Location?.OriginalString);
@@ -52,10 +49,10 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
             Assert.True(key.VerifyData(file, signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
         }
 
-        var genuine = await VerifyAsync(auditor, file);
+        var genuine = await ExportFiles.VerifyAsync(auditor, file);
         var changed = file.ToArray();
         changed[^3] ^= 0x01;
-        var altered = await VerifyAsync(auditor, changed);
+        var altered = await ExportFiles.VerifyAsync(auditor, changed);
 
         Assert.True(genuine.Matches, genuine.Message);
         Assert.Equal(export.Id, genuine.Export?.Id);
@@ -83,9 +80,9 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         using var viewer = await app.ApiTokenClientAsync(FleetRoles.Viewer);
 
         using var there = await operatorThere.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
-        var foreignId = (await there.Content.ReadFromJsonAsync<ExportSummary>(Json, Ct))!.Id;
+        var foreignId = (await there.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!.Id;
         var foreign = await operatorThere.GetByteArrayAsync(new Uri($"/api/v1/exports/{foreignId}/file", UriKind.Relative), Ct);
-        var verdict = await VerifyAsync(operatorHere, foreign);
+        var verdict = await ExportFiles.VerifyAsync(operatorHere, foreign);
         using var refused = await viewer.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
         using var badReport = await operatorHere.PostAsJsonAsync("/api/v1/exports", new { report = "everything", format = "csv" }, Ct);
         using var missing = await operatorHere.GetAsync(new Uri("/api/v1/exports/999999/file", UriKind.Relative), Ct);
@@ -150,15 +147,6 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         var report = TestReports.Windows(DateTimeOffset.UtcNow, hostname, status: status);
         await app.SendAsync(machine.DeviceToken, report);
         await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
-    }
-
-    private static async Task<ExportVerification> VerifyAsync(HttpClient client, byte[] file)
-    {
-        using var body = new ByteArrayContent(file);
-        body.Headers.ContentType = new("application/octet-stream");
-        using var response = await client.PostAsync(new Uri("/api/v1/exports/verify", UriKind.Relative), body, Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<ExportVerification>(Json, Ct))!;
     }
 
     /// <summary>Cancels at the report's first progress call, synchronously (Progress&lt;T&gt; would post it elsewhere).</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-using CsvHelper;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Accounts;
@@ -74,18 +72,7 @@ public sealed class ComplianceReportsTests(PostgresFixture postgres)
         var table = reports.Table(report, MachineFilter.FromQuery("http://fleetlicense/machines?" + filters), asOf);
         using var file = new MemoryStream();
         await CsvReportWriter.WriteAsync(table, file, byteOrderMark: false, progress: null, Ct);
-        using var reader = new StreamReader(new MemoryStream(file.ToArray()));
-        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
-        csv.Read();
-        csv.ReadHeader();
-        Assert.Equal(table.Columns.Select(c => c.Name), csv.HeaderRecord);
-        var rows = new List<Dictionary<string, string>>();
-        while (csv.Read())
-        {
-            rows.Add(table.Columns.ToDictionary(c => c.Name, c => csv.GetField(c.Name) ?? ""));
-        }
-
-        return rows;
+        return ExportFiles.ReadCsv(file.ToArray(), [.. table.Columns.Select(c => c.Name)]);
     }
 
     private static async Task<List<(string Host, string Rule, string State, string By, string Reason)>> FlagsInDatabaseAsync(string connectionString)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text.Json;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 using FleetLicense.Contracts;
@@ -21,8 +20,6 @@ namespace FleetLicense.Web.Tests.Exports;
 public sealed class ExportFormatsTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     [Fact]
     public async Task Xlsx_HasACoverSheet_AndTheInventoryAsTypedCells_RowForRowAsTheDatabaseHasIt()
@@ -65,7 +62,7 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
         }
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), export.Sha256);
-        Assert.True((await VerifyAsync(auditor, file)).Matches);
+        Assert.True((await ExportFiles.VerifyAsync(auditor, file)).Matches);
     }
 
     [Fact]
@@ -113,7 +110,7 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
         }
 
         Assert.Equal(lines.Count, export.RowCount);
-        Assert.True((await VerifyAsync(auditor, file)).Matches);
+        Assert.True((await ExportFiles.VerifyAsync(auditor, file)).Matches);
     }
 
     /// <summary>Four machines: two licensed (one KMS), one in notification, one that never reported.</summary>
@@ -139,18 +136,11 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
     {
         using var created = await client.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format, filters, asOf }, Ct);
         Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
-        var export = (await created.Content.ReadFromJsonAsync<ExportSummary>(Json, Ct))!;
+        var export = (await created.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!;
         using var download = await client.GetAsync(new Uri($"/api/v1/exports/{export.Id}/file", UriKind.Relative), Ct);
         Assert.Equal(ExportFormats.ContentType(format), download.Content.Headers.ContentType?.ToString());
         Assert.Equal($"fleetlicense-inventory-{export.Id}.{format}", download.Content.Headers.ContentDisposition?.FileName);
         return (export, await download.Content.ReadAsByteArrayAsync(Ct));
-    }
-
-    private static async Task<ExportVerification> VerifyAsync(HttpClient client, byte[] file)
-    {
-        using var body = new ByteArrayContent(file);
-        using var response = await client.PostAsync(new Uri("/api/v1/exports/verify", UriKind.Relative), body, Ct);
-        return (await response.Content.ReadFromJsonAsync<ExportVerification>(Json, Ct))!;
     }
 
     /// <summary>A sheet's rows as text: inline and shared strings resolved, numbers as written, empty cells as "" in their column.</summary>

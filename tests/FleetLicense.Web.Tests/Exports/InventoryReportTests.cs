@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using CsvHelper;
 using FleetLicense.Contracts;
 using FleetLicense.Testing;
 using FleetLicense.Web.Features.Exports;
@@ -176,21 +175,7 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
     internal static readonly string[] Names = [.. InventoryReport.Columns.Select(c => c.Name)];
 
     /// <summary>An inventory file read back with CsvHelper, a dictionary per line by column name.</summary>
-    internal static List<Dictionary<string, string>> ReadCsv(byte[] file)
-    {
-        using var reader = new StreamReader(new MemoryStream(file));
-        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
-        csv.Read();
-        csv.ReadHeader();
-        Assert.Equal(Names, csv.HeaderRecord);
-        var rows = new List<Dictionary<string, string>>();
-        while (csv.Read())
-        {
-            rows.Add(Names.ToDictionary(c => c, c => csv.GetField(c) ?? ""));
-        }
-
-        return rows;
-    }
+    internal static List<Dictionary<string, string>> ReadCsv(byte[] file) => ExportFiles.ReadCsv(file, Names);
 
     /// <summary>The same lines straight from the tables, in plain SQL: what the file must say.</summary>
     internal static async Task<List<Dictionary<string, string>>> DatabaseRowsAsync(string connectionString)
