@@ -111,7 +111,9 @@ public sealed class ComplianceExports(
                 export.RowCount = request.Format switch
                 {
                     ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, progress, cancellationToken),
-                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await PdfSummary.ReportAsync(request.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, request.AsOf), progress, cancellationToken), hashing, null, cancellationToken),
+                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(
+                        await PdfSummary.ReportAsync(request.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, request.AsOf), progress, cancellationToken),
+                        hashing, null, cancellationToken),
                     _ => await CsvReportWriter.WriteAsync(table, hashing, request.ByteOrderMark, progress, cancellationToken),
                 };
                 (digest, size) = (hashing.Digest(), hashing.Written);
