@@ -34,10 +34,21 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
         await page.GetByTestId("export-view").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Exports", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByLabel("Filters (the grid's query string)")).ToHaveValueAsync("?status=1");
-        await page.GetByTestId("run-export").ClickAsync();
-        await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(1);
-        await Expect(page.GetByTestId("export-row")).ToContainTextAsync("alex.auditor");
-        await Expect(page.GetByTestId("export-row")).ToContainTextAsync("Done");
+        await using (var held = await HoldExportChunksAsync(app.ConnectionString, ct))
+        {
+            // The file cannot be stored while the lock is held: the export stays running, and the page shows it.
+            await page.GetByTestId("run-export").ClickAsync();
+            await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(1);
+            await Expect(page.GetByTestId("export-row")).ToContainTextAsync("alex.auditor");
+            await Expect(page.GetByTestId("export-progress-text")).ToContainTextAsync("0 of about 1 row (0%) on e2e_exports");
+            await Expect(page.GetByTestId("export-progress-bar")).ToHaveAttributeAsync("aria-valuenow", "0");
+            await Expect(page.GetByTestId("cancel-export")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "exports-running.png"), FullPage = true });
+        }
+
+        // Released: the page, polling, shows it done without a reload.
+        await Expect(page.GetByTestId("export-state")).ToHaveTextAsync("Done");
+        await Expect(page.GetByTestId("export-progress")).ToHaveCountAsync(0);
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").ClickAsync());
         var file = Path.Combine(Path.GetTempPath(), $"fleetlicense-e2e-{Guid.NewGuid():N}.csv");
@@ -65,13 +76,26 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
             await page.GetByTestId("run-export").ClickAsync();
             await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(2);
             await Expect(page.GetByTestId("export-row").First).ToContainTextAsync("Licence inventory (PDF)");
-            var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-export").First.ClickAsync());
+            await Expect(page.GetByTestId("export-row").First.GetByTestId("export-state")).ToHaveTextAsync("Done");
+            var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-row").First.GetByTestId("download-export").ClickAsync());
             await pdf.SaveAsAsync(pdfFile);
             Assert.Equal("%PDF-"u8.ToArray(), (await File.ReadAllBytesAsync(pdfFile, ct))[..5]);
             await page.GetByTestId("verify-file").SetInputFilesAsync(pdfFile);
             await Expect(page.GetByTestId("verify-result")).ToContainTextAsync("Verified. This is export 2");
             await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "exports.png"), FullPage = true });
             File.Copy(pdfFile, Path.Combine(BrowserFixture.ScreenshotDirectory, "export-inventory.pdf"), overwrite: true);
+
+            // A third export, cancelled from the page while it runs: it fails, and nothing of it is offered.
+            await using (var held = await HoldExportChunksAsync(app.ConnectionString, ct))
+            {
+                await page.GetByTestId("run-export").ClickAsync();
+                await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(3);
+                await page.GetByTestId("cancel-export").ClickAsync();
+                await Expect(page.GetByTestId("export-progress-text")).ToContainTextAsync("Cancelling (alex.auditor asked)");
+            }
+
+            await Expect(page.GetByTestId("export-row").First).ToContainTextAsync("Cancelled by alex.auditor.");
+            await Expect(page.GetByTestId("export-row").First.GetByTestId("download-export")).ToHaveCountAsync(0);
         }
         finally
         {
@@ -79,5 +103,16 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
             File.Delete(altered);
             File.Delete(pdfFile);
         }
+    }
+
+    /// <summary>Holds a lock on the exports' file table until disposed: an export can start, but not store its file.</summary>
+    private static async Task<Npgsql.NpgsqlConnection> HoldExportChunksAsync(string connectionString, CancellationToken ct)
+    {
+        // Closing the connection ends the transaction, and the lock with it.
+        var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new Npgsql.NpgsqlCommand("BEGIN; LOCK TABLE export_chunks IN ACCESS EXCLUSIVE MODE", connection);
+        await command.ExecuteNonQueryAsync(ct);
+        return connection;
     }
 }

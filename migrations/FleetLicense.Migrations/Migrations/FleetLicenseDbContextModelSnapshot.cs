@@ -830,6 +830,18 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("timestamptz")
                         .HasColumnName("as_of");
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<bool>("ByteOrderMark")
+                        .HasColumnType("boolean")
+                        .HasColumnName("byte_order_mark");
+
+                    b.Property<string>("CancelledBy")
+                        .HasColumnType("text")
+                        .HasColumnName("cancelled_by");
+
                     b.Property<string>("Error")
                         .HasColumnType("text")
                         .HasColumnName("error");
@@ -848,10 +860,22 @@ namespace FleetLicense.Migrations.Migrations
                         .HasColumnType("text")
                         .HasColumnName("format");
 
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<string>("Node")
+                        .HasColumnType("text")
+                        .HasColumnName("node");
+
                     b.Property<string>("Report")
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("report");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamptz")
+                        .HasColumnName("requested_at");
 
                     b.Property<string>("RequestedBy")
                         .IsRequired()
@@ -865,6 +889,14 @@ namespace FleetLicense.Migrations.Migrations
                     b.Property<long?>("RowCount")
                         .HasColumnType("bigint")
                         .HasColumnName("row_count");
+
+                    b.Property<long>("RowsDone")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_done");
+
+                    b.Property<long?>("RowsExpected")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_expected");
 
                     b.Property<byte[]>("Sha256")
                         .HasColumnType("bytea")
@@ -893,6 +925,10 @@ namespace FleetLicense.Migrations.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_exports");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_exports_unfinished")
+                        .HasFilter("state IN ('Queued', 'Running')");
 
                     b.HasIndex("Sha256")
                         .HasDatabaseName("ix_exports_sha256");

@@ -133,6 +133,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
         [("GET", "/api/v1/exports/{id:long}")] = Need.ReadRaw,
         [("GET", "/api/v1/exports/{id:long}/file")] = Need.ReadRaw,
         [("GET", "/api/v1/exports/{id:long}/signature")] = Need.ReadRaw,
+        [("POST", "/api/v1/exports/{id:long}/cancel")] = Need.ReadRaw,
         [("POST", "/api/v1/exports/verify")] = Need.ReadRaw,
         [("GET", "/api/v1/exports/signing-keys")] = Need.ReadRaw,
         [("GET", "/api/v1/exports/signing-keys/{id:int}/pem")] = Need.ReadRaw,

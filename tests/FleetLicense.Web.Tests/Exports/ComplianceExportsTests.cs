@@ -27,15 +27,12 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         await ReportAsync(app, "PC-GRACE", LicenseStatus.Notification);
         using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
 
-        using var created = await auditor.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv", filters = "?status=1", byteOrderMark = true }, Ct);
-        var export = (await created.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!;
+        var export = await ExportFiles.CreateAsync(auditor, new { report = "inventory", format = "csv", filters = "?status=1", byteOrderMark = true });
         using var download = await auditor.GetAsync(new Uri($"/api/v1/exports/{export.Id}/file", UriKind.Relative), Ct);
         var file = await download.Content.ReadAsByteArrayAsync(Ct);
         var signature = await auditor.GetByteArrayAsync(new Uri($"/api/v1/exports/{export.Id}/signature", UriKind.Relative), Ct);
         var keys = await auditor.GetFromJsonAsync<PublicSigningKey[]>("/api/v1/exports/signing-keys", ExportFiles.Json, Ct);
 
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        Assert.Equal($"/api/v1/exports/{export.Id}", created.Headers.Location?.OriginalString);
         Assert.Equal((ExportState.Done, 1L, "?status=1", (long)file.Length), (export.State, export.RowCount, export.Filters, export.SizeBytes!.Value));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), export.Sha256);
         Assert.Equal($"sha-256=:{Convert.ToBase64String(SHA256.HashData(file))}:", download.Headers.GetValues("Repr-Digest").Single());
@@ -79,8 +76,7 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         using var operatorThere = await other.ApiTokenClientAsync(FleetRoles.Operator);
         using var viewer = await app.ApiTokenClientAsync(FleetRoles.Viewer);
 
-        using var there = await operatorThere.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
-        var foreignId = (await there.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!.Id;
+        var foreignId = (await ExportFiles.CreateAsync(operatorThere, new { report = "inventory", format = "csv" })).Id;
         var foreign = await operatorThere.GetByteArrayAsync(new Uri($"/api/v1/exports/{foreignId}/file", UriKind.Relative), Ct);
         var verdict = await ExportFiles.VerifyAsync(operatorHere, foreign);
         using var refused = await viewer.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
@@ -102,20 +98,100 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task ACancelledExport_IsRecordedAsFailed_WithNoFileLeft()
+    public async Task ARunningExport_CancelledByItsRequester_StopsAndFails_WithNoFileLeft()
     {
-        await using var app = await IngestionApp.StartAsync(postgres, nameof(ACancelledExport_IsRecordedAsFailed_WithNoFileLeft));
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(ARunningExport_CancelledByItsRequester_StopsAndFails_WithNoFileLeft));
         await ReportAsync(app, "PC-1", LicenseStatus.Licensed);
-        using var cancel = new CancellationTokenSource();
+        using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
+        using var viewer = await app.ApiTokenClientAsync(FleetRoles.Viewer);
+        await using var blocker = new NpgsqlConnection(app.ConnectionString);
+        await blocker.OpenAsync(Ct);
+        await using var locked = await blocker.BeginTransactionAsync(Ct);
+        // The export's query waits on this lock, so it is still running when the cancel comes.
+        await using (var lockMachines = new NpgsqlCommand("LOCK TABLE machines IN ACCESS EXCLUSIVE MODE", blocker, locked))
+        {
+            await lockMachines.ExecuteNonQueryAsync(Ct);
+        }
 
-        // The report's last progress call comes after every row is written: cancelling there stops the export before it is stored as done.
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            app.Service<ComplianceExports>().RunAsync(TestCallers.As(FleetRoles.Auditor, "ann"), new ExportRequest(), new CancelOnReport(cancel), cancel.Token));
+        using var created = await auditor.PostAsJsonAsync("/api/v1/exports", new { report = "inventory", format = "csv" }, Ct);
+        var id = (await created.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!.Id;
+        var running = await Eventually.GetAsync(() => ExportAsync(auditor, id), e => e.State == ExportState.Running, what: "the export to start");
+        using var refused = await viewer.PostAsync(new Uri($"/api/v1/exports/{id}/cancel", UriKind.Relative), null, Ct);
+        using var cancel = await auditor.PostAsync(new Uri($"/api/v1/exports/{id}/cancel", UriKind.Relative), null, Ct);
+        var cancelling = (await cancel.Content.ReadFromJsonAsync<ExportSummary>(ExportFiles.Json, Ct))!;
+        var failed = await ExportFiles.FinishedAsync(auditor, id);
+        using var again = await auditor.PostAsync(new Uri($"/api/v1/exports/{id}/cancel", UriKind.Relative), null, Ct);
+        using var file = await auditor.GetAsync(new Uri($"/api/v1/exports/{id}/file", UriKind.Relative), Ct);
 
-        Assert.Equal(("Failed", "Cancelled."), (await app.ScalarAsync<string>("SELECT state FROM exports"), await app.ScalarAsync<string>("SELECT error FROM exports")));
+        Assert.Equal(nameof(ARunningExport_CancelledByItsRequester_StopsAndFails_WithNoFileLeft), running.Node);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal(running.RequestedBy, cancelling.CancelledBy);
+        Assert.Equal((ExportState.Failed, $"Cancelled by {running.RequestedBy}.", null), (failed.State, failed.Error, failed.Sha256));
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM export_chunks"));
-        Assert.Equal("Failed", await app.ScalarAsync<string>("SELECT after::jsonb->>'state' FROM audit_events WHERE action = $1 AND actor = 'ann'", AuditActions.ExportCreated));
-        Assert.Null((await app.Service<ComplianceExports>().ListAsync(TestCallers.As(FleetRoles.Auditor, "ann"), 10, Ct)).Single().Sha256);
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action = $1 AND actor = $2", AuditActions.ExportCancelled, running.RequestedBy));
+        Assert.Equal("Failed", await app.ScalarAsync<string>("SELECT after::jsonb->>'state' FROM audit_events WHERE action = $1 AND actor = $2", AuditActions.ExportCreated, running.RequestedBy));
+    }
+
+    [Fact]
+    public async Task AnExportWhoseNodeDied_IsWrittenAgainByAnotherNode_FromTheStart_AndOneThatKeepsDying_FailsCleanly()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(AnExportWhoseNodeDied_IsWrittenAgainByAnotherNode_FromTheStart_AndOneThatKeepsDying_FailsCleanly));
+        await ReportAsync(app, "PC-1", LicenseStatus.Licensed);
+        await ReportAsync(app, "PC-2", LicenseStatus.Notification);
+        using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
+        // Two runs cut off by a node that died: they stopped beating minutes ago; the first left half a file behind.
+        const string Died = """
+            INSERT INTO exports (report, format, filters, requested_by, requested_at, started_at, state, node, heartbeat_at, attempts)
+            VALUES ('inventory', 'csv', '', 'ann', now() - interval '3 minutes', now() - interval '3 minutes', 'Running', 'dead-node', now() - interval '2 minutes', $1) RETURNING id
+            """;
+        var resumed = await app.ScalarAsync<long>(Died, 1);
+        var exhausted = await app.ScalarAsync<long>(Died, ExportRunner.MaxAttempts);
+        await app.ScalarAsync<int>("INSERT INTO export_chunks (export_id, seq, data) VALUES ($1, 0, '\\x68616c66'::bytea) RETURNING seq", resumed);
+
+        // Any run of the export job takes lost runs over: one queued now starts it at once.
+        var fresh = await ExportFiles.CreateAsync(auditor, new { report = "inventory", format = "csv" });
+        var taken = await ExportFiles.FinishedAsync(auditor, resumed);
+        var failed = await ExportFiles.FinishedAsync(auditor, exhausted);
+        var file = await auditor.GetByteArrayAsync(new Uri($"/api/v1/exports/{resumed}/file", UriKind.Relative), Ct);
+
+        Assert.Equal(ExportState.Done, fresh.State);
+        Assert.Equal((ExportState.Done, nameof(AnExportWhoseNodeDied_IsWrittenAgainByAnotherNode_FromTheStart_AndOneThatKeepsDying_FailsCleanly), 2L), (taken.State, taken.Node, taken.RowCount));
+        Assert.Equal(2, await app.ScalarAsync<int>("SELECT attempts FROM exports WHERE id = $1", resumed));
+        Assert.Equal(await InventoryReportTests.DatabaseRowsAsync(app.ConnectionString), InventoryReportTests.ReadCsv(file));
+        Assert.True((await ExportFiles.VerifyAsync(auditor, file)).Matches);
+        Assert.Equal(ExportState.Failed, failed.State);
+        Assert.Contains($"started {ExportRunner.MaxAttempts} times and no node could finish it", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM export_chunks WHERE export_id = $1", exhausted));
+        Assert.Equal("ann", await app.ScalarAsync<string>("SELECT actor FROM audit_events WHERE action = $1 AND target = $2", AuditActions.ExportCreated, taken.FileName));
+    }
+
+    [Fact]
+    public async Task AfterTheRetentionPeriod_AnExportsFileIsDeleted_AndAKeptCopyStillVerifies()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(AfterTheRetentionPeriod_AnExportsFileIsDeleted_AndAKeptCopyStillVerifies));
+        await ReportAsync(app, "PC-1", LicenseStatus.Licensed);
+        using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
+        var old = await ExportFiles.CreateAsync(auditor, new { report = "inventory", format = "csv" });
+        var recent = await ExportFiles.CreateAsync(auditor, new { report = "inventory", format = "xlsx" });
+        var kept = await auditor.GetByteArrayAsync(new Uri($"/api/v1/exports/{old.Id}/file", UriKind.Relative), Ct);
+        await app.ScalarAsync<long>("UPDATE exports SET finished_at = now() - interval '91 days' WHERE id = $1 RETURNING id", old.Id);
+
+        var expired = await app.Service<ComplianceExports>().ExpireAsync(Ct);
+        using var gone = await auditor.GetAsync(new Uri($"/api/v1/exports/{old.Id}/file", UriKind.Relative), Ct);
+        var verdict = await ExportFiles.VerifyAsync(auditor, kept);
+
+        Assert.Equal(1, expired);
+        Assert.Equal(ExportState.Expired, (await ExportAsync(auditor, old.Id)).State);
+        Assert.Equal(ExportState.Done, (await ExportAsync(auditor, recent.Id)).State);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM export_chunks WHERE export_id = $1", old.Id));
+        Assert.True(verdict.Matches, verdict.Message);
+        Assert.Equal(old.Id, verdict.Export?.Id);
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action = $1 AND target = $2", AuditActions.ExportExpired, old.FileName));
+        Assert.Equal(0, await app.Service<ComplianceExports>().ExpireAsync(Ct));
     }
 
     [Fact]
@@ -123,7 +199,7 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
     {
         await using var app = await IngestionApp.StartAsync(postgres, nameof(ChunkWriter_StoresAFileOfSeveralChunks_InOrder_ByteForByte));
         var id = await app.ScalarAsync<long>(
-            "INSERT INTO exports (report, format, filters, requested_by, started_at, state) VALUES ('inventory', 'csv', '', 'test', now(), 'Running') RETURNING id");
+            "INSERT INTO exports (report, format, filters, requested_by, requested_at, started_at, state) VALUES ('inventory', 'csv', '', 'test', now(), now(), 'Running') RETURNING id");
         var content = RandomNumberGenerator.GetBytes((2 * ExportChunkStream.ChunkBytes) + 12_345);
 
         await using (var writer = new ExportChunkStream(app.Service<NpgsqlDataSource>(), id))
@@ -149,9 +225,6 @@ public sealed class ComplianceExportsTests(PostgresFixture postgres)
         await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
     }
 
-    /// <summary>Cancels at the report's first progress call, synchronously (Progress&lt;T&gt; would post it elsewhere).</summary>
-    private sealed class CancelOnReport(CancellationTokenSource cancel) : IProgress<long>
-    {
-        public void Report(long value) => cancel.Cancel();
-    }
+    private static async Task<ExportSummary> ExportAsync(HttpClient client, long id) =>
+        (await client.GetFromJsonAsync<ExportSummary>(new Uri($"/api/v1/exports/{id}", UriKind.Relative), ExportFiles.Json, Ct))!;
 }

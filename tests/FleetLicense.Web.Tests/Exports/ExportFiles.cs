@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CsvHelper;
+using FleetLicense.Testing;
 using FleetLicense.Web.Features.Exports;
 
 namespace FleetLicense.Web.Tests.Exports;
@@ -11,6 +12,22 @@ namespace FleetLicense.Web.Tests.Exports;
 internal static class ExportFiles
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    /// <summary>Queues an export through the API (202, with its address) and waits for a node to finish it; returns it as the API then lists it.</summary>
+    public static async Task<ExportSummary> CreateAsync(HttpClient client, object request)
+    {
+        using var created = await client.PostAsJsonAsync("/api/v1/exports", request, Json, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var queued = (await created.Content.ReadFromJsonAsync<ExportSummary>(Json, TestContext.Current.CancellationToken))!;
+        Assert.Equal(($"/api/v1/exports/{queued.Id}", ExportState.Queued), (created.Headers.Location?.OriginalString, queued.State));
+        return await FinishedAsync(client, queued.Id);
+    }
+
+    /// <summary>Export <paramref name="id"/> once it is no longer queued or running.</summary>
+    public static Task<ExportSummary> FinishedAsync(HttpClient client, long id) =>
+        Eventually.GetAsync(
+            async () => (await client.GetFromJsonAsync<ExportSummary>(new Uri($"/api/v1/exports/{id}", UriKind.Relative), Json, TestContext.Current.CancellationToken))!,
+            e => e.State is not (ExportState.Queued or ExportState.Running), TimeSpan.FromSeconds(60), $"export {id} to finish");
 
     public static async Task<ExportVerification> VerifyAsync(HttpClient client, byte[] file)
     {

@@ -28,6 +28,8 @@ public static class AuditActions
     public const string ExportCreated = "export.created";
     public const string ExportDownloaded = "export.downloaded";
     public const string ExportVerified = "export.verified";
+    public const string ExportCancelled = "export.cancelled";
+    public const string ExportExpired = "export.expired";
 
     public const string SetAsideRequeued = "reports.set-aside-requeued";
 

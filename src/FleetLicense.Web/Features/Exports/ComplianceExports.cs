@@ -5,7 +5,9 @@ using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Features.Machines;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Quartz;
 
 namespace FleetLicense.Web.Features.Exports;
 
@@ -39,9 +41,23 @@ public static class ExportFormats
 public sealed record ExportRequest(string Report = ExportReports.Inventory, string Format = ExportFormats.Csv, string? Filters = null, bool ByteOrderMark = false,
     DateTimeOffset? AsOf = null);
 
-/// <summary>An export as the Exports page and the API list it; <see cref="Sha256"/> in lowercase hex.</summary>
-public sealed record ExportSummary(long Id, string Report, string Format, string Filters, DateTimeOffset? AsOf, string RequestedBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt,
-    ExportState State, long? RowCount, long? SizeBytes, string? Sha256, int? SigningKeyId, string? Error, string FileName);
+/// <summary>
+/// An export as the Exports page and the API list it: while it runs, <see cref="RowsDone"/> of
+/// <see cref="RowsExpected"/> (an estimate, null when not counted) on <see cref="Node"/>; <see cref="Sha256"/> in
+/// lowercase hex.
+/// </summary>
+public sealed record ExportSummary(long Id, string Report, string Format, string Filters, DateTimeOffset? AsOf, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt, ExportState State, string? Node, long RowsDone, long? RowsExpected, long? RowCount, long? SizeBytes, string? Sha256, int? SigningKeyId, string? Error,
+    string? CancelledBy, string FileName)
+{
+    /// <summary>How far it has got, 0–100; null while there is nothing to measure against.</summary>
+    public double? Percent => State switch
+    {
+        ExportState.Done or ExportState.Expired => 100,
+        ExportState.Running when RowsExpected is > 0 => Math.Min(99, 100.0 * RowsDone / RowsExpected.Value),
+        _ => null,
+    };
+}
 
 /// <summary>
 /// What a verification found: whether the file is, byte for byte, one this server exported (<see cref="Export"/>),
@@ -50,7 +66,7 @@ public sealed record ExportSummary(long Id, string Report, string Format, string
 public sealed record ExportVerification(bool Matches, string Sha256, string Message, ExportSummary? Export);
 
 /// <summary>
-/// Runs, lists, serves and verifies exports. Every command takes the <see cref="Caller"/> and checks
+/// Queues, cancels, lists, serves, verifies and expires exports (<see cref="ExportRunner"/> writes them). Every command takes the <see cref="Caller"/> and checks
 /// <see cref="FleetPolicies.ReadRaw"/> (Auditors, Operators, Admins: a Viewer exports nothing), and every export,
 /// download and verification is in the audit trail.
 /// </summary>
@@ -61,13 +77,15 @@ public sealed class ComplianceExports(
     ExportSigner signer,
     AuditTrail trail,
     Permissions permissions,
+    ISchedulerFactory schedulers,
+    IOptions<ExportsOptions> options,
     TimeProvider time)
 {
     /// <summary>
-    /// Writes the report into the database, digests and signs it, and records it with its audit row. A failure or
-    /// cancellation leaves a <see cref="ExportState.Failed"/> export without a file, never half of one.
+    /// Checks the request (permission, format, report, filters, as-of) and queues it: a node of the cluster writes it
+    /// in the background (<see cref="ExportRunner"/>), starting at once.
     /// </summary>
-    public async Task<ExportSummary> RunAsync(Caller caller, ExportRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
+    public async Task<ExportSummary> QueueAsync(Caller caller, ExportRequest request, CancellationToken cancellationToken)
     {
         await permissions.RequireAsync(caller, FleetPolicies.ReadRaw, "export reports");
         if (!ExportFormats.All.Contains(request.Format))
@@ -82,17 +100,20 @@ public sealed class ComplianceExports(
         }
 
         var filter = FilterOf(request.Filters);
-        var table = reports.Table(request.Report, filter, request.AsOf);
+        // Refuses an unknown report, or filters and as-of it cannot answer, now rather than in the background.
+        _ = reports.Table(request.Report, filter, request.AsOf);
         var export = new Export
         {
             Report = request.Report,
             Format = request.Format,
             Filters = filter.Selection.ToQuery(),
             AsOf = request.AsOf?.ToUniversalTime(),
+            ByteOrderMark = request.ByteOrderMark && request.Format == ExportFormats.Csv,
             RequestedBy = caller.Name,
             RequestedById = caller.UserId,
+            RequestedAt = now,
             StartedAt = now,
-            State = ExportState.Running,
+            State = ExportState.Queued,
         };
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
@@ -100,40 +121,66 @@ public sealed class ComplianceExports(
             await db.SaveChangesAsync(cancellationToken);
         }
 
-        try
+        // The sweep would find it too (ExportsOptions.QueueSweepSeconds); firing now starts it at once.
+        await (await schedulers.GetScheduler(cancellationToken)).TriggerJob(ExportJob.Key, cancellationToken);
+        return Summary(export);
+    }
+
+    /// <summary>
+    /// Cancels a queued or running export (anyone who may export may stop one, say a runaway, and the trail and the
+    /// export say who did): a queued one fails at once; a running one
+    /// stops at its node's next heartbeat. Null when there is no such export; <c>Cancelled</c> false when it had
+    /// already finished (or been cancelled).
+    /// </summary>
+    public async Task<(ExportSummary Export, bool Cancelled)?> CancelAsync(Caller caller, long id, CancellationToken cancellationToken)
+    {
+        await permissions.RequireAsync(caller, FleetPolicies.ReadRaw, "cancel exports");
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, cancellationToken) is not { } export)
         {
-            await using var chunks = new ExportChunkStream(dataSource, export.Id);
-            byte[] digest;
-            long size;
-            await using (var hashing = new HashingStream(chunks))
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var cancelled = await db.Exports.Where(e => e.Id == id && e.CancelledBy == null && (e.State == ExportState.Queued || e.State == ExportState.Running))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(e => e.CancelledBy, caller.Name)
+                .SetProperty(e => e.FinishedAt, e => e.State == ExportState.Queued ? now : e.FinishedAt)
+                .SetProperty(e => e.Error, e => e.State == ExportState.Queued ? $"Cancelled by {caller.Name} before it started." : e.Error)
+                .SetProperty(e => e.State, e => e.State == ExportState.Queued ? ExportState.Failed : e.State), cancellationToken);
+        if (cancelled > 0)
+        {
+            await trail.AppendAsync(db, caller, [new AuditRecord(AuditActions.ExportCancelled, export.FileName, Before: new { State = export.State.ToString() })], cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (Summary(await db.Exports.AsNoTracking().SingleAsync(e => e.Id == id, cancellationToken)), cancelled > 0);
+    }
+
+    /// <summary>Deletes the files of exports finished more than <see cref="ExportsOptions.RetentionDays"/> ago, marking them <see cref="ExportState.Expired"/>.</summary>
+    public async Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - TimeSpan.FromDays(options.Value.RetentionDays);
+        var expired = 0;
+        while (true)
+        {
+            // A few at a time: each holds up to a file's worth of chunks.
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var files = await db.Exports.Where(e => e.State == ExportState.Done && e.FinishedAt < cutoff).OrderBy(e => e.Id).Select(e => new { e.Id, e.Report, e.Format })
+                .Take(10).ToListAsync(cancellationToken);
+            if (files.Count == 0)
             {
-                var provenance = new ReportProvenance(export.Id, table.Title, export.Filters, export.AsOf, export.StartedAt, caller.Name);
-                export.RowCount = request.Format switch
-                {
-                    ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, progress, cancellationToken),
-                    ExportFormats.Pdf => await PdfReportWriter.WriteAsync(
-                        await PdfSummary.ReportAsync(request.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, request.AsOf), progress, cancellationToken),
-                        hashing, null, cancellationToken),
-                    _ => await CsvReportWriter.WriteAsync(table, hashing, request.ByteOrderMark, progress, cancellationToken),
-                };
-                (digest, size) = (hashing.Digest(), hashing.Written);
+                return expired;
             }
 
-            await chunks.CompleteAsync(cancellationToken);
-            var signature = await signer.SignAsync(digest, cancellationToken);
-            (export.Sha256, export.SizeBytes, export.SigningKeyId, export.Signature) = (digest, size, signature.KeyId, signature.Signature);
-            (export.State, export.FinishedAt) = (ExportState.Done, time.GetUtcNow());
-            await FinishAsync(export, caller, cancellationToken);
-            return Summary(export);
-        }
-        catch (Exception failure)
-        {
-            // Recorded whatever stopped it (a cancel too): the person who asked sees why, and the chunks go.
-            (export.State, export.FinishedAt) = (ExportState.Failed, time.GetUtcNow());
-            export.Error = failure is OperationCanceledException ? "Cancelled." : "The export failed; the log on the server has the details.";
-            (export.Sha256, export.Signature, export.SigningKeyId) = (null, null, null);
-            await FinishAsync(export, caller, CancellationToken.None);
-            throw;
+            var ids = files.Select(f => f.Id).ToList();
+            await db.ExportChunks.Where(c => ids.Contains(c.ExportId)).ExecuteDeleteAsync(cancellationToken);
+            await db.Exports.Where(e => ids.Contains(e.Id)).ExecuteUpdateAsync(s => s.SetProperty(e => e.State, ExportState.Expired), cancellationToken);
+            await trail.AppendAsync(db, Caller.System, [.. files.Select(f => new AuditRecord(AuditActions.ExportExpired, Export.FileNameOf(f.Report, f.Id, f.Format), After: new { options.Value.RetentionDays }))], cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            expired += ids.Count;
         }
     }
 
@@ -181,7 +228,7 @@ public sealed class ComplianceExports(
         var digest = await SHA256.HashDataAsync(file, cancellationToken);
         var hex = Convert.ToHexStringLower(digest);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var export = await db.Exports.AsNoTracking().Where(e => e.Sha256 == digest && e.State == ExportState.Done).OrderBy(e => e.Id).FirstOrDefaultAsync(cancellationToken);
+        var export = await db.Exports.AsNoTracking().Where(e => e.Sha256 == digest && (e.State == ExportState.Done || e.State == ExportState.Expired)).OrderBy(e => e.Id).FirstOrDefaultAsync(cancellationToken);
         var result = export is null
             ? new ExportVerification(false, hex, $"No export of this server has this content (SHA-256 {hex}): the file was changed after it was exported, or another server made it.", null)
             : await signer.VerifyAsync(export.SigningKeyId!.Value, digest, export.Signature!, cancellationToken)
@@ -192,7 +239,7 @@ public sealed class ComplianceExports(
     }
 
     /// <summary>A grid query string as a filter; what the grid ignores (unknown keys, bad values) the export ignores too.</summary>
-    private static MachineFilter FilterOf(string? filters)
+    internal static MachineFilter FilterOf(string? filters)
     {
         var query = (filters ?? "").Trim();
         if (query.Length > 2048)
@@ -210,34 +257,6 @@ public sealed class ComplianceExports(
         return await db.Exports.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, cancellationToken);
     }
 
-    /// <summary>Stores the export's outcome and its audit row in one transaction; a failed export's chunks go with it.</summary>
-    private async Task FinishAsync(Export export, Caller caller, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.Update(export);
-        await db.SaveChangesAsync(cancellationToken);
-        if (export.State == ExportState.Failed)
-        {
-            await db.ExportChunks.Where(c => c.ExportId == export.Id).ExecuteDeleteAsync(cancellationToken);
-        }
-
-        await trail.AppendAsync(db, caller, [new AuditRecord(AuditActions.ExportCreated, export.FileName, After: new
-        {
-            export.Report,
-            export.Format,
-            export.Filters,
-            export.AsOf,
-            State = export.State.ToString(),
-            export.RowCount,
-            export.SizeBytes,
-            Sha256 = export.Sha256 is null ? null : Convert.ToHexStringLower(export.Sha256),
-            export.SigningKeyId,
-            export.Error,
-        })], cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
     private async Task CopyChunksAsync(long exportId, Stream output, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT data FROM export_chunks WHERE export_id = $1 ORDER BY seq");
@@ -253,6 +272,6 @@ public sealed class ComplianceExports(
     /// <summary>"1 row", "1,204 rows".</summary>
     public static string Rows(long? count) => count == 1 ? "1 row" : $"{count:N0} rows";
 
-    private static ExportSummary Summary(Export e) => new(e.Id, e.Report, e.Format, e.Filters, e.AsOf, e.RequestedBy, e.StartedAt, e.FinishedAt, e.State, e.RowCount, e.SizeBytes,
-        e.Sha256 is null ? null : Convert.ToHexStringLower(e.Sha256), e.SigningKeyId, e.Error, e.FileName);
+    private static ExportSummary Summary(Export e) => new(e.Id, e.Report, e.Format, e.Filters, e.AsOf, e.RequestedBy, e.RequestedAt, e.StartedAt, e.FinishedAt, e.State, e.Node,
+        e.RowsDone, e.RowsExpected, e.RowCount, e.SizeBytes, e.Sha256 is null ? null : Convert.ToHexStringLower(e.Sha256), e.SigningKeyId, e.Error, e.CancelledBy, e.FileName);
 }

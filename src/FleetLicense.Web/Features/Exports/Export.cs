@@ -5,14 +5,20 @@ namespace FleetLicense.Web.Features.Exports;
 
 public enum ExportState
 {
-    /// <summary>Being written: its file is not offered.</summary>
+    /// <summary>Asked for, waiting for a node of the cluster to write it.</summary>
+    Queued,
+
+    /// <summary>Being written by <see cref="Export.Node"/>: its file is not offered.</summary>
     Running,
 
     /// <summary>Written, digested and signed: the file is offered for download and verifies.</summary>
     Done,
 
-    /// <summary>Stopped by an error; whatever was written is gone.</summary>
+    /// <summary>Stopped by an error or a cancel; whatever was written is gone.</summary>
     Failed,
+
+    /// <summary>Done, and its file deleted after the retention period; the record, digest and signature stay, so a kept copy still verifies.</summary>
+    Expired,
 }
 
 /// <summary>
@@ -40,6 +46,9 @@ public sealed class Export
 
     public Guid? RequestedById { get; set; }
 
+    public DateTimeOffset RequestedAt { get; set; }
+
+    /// <summary>When a node started writing it (again, after a restart): a live report is the state at this instant.</summary>
     public DateTimeOffset StartedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
@@ -60,8 +69,31 @@ public sealed class Export
     /// <summary>Why it failed, in words for the person who asked.</summary>
     public string? Error { get; set; }
 
+    /// <summary>Start a CSV file with the UTF-8 byte order mark.</summary>
+    public bool ByteOrderMark { get; set; }
+
+    /// <summary>The node writing it; with <see cref="HeartbeatAt"/>, how another node knows a run was lost.</summary>
+    public string? Node { get; set; }
+
+    /// <summary>Written every few seconds while it runs (<see cref="ExportRunner.Heartbeat"/>); a run that stops beating is taken over.</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
+
+    /// <summary>How many times a node started writing it: a run is owned by its attempt, and one that keeps dying fails.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Rows written so far, as of the last heartbeat.</summary>
+    public long RowsDone { get; set; }
+
+    /// <summary>Rows the report was counted to have when it started (null: not counted), for a percentage.</summary>
+    public long? RowsExpected { get; set; }
+
+    /// <summary>Who asked to cancel it; the running node stops at its next heartbeat.</summary>
+    public string? CancelledBy { get; set; }
+
     /// <summary>The download's file name: report, export number and extension.</summary>
-    public string FileName => $"fleetlicense-{Report}-{Id}.{Format}";
+    public string FileName => FileNameOf(Report, Id, Format);
+
+    public static string FileNameOf(string report, long id, string format) => $"fleetlicense-{report}-{id}.{format}";
 }
 
 /// <summary>A piece of an export's file, in order of <see cref="Seq"/>.</summary>
@@ -82,6 +114,8 @@ internal sealed class ExportConfiguration : IEntityTypeConfiguration<Export>
         builder.Property(e => e.State).HasConversion<string>();
         builder.HasIndex(e => e.Sha256);
         builder.HasIndex(e => e.StartedAt);
+        // What the runners claim from: the few exports waiting or running.
+        builder.HasIndex(e => e.Id).HasFilter("state IN ('Queued', 'Running')").HasDatabaseName("ix_exports_unfinished");
         builder.Ignore(e => e.FileName);
     }
 }

@@ -1,9 +1,26 @@
+using System.ComponentModel.DataAnnotations;
 using FleetLicense.Web.Features.Accounts;
+using FleetLicense.Web.Features.Scheduling;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Quartz;
 
 namespace FleetLicense.Web.Features.Exports;
+
+public sealed class ExportsOptions
+{
+    public const string SectionName = "Exports";
+
+    /// <summary>How long a finished export's file is kept; then it is deleted, and its record, digest and signature stay (so a kept copy still verifies).</summary>
+    [Range(1, 36_500)]
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>How often a node looks for queued exports and for runs whose node died (a new export is also started at once).</summary>
+    [Range(5, 3600)]
+    public int QueueSweepSeconds { get; set; } = 30;
+}
 
 public static class ExportsFeature
 {
@@ -11,8 +28,12 @@ public static class ExportsFeature
     public const long MaxVerifiedBytes = 4L << 30;
 
     /// <summary>Compliance exports: the files auditors take away, each signed by the server so it can be verified offline.</summary>
-    public static IServiceCollection AddExports(this IServiceCollection services) =>
-        services.AddSingleton<ExportSigner>().AddSingleton<InventoryReport>().AddSingleton<ComplianceReports>().AddSingleton<ComplianceExports>();
+    public static IServiceCollection AddExports(this IServiceCollection services)
+    {
+        services.AddOptions<ExportsOptions>().BindConfiguration(ExportsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        return services.AddSingleton<ExportSigner>().AddSingleton<InventoryReport>().AddSingleton<ComplianceReports>().AddSingleton<ComplianceExports>()
+            .AddSingleton<ExportRunner>().AddSingleton<IScheduledJobSetup, ExportJobs>();
+    }
 
     /// <summary>Running, listing, downloading and verifying exports, and the keys they are signed with: Auditors, Operators and Admins.</summary>
     public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder app)
@@ -27,12 +48,24 @@ public static class ExportsFeature
             .WithSummary("Exports, newest first (take: 1-500, default 100): who asked for which report and filters, and the file's rows, size and SHA-256.");
         exports.MapPost("", async (ExportRequest request, ComplianceExports service, HttpContext http, CancellationToken ct) =>
             {
-                var export = await service.RunAsync(Caller.From(http), request, null, ct);
-                return TypedResults.Created($"/api/v1/exports/{export.Id}", export);
+                var export = await service.QueueAsync(Caller.From(http), request, ct);
+                return TypedResults.Accepted($"/api/v1/exports/{export.Id}", export);
             })
             .WithName("CreateExport")
-            .WithSummary("Writes a report (inventory) as CSV, XLSX or PDF with the machine grid's filters (its query string), live or as of a past instant (rebuilt from history), signs its SHA-256 and records it; the file is at /api/v1/exports/{id}/file.")
+            .WithSummary("Queues a report as CSV, XLSX or PDF with the machine grid's filters (its query string), live or as of a past instant (rebuilt from history). A node of the cluster writes it in the background: poll /api/v1/exports/{id} (state, rowsDone of rowsExpected) until it is Done, then the file is at /api/v1/exports/{id}/file.")
             .ProducesValidationProblem();
+        exports.MapPost("/{id:long}/cancel", async Task<Results<Ok<ExportSummary>, ProblemHttpResult>> (long id, ComplianceExports service, HttpContext http, CancellationToken ct) =>
+                await service.CancelAsync(Caller.From(http), id, ct) switch
+                {
+                    null => NoSuchExport(id),
+                    (var export, true) => TypedResults.Ok(export),
+                    (var export, false) => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The export cannot be cancelled.",
+                        detail: export.CancelledBy is { } by ? $"{by} has already cancelled export {id}." : $"Export {id} is {export.State}; only a queued or running export can be cancelled."),
+                })
+            .WithName("CancelExport")
+            .WithSummary("Cancels a queued or running export (who cancelled is recorded): a queued one fails at once, a running one stops within seconds; nothing of its file is kept.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         exports.MapGet("/{id:long}", async Task<Results<Ok<ExportSummary>, ProblemHttpResult>> (long id, ComplianceExports service, HttpContext http, CancellationToken ct) =>
                 await service.FindAsync(Caller.From(http), id, ct) is { } export ? TypedResults.Ok(export) : NoSuchExport(id))
             .WithName("GetExport")
@@ -87,5 +120,42 @@ public static class ExportsFeature
     }
 
     private static ProblemHttpResult NoSuchExport(long id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such export.", detail: $"There is no finished export {id}.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such export.", detail: $"There is no export {id} with a file (it may still be running, have failed, or have expired).");
+}
+
+internal sealed class ExportJobs(IOptions<ExportsOptions> options) : IScheduledJobSetup
+{
+    public async Task ScheduleAsync(IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        await RecurringJobs.EveryAsync<ExportJob>(scheduler, ExportJob.Key, TimeSpan.FromSeconds(options.Value.QueueSweepSeconds), cancellationToken);
+        await RecurringJobs.EveryAsync<ExportRetentionJob>(scheduler, ExportRetentionJob.Key, TimeSpan.FromHours(1), cancellationToken);
+    }
+}
+
+/// <summary>
+/// Writes queued exports (<see cref="ExportRunner"/>): fired when one is queued and every sweep. Not
+/// <see cref="DisallowConcurrentExecutionAttribute"/> on purpose: two people's exports run side by side, each run
+/// claiming its own, and a sweep while one runs finds nothing left to claim.
+/// </summary>
+public sealed class ExportJob(ExportRunner runner, JobRunServices services, ISchedulerFactory schedulers) : FleetJob(services)
+{
+    public static readonly JobKey Key = new("exports", "exports");
+
+    protected override LogLevel SucceededLevel => LogLevel.Debug;
+
+    protected override async Task<string> RunAsync(CancellationToken cancellationToken)
+    {
+        var node = (await schedulers.GetScheduler(cancellationToken)).SchedulerInstanceId;
+        return $"{await runner.RunQueuedAsync(node, cancellationToken)} export(s) finished";
+    }
+}
+
+/// <summary>Deletes the files of exports older than the retention period (<see cref="ExportsOptions.RetentionDays"/>), every hour on one node.</summary>
+[DisallowConcurrentExecution]
+public sealed class ExportRetentionJob(ComplianceExports exports, JobRunServices services) : FleetJob(services)
+{
+    public static readonly JobKey Key = new("export-retention", "exports");
+
+    protected override async Task<string> RunAsync(CancellationToken cancellationToken) =>
+        $"{await exports.ExpireAsync(cancellationToken)} export file(s) deleted after the retention period";
 }

@@ -73,6 +73,17 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
         }
     }
 
+    /// <summary>How many lines the live inventory has for <paramref name="filter"/>: what a running export's percentage is measured against.</summary>
+    public async Task<long> LiveLineCountAsync(MachineFilter filter, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var machines = await grid.MatchingAsync(db, filter, cancellationToken);
+        return await (from m in machines
+                      join p in db.MachineProducts on m.Id equals p.MachineId into products
+                      from p in products.DefaultIfEmpty()
+                      select m.Id).LongCountAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Every machine's history up to <paramref name="asOf"/>, replayed in order (the latest value of each fact wins),
     /// then the grid's licensing filters on the state that replay rebuilt. Machine facts history does not keep
