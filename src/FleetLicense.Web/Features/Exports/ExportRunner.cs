@@ -4,6 +4,7 @@ using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Audit;
 using FleetLicense.Web.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace FleetLicense.Web.Features.Exports;
@@ -23,6 +24,7 @@ public sealed partial class ExportRunner(
     InventoryReport inventory,
     ExportSigner signer,
     AuditTrail trail,
+    IOptions<ExportsOptions> options,
     TimeProvider time,
     ILogger<ExportRunner> logger)
 {
@@ -34,19 +36,39 @@ public sealed partial class ExportRunner(
     /// <summary>A run started this many times (every node writing it died or stopped) fails instead of trying again.</summary>
     public const int MaxAttempts = 5;
 
-    /// <summary>Writes queued exports (and takes over lost runs) until none is left; returns how many it finished.</summary>
+    private int _writing;
+
+    /// <summary>
+    /// Writes queued exports (and takes over lost runs) until none is left; returns how many it finished. At most
+    /// <see cref="ExportsOptions.ParallelPerNode"/> runs write at once on a node, so exports never take every
+    /// scheduler thread from the node's other jobs: a run past that returns at once, and the running ones, looping,
+    /// take what it would have.
+    /// </summary>
     public async Task<int> RunQueuedAsync(string node, CancellationToken cancellationToken)
     {
-        var finished = 0;
-        while (await ClaimAsync(node, cancellationToken) is { } export)
+        if (Interlocked.Increment(ref _writing) > options.Value.ParallelPerNode)
         {
-            if (await RunAsync(export, cancellationToken))
-            {
-                finished++;
-            }
+            Interlocked.Decrement(ref _writing);
+            return 0;
         }
 
-        return finished;
+        try
+        {
+            var finished = 0;
+            while (await ClaimAsync(node, cancellationToken) is { } export)
+            {
+                if (await RunAsync(export, cancellationToken))
+                {
+                    finished++;
+                }
+            }
+
+            return finished;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writing);
+        }
     }
 
     /// <summary>The oldest queued export, or a running one whose node stopped beating, now owned by this node's new attempt.</summary>

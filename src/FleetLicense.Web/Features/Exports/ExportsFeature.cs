@@ -20,6 +20,10 @@ public sealed class ExportsOptions
     /// <summary>How often a node looks for queued exports and for runs whose node died (a new export is also started at once).</summary>
     [Range(5, 3600)]
     public int QueueSweepSeconds { get; set; } = 30;
+
+    /// <summary>How many exports a node writes at once; more wait in the queue (the scheduler's other jobs need threads too).</summary>
+    [Range(1, 8)]
+    public int ParallelPerNode { get; set; } = 2;
 }
 
 public static class ExportsFeature
