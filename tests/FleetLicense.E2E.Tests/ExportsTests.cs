@@ -96,6 +96,14 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
 
             await Expect(page.GetByTestId("export-row").First).ToContainTextAsync("Cancelled by alex.auditor.");
             await Expect(page.GetByTestId("export-row").First.GetByTestId("download-export")).ToHaveCountAsync(0);
+
+            // A monthly schedule, emailed: listed with its next run.
+            await page.GetByLabel("Schedule name").FillAsync("Monthly inventory");
+            await page.GetByLabel("Email to (comma-separated; empty: keep only)").FillAsync("audit@example.com");
+            await page.GetByTestId("schedule-add").ClickAsync();
+            await Expect(page.GetByTestId("schedule-row")).ToContainTextAsync("Monthly inventory");
+            await Expect(page.GetByTestId("schedule-row")).ToContainTextAsync("audit@example.com");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDirectory, "exports-scheduled.png"), FullPage = true });
         }
         finally
         {

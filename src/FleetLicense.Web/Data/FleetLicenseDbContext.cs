@@ -81,6 +81,8 @@ public sealed class FleetLicenseDbContext(DbContextOptions<FleetLicenseDbContext
 
     public DbSet<ExportChunk> ExportChunks => Set<ExportChunk>();
 
+    public DbSet<ExportSchedule> ExportSchedules => Set<ExportSchedule>();
+
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)

@@ -98,6 +98,9 @@ public static class AlertMessageKind
     public const string Resolved = "Resolved";
     public const string Digest = "Digest";
     public const string Test = "Test";
+
+    /// <summary>A scheduled export is done or failed (<c>ExportSchedules</c>).</summary>
+    public const string Export = "Export";
 }
 
 /// <summary>What was said: one message per alert notice (or digest, or test), delivered on one or more channels.</summary>

@@ -30,6 +30,8 @@ public static class AuditActions
     public const string ExportVerified = "export.verified";
     public const string ExportCancelled = "export.cancelled";
     public const string ExportExpired = "export.expired";
+    public const string ExportScheduled = "export.scheduled";
+    public const string ExportUnscheduled = "export.unscheduled";
 
     public const string SetAsideRequeued = "reports.set-aside-requeued";
 

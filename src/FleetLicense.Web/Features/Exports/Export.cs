@@ -87,6 +87,9 @@ public sealed class Export
     /// <summary>Rows the report was counted to have when it started (null: not counted), for a percentage.</summary>
     public long? RowsExpected { get; set; }
 
+    /// <summary>The schedule that queued it (<see cref="ExportSchedule"/>); null: someone asked.</summary>
+    public long? ScheduleId { get; set; }
+
     /// <summary>Who asked to cancel it; the running node stops at its next heartbeat.</summary>
     public string? CancelledBy { get; set; }
 
@@ -117,6 +120,7 @@ internal sealed class ExportConfiguration : IEntityTypeConfiguration<Export>
         // What the runners claim from: the few exports waiting or running.
         builder.HasIndex(e => e.Id).HasFilter("state IN ('Queued', 'Running')").HasDatabaseName("ix_exports_unfinished");
         builder.Ignore(e => e.FileName);
+        builder.HasOne<ExportSchedule>().WithMany().HasForeignKey(e => e.ScheduleId).OnDelete(DeleteBehavior.SetNull);
     }
 }
 

@@ -23,6 +23,7 @@ public sealed partial class ExportRunner(
     ComplianceReports reports,
     InventoryReport inventory,
     ExportSigner signer,
+    ExportSchedules schedules,
     AuditTrail trail,
     IOptions<ExportsOptions> options,
     TimeProvider time,
@@ -252,6 +253,7 @@ public sealed partial class ExportRunner(
             await db.ExportChunks.Where(c => c.ExportId == export.Id).ExecuteDeleteAsync(cancellationToken);
         }
 
+        await schedules.NotifyAsync(db, export, cancellationToken);
         await trail.AppendAsync(db, RequesterOf(export), [new AuditRecord(AuditActions.ExportCreated, export.FileName, After: new
         {
             export.Report,

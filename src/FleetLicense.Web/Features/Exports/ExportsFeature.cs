@@ -36,7 +36,7 @@ public static class ExportsFeature
     {
         services.AddOptions<ExportsOptions>().BindConfiguration(ExportsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         return services.AddSingleton<ExportSigner>().AddSingleton<InventoryReport>().AddSingleton<ComplianceReports>().AddSingleton<ComplianceExports>()
-            .AddSingleton<ExportRunner>().AddSingleton<IScheduledJobSetup, ExportJobs>();
+            .AddSingleton<ExportRunner>().AddSingleton<ExportSchedules>().AddSingleton<IScheduledJobSetup, ExportJobs>();
     }
 
     /// <summary>Running, listing, downloading and verifying exports, and the keys they are signed with: Auditors, Operators and Admins.</summary>
@@ -110,6 +110,24 @@ public static class ExportsFeature
             .WithName("VerifyExport")
             // No Accepts metadata: routing would answer a wrong content type with 415 before authorization refuses a stranger.
             .WithSummary("Send a file as the body (any content type): whether it is, byte for byte, an export of this server, and whose; the check is an audit event.");
+        exports.MapGet("/schedules", async (ExportSchedules schedules, HttpContext http, CancellationToken ct) => TypedResults.Ok(await schedules.ListAsync(Caller.From(http), ct)))
+            .WithName("ListExportSchedules")
+            .WithSummary("Scheduled exports: name, cron (Quartz, UTC), report, format, filters, recipients, owner, next and last run.");
+        exports.MapPost("/schedules", async (ExportScheduleRequest request, ExportSchedules schedules, HttpContext http, CancellationToken ct) =>
+            {
+                var schedule = await schedules.CreateAsync(Caller.From(http), request, ct);
+                return TypedResults.Created($"/api/v1/exports/schedules/{schedule.Id}", schedule);
+            })
+            .WithName("CreateExportSchedule")
+            .WithSummary("Schedules a report (`{\"name\":\"Monthly inventory\",\"cron\":\"0 0 6 1 * ?\",\"report\":\"inventory\",\"format\":\"xlsx\",\"recipients\":\"audit@example.com\"}`): at each cron time (UTC) it is queued as your export, kept for download, and the recipients are emailed a link and its SHA-256.")
+            .ProducesValidationProblem();
+        exports.MapDelete("/schedules/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, ExportSchedules schedules, HttpContext http, CancellationToken ct) =>
+                await schedules.DeleteAsync(Caller.From(http), id, ct)
+                    ? TypedResults.NoContent()
+                    : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such schedule.", detail: $"There is no scheduled export {id}."))
+            .WithName("DeleteExportSchedule")
+            .WithSummary("Removes a scheduled export; the exports it made stay.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         exports.MapGet("/signing-keys", async (ExportSigner signer, CancellationToken ct) => TypedResults.Ok(await signer.PublicKeysAsync(ct)))
             .WithName("ListExportSigningKeys")
             .WithSummary("The public keys export files are signed with (ECDSA P-256, PEM), newest first; a retired key still verifies what it signed.");
@@ -133,6 +151,7 @@ internal sealed class ExportJobs(IOptions<ExportsOptions> options) : IScheduledJ
     {
         await RecurringJobs.EveryAsync<ExportJob>(scheduler, ExportJob.Key, TimeSpan.FromSeconds(options.Value.QueueSweepSeconds), cancellationToken);
         await RecurringJobs.EveryAsync<ExportRetentionJob>(scheduler, ExportRetentionJob.Key, TimeSpan.FromHours(1), cancellationToken);
+        await RecurringJobs.EveryAsync<ScheduledExportsJob>(scheduler, ScheduledExportsJob.Key, TimeSpan.FromMinutes(1), cancellationToken);
     }
 }
 
