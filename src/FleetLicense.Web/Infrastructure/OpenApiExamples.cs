@@ -84,6 +84,8 @@ internal static class OpenApiExamples
             new Features.Accounts.CreateApiTokenRequest("nightly inventory script", Features.Accounts.FleetRoles.Viewer, At.AddDays(90)),
             new Features.Accounts.IssuedApiToken(Guid.Parse("01a224fa-a1c2-7d4e-9f10-3b5c7d9e1f20"), "nightly inventory script", "flt_Qm3…", Features.Accounts.FleetRoles.Viewer, At.AddDays(90), "flt_…(shown once)")),
         ["CreateExport"] = (new Features.Exports.ExportRequest(Features.Exports.ExportReports.Inventory, Features.Exports.ExportFormats.Csv, "?status=0,5&channel=KMS", ByteOrderMark: true), null),
+        ["CreateExportSchedule"] = (new Features.Exports.ExportScheduleRequest("Monthly inventory", "0 0 6 1 * ?", Features.Exports.ExportReports.Inventory,
+            Features.Exports.ExportFormats.Xlsx, "?status=0,5", "audit@corp.example, it-licensing@corp.example"), null),
         ["UpdatePolicy"] = (new UpdatePolicyRequest(new FleetPolicy { Detection = new Domain.Rules.DetectionPolicy { KmsAllowlist = ["kms01.corp.example", "*.kms.corp.example"] } }, "Our two KMS hosts"), null),
     };
 

@@ -23,7 +23,7 @@ public sealed class ExportSchedulesTests(PostgresFixture postgres)
         await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
         using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
 
-        using var created = await auditor.PostAsJsonAsync("/api/v1/exports/schedules",
+        using var created = await auditor.PostAsJsonAsync("/api/v1/export-schedules",
             new { name = "Monthly inventory", cron = "0 0 6 1 * ?", report = "inventory", format = "xlsx", filters = "status=1", recipients = "audit@example.com; Lead@example.com\naudit@example.com" }, Ct);
         var schedule = (await created.Content.ReadFromJsonAsync<ExportScheduleSummary>(ExportFiles.Json, Ct))!;
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -37,7 +37,7 @@ public sealed class ExportSchedulesTests(PostgresFixture postgres)
         await app.Service<ExportSchedules>().QueueDueAsync(Ct);
         var exportId = await Eventually.GetAsync(() => app.ScalarAsync<long?>("SELECT last_export_id FROM export_schedules WHERE id = $1", schedule.Id), id => id is not null);
         var export = await ExportFiles.FinishedAsync(auditor, exportId!.Value);
-        var listed = Assert.Single((await auditor.GetFromJsonAsync<ExportScheduleSummary[]>("/api/v1/exports/schedules", ExportFiles.Json, Ct))!);
+        var listed = Assert.Single((await auditor.GetFromJsonAsync<ExportScheduleSummary[]>("/api/v1/export-schedules", ExportFiles.Json, Ct))!);
 
         Assert.Equal((ExportState.Done, schedule.Owner, "xlsx", "?status=1", 1L), (export.State, export.RequestedBy, export.Format, export.Filters, export.RowCount));
         Assert.Equal(schedule.NextRunAt, listed.NextRunAt);
@@ -50,8 +50,8 @@ public sealed class ExportSchedulesTests(PostgresFixture postgres)
         Assert.Equal("Lead@example.com,audit@example.com", recipients);
         Assert.Contains($"Monthly inventory: export {exportId} is ready", await app.ScalarAsync<string>("SELECT subject FROM alert_messages WHERE kind = 'Export'"), StringComparison.Ordinal);
 
-        using var removed = await auditor.DeleteAsync(new Uri($"/api/v1/exports/schedules/{schedule.Id}", UriKind.Relative), Ct);
-        using var again = await auditor.DeleteAsync(new Uri($"/api/v1/exports/schedules/{schedule.Id}", UriKind.Relative), Ct);
+        using var removed = await auditor.DeleteAsync(new Uri($"/api/v1/export-schedules/{schedule.Id}", UriKind.Relative), Ct);
+        using var again = await auditor.DeleteAsync(new Uri($"/api/v1/export-schedules/{schedule.Id}", UriKind.Relative), Ct);
         Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.NotFound), (removed.StatusCode, again.StatusCode));
         Assert.Equal(ExportState.Done, (await ExportFiles.FinishedAsync(auditor, exportId.Value)).State);
         Assert.Equal(2L, await app.ScalarAsync<long>("SELECT count(*) FROM audit_events WHERE action IN ($1, $2) AND actor = $3",
@@ -69,8 +69,8 @@ public sealed class ExportSchedulesTests(PostgresFixture postgres)
         using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
         using var viewer = await app.ApiTokenClientAsync(FleetRoles.Viewer);
 
-        using var refused = await auditor.PostAsJsonAsync("/api/v1/exports/schedules", new { name = "Bad", cron, recipients }, Ct);
-        using var forbidden = await viewer.PostAsJsonAsync("/api/v1/exports/schedules", new { name = "Mine", cron = "0 0 6 1 * ?" }, Ct);
+        using var refused = await auditor.PostAsJsonAsync("/api/v1/export-schedules", new { name = "Bad", cron, recipients }, Ct);
+        using var forbidden = await viewer.PostAsJsonAsync("/api/v1/export-schedules", new { name = "Mine", cron = "0 0 6 1 * ?" }, Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains($"\"{field}\"", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);

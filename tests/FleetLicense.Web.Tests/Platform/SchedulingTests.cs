@@ -29,7 +29,7 @@ public sealed class SchedulingTests(PostgresFixture postgres)
         var scheduler = await app.Services.GetRequiredService<ISchedulerFactory>().GetScheduler(ct);
         var jobs = await Eventually.GetAsync(
             async () => await scheduler.GetJobKeys(GroupMatcher<JobKey>.AnyGroup(), ct),
-            keys => keys.Count >= 8, what: "every feature's jobs to be declared");
+            keys => keys.Count >= 11, what: "every feature's jobs to be declared");
 
         // Jobs without a schedule run when asked (the policy page asks for re-evaluation): ask once.
         foreach (var key in jobs)
@@ -46,7 +46,8 @@ public sealed class SchedulingTests(PostgresFixture postgres)
             done => names.All(done.Contains), TimeSpan.FromSeconds(60), "a succeeded run of every job in job_runs");
 
         Assert.Equal(
-            ["alert-delivery", "alert-evaluation", "fleet-rules", "fleet-snapshot", "node-heartbeat", "policy-reevaluation", "raw-report-partitions", "stale-agents"],
+            ["alert-delivery", "alert-evaluation", "export-retention", "exports", "fleet-rules", "fleet-snapshot", "node-heartbeat", "policy-reevaluation", "raw-report-partitions",
+                "scheduled-exports", "stale-agents"],
             names);
         Assert.Equal(names, recorded.Where(names.Contains).Order(StringComparer.Ordinal));
     }

@@ -37,39 +37,44 @@ public sealed partial class ExportRunner(
     /// <summary>A run started this many times (every node writing it died or stopped) fails instead of trying again.</summary>
     public const int MaxAttempts = 5;
 
-    private int _writing;
-
     /// <summary>
-    /// Writes queued exports (and takes over lost runs) until none is left; returns how many it finished. At most
-    /// <see cref="ExportsOptions.ParallelPerNode"/> runs write at once on a node, so exports never take every
-    /// scheduler thread from the node's other jobs: a run past that returns at once, and the running ones, looping,
-    /// take what it would have.
+    /// Writes queued exports (and takes over lost runs) until none is left, up to
+    /// <see cref="ExportsOptions.ParallelPerNode"/> side by side; returns how many it finished. The job runs once in
+    /// the cluster, so a writer with nothing to claim waits while another still writes: an export queued meanwhile
+    /// starts at once instead of after the long one.
     /// </summary>
     public async Task<int> RunQueuedAsync(string node, CancellationToken cancellationToken)
     {
-        if (Interlocked.Increment(ref _writing) > options.Value.ParallelPerNode)
-        {
-            Interlocked.Decrement(ref _writing);
-            return 0;
-        }
-
-        try
+        var writing = 0;
+        async Task<int> WriterAsync()
         {
             var finished = 0;
-            while (await ClaimAsync(node, cancellationToken) is { } export)
+            while (true)
             {
-                if (await RunAsync(export, cancellationToken))
+                if (await ClaimAsync(node, cancellationToken) is { } export)
                 {
-                    finished++;
+                    Interlocked.Increment(ref writing);
+                    try
+                    {
+                        finished += await RunAsync(export, cancellationToken) ? 1 : 0;
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref writing);
+                    }
+                }
+                else if (Volatile.Read(ref writing) > 0)
+                {
+                    await Task.Delay(Heartbeat, time, cancellationToken);
+                }
+                else
+                {
+                    return finished;
                 }
             }
+        }
 
-            return finished;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _writing);
-        }
+        return (await Task.WhenAll(Enumerable.Range(0, options.Value.ParallelPerNode).Select(_ => WriterAsync()))).Sum();
     }
 
     /// <summary>The oldest queued export, or a running one whose node stopped beating, now owned by this node's new attempt.</summary>

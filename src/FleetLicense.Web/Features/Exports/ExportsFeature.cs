@@ -21,7 +21,7 @@ public sealed class ExportsOptions
     [Range(5, 3600)]
     public int QueueSweepSeconds { get; set; } = 30;
 
-    /// <summary>How many exports a node writes at once; more wait in the queue (the scheduler's other jobs need threads too).</summary>
+    /// <summary>How many exports are written at once (by the one node running <see cref="ExportJob"/>); more wait in the queue.</summary>
     [Range(1, 8)]
     public int ParallelPerNode { get; set; } = 2;
 }
@@ -110,24 +110,6 @@ public static class ExportsFeature
             .WithName("VerifyExport")
             // No Accepts metadata: routing would answer a wrong content type with 415 before authorization refuses a stranger.
             .WithSummary("Send a file as the body (any content type): whether it is, byte for byte, an export of this server, and whose; the check is an audit event.");
-        exports.MapGet("/schedules", async (ExportSchedules schedules, HttpContext http, CancellationToken ct) => TypedResults.Ok(await schedules.ListAsync(Caller.From(http), ct)))
-            .WithName("ListExportSchedules")
-            .WithSummary("Scheduled exports: name, cron (Quartz, UTC), report, format, filters, recipients, owner, next and last run.");
-        exports.MapPost("/schedules", async (ExportScheduleRequest request, ExportSchedules schedules, HttpContext http, CancellationToken ct) =>
-            {
-                var schedule = await schedules.CreateAsync(Caller.From(http), request, ct);
-                return TypedResults.Created($"/api/v1/exports/schedules/{schedule.Id}", schedule);
-            })
-            .WithName("CreateExportSchedule")
-            .WithSummary("Schedules a report (`{\"name\":\"Monthly inventory\",\"cron\":\"0 0 6 1 * ?\",\"report\":\"inventory\",\"format\":\"xlsx\",\"recipients\":\"audit@example.com\"}`): at each cron time (UTC) it is queued as your export, kept for download, and the recipients are emailed a link and its SHA-256.")
-            .ProducesValidationProblem();
-        exports.MapDelete("/schedules/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, ExportSchedules schedules, HttpContext http, CancellationToken ct) =>
-                await schedules.DeleteAsync(Caller.From(http), id, ct)
-                    ? TypedResults.NoContent()
-                    : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such schedule.", detail: $"There is no scheduled export {id}."))
-            .WithName("DeleteExportSchedule")
-            .WithSummary("Removes a scheduled export; the exports it made stay.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
         exports.MapGet("/signing-keys", async (ExportSigner signer, CancellationToken ct) => TypedResults.Ok(await signer.PublicKeysAsync(ct)))
             .WithName("ListExportSigningKeys")
             .WithSummary("The public keys export files are signed with (ECDSA P-256, PEM), newest first; a retired key still verifies what it signed.");
@@ -138,6 +120,29 @@ public static class ExportsFeature
             .Produces<string>(StatusCodes.Status200OK, "application/x-pem-file")
             .WithName("GetExportSigningKeyPem")
             .WithSummary("One public key as a PEM file, for: openssl dgst -sha256 -verify key.pem -signature FILE.sig FILE");
+
+        var schedules = app.MapGroup("/api/v1/export-schedules").WithTags("Exports").RequireAuthorization(FleetPolicies.ReadRaw)
+            .AddEndpointFilter<AdminInputFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        schedules.MapGet("", async (ExportSchedules service, HttpContext http, CancellationToken ct) => TypedResults.Ok(await service.ListAsync(Caller.From(http), ct)))
+            .WithName("ListExportSchedules")
+            .WithSummary("Scheduled exports: name, cron (Quartz, UTC), report, format, filters, recipients, owner, next and last run.");
+        schedules.MapPost("", async (ExportScheduleRequest request, ExportSchedules service, HttpContext http, CancellationToken ct) =>
+            {
+                var schedule = await service.CreateAsync(Caller.From(http), request, ct);
+                return TypedResults.Created($"/api/v1/export-schedules/{schedule.Id}", schedule);
+            })
+            .WithName("CreateExportSchedule")
+            .WithSummary("Schedules a report: at each time of its Quartz cron expression (UTC) it is queued as your export, kept for download, and the recipients are emailed a link and its SHA-256.")
+            .ProducesValidationProblem();
+        schedules.MapDelete("/{id:long}", async Task<Results<NoContent, ProblemHttpResult>> (long id, ExportSchedules service, HttpContext http, CancellationToken ct) =>
+                await service.DeleteAsync(Caller.From(http), id, ct)
+                    ? TypedResults.NoContent()
+                    : TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such schedule.", detail: $"There is no scheduled export {id}."))
+            .WithName("DeleteExportSchedule")
+            .WithSummary("Removes a scheduled export; the exports it made stay.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -156,10 +161,10 @@ internal sealed class ExportJobs(IOptions<ExportsOptions> options) : IScheduledJ
 }
 
 /// <summary>
-/// Writes queued exports (<see cref="ExportRunner"/>): fired when one is queued and every sweep. Not
-/// <see cref="DisallowConcurrentExecutionAttribute"/> on purpose: two people's exports run side by side, each run
-/// claiming its own, and a sweep while one runs finds nothing left to claim.
+/// Writes queued exports (<see cref="ExportRunner"/>): fired when one is queued and every sweep, on one node at a
+/// time; that run writes up to <see cref="ExportsOptions.ParallelPerNode"/> exports side by side until the queue is empty.
 /// </summary>
+[DisallowConcurrentExecution]
 public sealed class ExportJob(ExportRunner runner, JobRunServices services, ISchedulerFactory schedulers) : FleetJob(services)
 {
     public static readonly JobKey Key = new("exports", "exports");
