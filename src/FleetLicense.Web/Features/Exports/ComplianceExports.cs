@@ -112,7 +112,9 @@ public sealed class ComplianceExports(
                 {
                     ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, progress, cancellationToken),
                     ExportFormats.Pdf => await PdfReportWriter.WriteAsync(
-                        await PdfSummary.ReportAsync(request.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, request.AsOf), progress, cancellationToken),
+                        request.Report == ExportReports.Inventory && request.AsOf is null
+                            ? await reports.LiveInventoryPdfAsync(provenance, filter, progress, cancellationToken)
+                            : await PdfSummary.ReportAsync(request.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, request.AsOf), progress, cancellationToken),
                         hashing, null, cancellationToken),
                     _ => await CsvReportWriter.WriteAsync(table, hashing, request.ByteOrderMark, progress, cancellationToken),
                 };

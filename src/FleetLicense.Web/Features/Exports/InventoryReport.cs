@@ -41,9 +41,53 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
         return new ReportTable("Licence inventory", Columns, asOf is { } at ? AsOfRowsAsync(filter, at, default) : LiveRowsAsync(filter, default));
     }
 
+    /// <summary>The live inventory read through <paramref name="db"/> (its connection and transaction), which the caller owns.</summary>
+    public ReportTable LiveTable(FleetLicenseDbContext db, MachineFilter filter) => new("Licence inventory", Columns, LiveRowsAsync(db, filter, default));
+
+    /// <summary>
+    /// The live inventory's summary, counted by PostgreSQL over the machines <paramref name="filter"/> selects: the
+    /// machines by their Windows licence (the first licensed Windows product in product order, else the first
+    /// Windows product, as the as-of report and the PDF define it) and the products.
+    /// </summary>
+    public async Task<InventoryCounts> LiveCountsAsync(FleetLicenseDbContext db, MachineFilter filter, CancellationToken cancellationToken)
+    {
+        var machines = await grid.MatchingAsync(db, filter, cancellationToken);
+        var windows = db.MachineProducts.Where(p => p.Kind == nameof(ProductKind.Windows))
+            .OrderBy(p => p.LicenseStatus == (int)LicenseStatus.Licensed ? 0 : 1).ThenBy(p => EF.Functions.Collate(p.ProductKey, "C"));
+        var byWindows = await machines
+            .Select(m => new
+            {
+                Status = windows.Where(p => p.MachineId == m.Id).Select(p => (int?)p.LicenseStatus).FirstOrDefault(),
+                Channel = windows.Where(p => p.MachineId == m.Id).Select(p => p.Channel).FirstOrDefault(),
+            })
+            .GroupBy(w => new { w.Status, w.Channel })
+            .Select(g => new { g.Key.Status, g.Key.Channel, Count = g.LongCount() })
+            .ToListAsync(cancellationToken);
+        var products = await (from m in machines join p in db.MachineProducts on m.Id equals p.MachineId select p.MachineId).LongCountAsync(cancellationToken);
+        var statuses = new Dictionary<string, long>(StringComparer.Ordinal);
+        var channels = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var w in byWindows)
+        {
+            var status = w.Status is { } code ? ((LicenseStatus)code).ToString() : InventoryCounts.NotReported;
+            statuses[status] = statuses.GetValueOrDefault(status) + w.Count;
+            var channel = w.Channel ?? InventoryCounts.NotReported;
+            channels[channel] = channels.GetValueOrDefault(channel) + w.Count;
+        }
+
+        return new InventoryCounts(byWindows.Sum(w => w.Count), products, statuses, channels);
+    }
+
     private async IAsyncEnumerable<object?[]> LiveRowsAsync(MachineFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await foreach (var row in LiveRowsAsync(db, filter, cancellationToken))
+        {
+            yield return row;
+        }
+    }
+
+    private async IAsyncEnumerable<object?[]> LiveRowsAsync(FleetLicenseDbContext db, MachineFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var machines = await grid.MatchingAsync(db, filter, cancellationToken);
         var rows =
             from m in machines
