@@ -128,7 +128,9 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
     private async IAsyncEnumerable<object?[]> AsOfRowsAsync(MachineFilter filter, DateTimeOffset asOf, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(AsOfQuery, connection);
+        // The first row comes once PostgreSQL has sorted the history up to the instant (a minute at 30M rows on a
+        // small box): longer than the default 30-s timeout. An export is cancelled through its token instead.
+        await using var command = new NpgsqlCommand(AsOfQuery, connection) { CommandTimeout = 0 };
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = asOf.ToUniversalTime() });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Manufacturer, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Model, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
