@@ -46,22 +46,16 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
 
     /// <summary>
     /// The live inventory's summary, counted by PostgreSQL over the machines <paramref name="filter"/> selects: the
-    /// machines by their Windows licence (the first licensed Windows product in product order, else the first
-    /// Windows product, as the as-of report and the PDF define it) and the products.
+    /// machines by their Windows licence as the machine row keeps it (<c>windows_status</c>, <c>windows_channel</c>:
+    /// the activated Windows product, else the first, as the grid's status and channel filters have it; one group-by
+    /// over the machines instead of a look-up of their products) and the products.
     /// </summary>
     public async Task<InventoryCounts> LiveCountsAsync(FleetLicenseDbContext db, MachineFilter filter, CancellationToken cancellationToken)
     {
         var machines = await grid.MatchingAsync(db, filter, cancellationToken);
-        var windows = db.MachineProducts.Where(p => p.Kind == nameof(ProductKind.Windows))
-            .OrderBy(p => p.LicenseStatus == (int)LicenseStatus.Licensed ? 0 : 1).ThenBy(p => EF.Functions.Collate(p.ProductKey, "C"));
         var byWindows = await machines
-            .Select(m => new
-            {
-                Status = windows.Where(p => p.MachineId == m.Id).Select(p => (int?)p.LicenseStatus).FirstOrDefault(),
-                Channel = windows.Where(p => p.MachineId == m.Id).Select(p => p.Channel).FirstOrDefault(),
-            })
-            .GroupBy(w => new { w.Status, w.Channel })
-            .Select(g => new { g.Key.Status, g.Key.Channel, Count = g.LongCount() })
+            .GroupBy(m => new { m.WindowsStatus, m.WindowsChannel })
+            .Select(g => new { Status = g.Key.WindowsStatus, Channel = g.Key.WindowsChannel, Count = g.LongCount() })
             .ToListAsync(cancellationToken);
         var products = await (from m in machines join p in db.MachineProducts on m.Id equals p.MachineId select p.MachineId).LongCountAsync(cancellationToken);
         var statuses = new Dictionary<string, long>(StringComparer.Ordinal);
