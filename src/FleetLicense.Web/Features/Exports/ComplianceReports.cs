@@ -185,7 +185,7 @@ public sealed class ComplianceReports(IDbContextFactory<FleetLicenseDbContext> d
                 group f by new { f.Severity, f.Rule } into g
                 select new { g.Key.Severity, g.Key.Rule, Count = g.LongCount() })
             .ToDictionaryAsync(g => (g.Severity, g.Rule), g => g.Count, cancellationToken);
-        return await PdfSummary.InventoryAsync(provenance, inventory.LiveTable(db, filter), counts, open, progress, cancellationToken);
+        return await PdfSummary.InventoryAsync(provenance, inventory.LiveTable(db, filter, PdfSummary.MaxTableRows + 1), counts, open, progress, cancellationToken);
     }
 
     public static readonly IReadOnlyList<ReportColumn> KeyReuseColumns =
