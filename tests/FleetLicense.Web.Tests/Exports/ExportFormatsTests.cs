@@ -73,6 +73,17 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
         using var auditor = await app.ApiTokenClientAsync(FleetRoles.Auditor);
         var asOf = DateTimeOffset.UtcNow;
 
+        var expected = await SummaryFromDatabaseAsync(app.ConnectionString);
+        // The live PDF is counted by PostgreSQL, the as-of one while its lines are read: both say what the database says.
+        var (live, liveFile) = await ExportAsync(auditor, "pdf", "");
+        using (var livePdf = PdfDocument.Open(liveFile))
+        {
+            var liveSummary = livePdf.GetPage(1).Text;
+            Assert.All(expected, e => Assert.Contains(e, liveSummary, StringComparison.Ordinal));
+            Assert.Contains("Live state at ", liveSummary, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(4, live.RowCount);
         var (export, file) = await ExportAsync(auditor, "pdf", "", asOf);
 
         using var pdf = PdfDocument.Open(file);
@@ -83,6 +94,7 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
         Assert.Contains("Machines4Windows licensed2 (50 %)Not licensed1Products3", summary, StringComparison.Ordinal);
         Assert.Contains("Machines by Windows licence statusLicensed2Notification1No Windows reported1", summary, StringComparison.Ordinal);
         Assert.Contains("Machines by Windows channelOEM2KMS1No Windows reported1", summary, StringComparison.Ordinal);
+        Assert.All(expected, e => Assert.Contains(e, summary, StringComparison.Ordinal));
         Assert.Contains("Top findings: open and acknowledged flags by rule", summary, StringComparison.Ordinal);
         await using var db = await app.DbAsync();
         var raised = await db.Flags.Select(f => new { f.Rule, f.Severity }).Distinct().ToListAsync(Ct);
@@ -111,6 +123,46 @@ public sealed class ExportFormatsTests(PostgresFixture postgres)
 
         Assert.Equal(lines.Count, export.RowCount);
         Assert.True((await ExportFiles.VerifyAsync(auditor, file)).Matches);
+    }
+
+    /// <summary>
+    /// The summary page's tiles and its status and channel charts as the database has them, in plain SQL: each machine
+    /// by its first licensed Windows product (product order), else its first Windows product.
+    /// </summary>
+    private static async Task<string[]> SummaryFromDatabaseAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new Npgsql.NpgsqlCommand("""
+            SELECT w.license_status, w.channel, count(*), sum((SELECT count(*) FROM machine_products p WHERE p.machine_id = m.id))
+            FROM machines m LEFT JOIN LATERAL (
+                SELECT license_status, channel FROM machine_products p WHERE p.machine_id = m.id AND p.kind = 'Windows'
+                ORDER BY p.license_status = 1 DESC, p.product_key COLLATE "C" LIMIT 1) w ON true
+            GROUP BY 1, 2
+            """, connection);
+        var groups = new List<(string Status, string Channel, long Machines, long Products)>();
+        await using (var reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                groups.Add((reader.IsDBNull(0) ? InventoryCounts.NotReported : ((LicenseStatus)reader.GetInt32(0)).ToString(),
+                    reader.IsDBNull(1) ? InventoryCounts.NotReported : reader.GetString(1), reader.GetInt64(2), (long)reader.GetDecimal(3)));
+            }
+        }
+
+        var machines = groups.Sum(g => g.Machines);
+        var licensed = groups.Where(g => g.Status == nameof(LicenseStatus.Licensed)).Sum(g => g.Machines);
+        var notReported = groups.Where(g => g.Status == InventoryCounts.NotReported).Sum(g => g.Machines);
+        string[] order = [.. Enum.GetNames<LicenseStatus>(), InventoryCounts.NotReported];
+        var statuses = groups.GroupBy(g => g.Status).OrderBy(g => Array.IndexOf(order, g.Key)).Select(g => $"{g.Key}{g.Sum(x => x.Machines)}");
+        var channels = groups.GroupBy(g => g.Channel).OrderByDescending(g => g.Sum(x => x.Machines)).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key}{g.Sum(x => x.Machines)}");
+        return
+        [
+            $"Machines{machines:N0}Windows licensed{licensed:N0} ({(double)licensed / machines:P0})Not licensed{machines - licensed - notReported:N0}Products{groups.Sum(g => g.Products):N0}",
+            "Machines by Windows licence status" + string.Concat(statuses),
+            "Machines by Windows channel" + string.Concat(channels),
+        ];
     }
 
     /// <summary>Four machines: two licensed (one KMS), one in notification, one that never reported.</summary>

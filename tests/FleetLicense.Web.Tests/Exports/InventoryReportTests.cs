@@ -125,6 +125,56 @@ public sealed class InventoryReportTests(PostgresFixture postgres)
         Assert.Throws<InvalidInputException>(() => inventory.Table(new MachineFilter { Rule = "kms-on-consumer" }, DateTimeOffset.UtcNow));
     }
 
+    /// <summary>
+    /// A KMS product removed, then added again without a KMS host: as of the removal the machine has no product, and
+    /// as of the return the product has no KMS host (the host it had before it went is not its own any more).
+    /// </summary>
+    [Fact]
+    public async Task AsOf_AProductRemovedAndAddedAgain_StartsAfresh_WithoutTheKmsHostItHadBefore()
+    {
+        await using var app = await IngestionApp.StartAsync(postgres, nameof(AsOf_AProductRemovedAndAddedAgain_StartsAfresh_WithoutTheKmsHostItHadBefore));
+        var inventory = app.Service<InventoryReport>();
+        MachineFilter[] filters = [new(), new() { KmsHost = "kms1.corp.example" }, new() { Channel = "KMS" }];
+        var machine = await app.EnrollAsync("PC-A");
+        Func<DateTimeOffset, LicenseReportV1>[] steps =
+        [
+            at => TestReports.Windows(at, "PC-A", channel: LicenseChannel.KMS, partialKey: "W269N", kmsHost: "kms1.corp.example"),
+            at => TestReports.Windows(at, "PC-A") with { Products = [] },
+            at => TestReports.Windows(at, "PC-A", channel: LicenseChannel.KMS, partialKey: "W269N"),
+        ];
+
+        var noted = new List<(DateTimeOffset At, List<List<Dictionary<string, string>>> Rows)>();
+        foreach (var step in steps)
+        {
+            var at = DateTimeOffset.UtcNow;
+            var report = step(at);
+            await app.SendAsync(machine.DeviceToken, report);
+            await app.WaitProjectedAsync(machine.MachineId, report.ReportId);
+            var live = new List<List<Dictionary<string, string>>>();
+            foreach (var filter in filters)
+            {
+                live.Add(WithoutUnkept(await CsvAsync(inventory, filter)));
+            }
+
+            noted.Add((at, live));
+        }
+
+        foreach (var (at, live) in noted)
+        {
+            for (var i = 0; i < filters.Length; i++)
+            {
+                Assert.Equal(live[i], await CsvAsync(inventory, filters[i], at));
+            }
+        }
+
+        var (before, removed, back) = (await CsvAsync(inventory, new MachineFilter(), noted[0].At), await CsvAsync(inventory, new MachineFilter(), noted[1].At),
+            await CsvAsync(inventory, new MachineFilter(), noted[2].At));
+        Assert.Equal("kms1.corp.example", Assert.Single(before)["kms_host"]);
+        Assert.Equal(("", ""), (Assert.Single(removed)["product"], removed[0]["kms_host"]));
+        Assert.Equal(("KMS", "W269N", ""), (Assert.Single(back)["channel"], back[0]["partial_key"], back[0]["kms_host"]));
+        Assert.Empty(await CsvAsync(inventory, new MachineFilter { KmsHost = "kms1.corp.example" }, noted[2].At));
+    }
+
     private static List<Dictionary<string, string>> WithoutUnkept(List<Dictionary<string, string>> rows) =>
         [.. rows.Select(r => r.ToDictionary(p => p.Key, p => p.Key is "grace_minutes" or "last_seen" ? "" : p.Value))];
 

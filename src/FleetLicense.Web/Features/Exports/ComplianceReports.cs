@@ -74,7 +74,7 @@ public sealed class ComplianceReports(IDbContextFactory<FleetLicenseDbContext> d
         };
     }
 
-    private static int Index(string column) => InventoryReport.Columns.Select((c, i) => (c.Name, i)).Single(c => c.Name == column).i;
+    private static int Index(string column) => ReportTable.IndexOf(InventoryReport.Columns, column);
 
     private static readonly int ProductColumn = Index("product"), StatusColumn = Index("status_code"), MachineColumn = Index("machine_id"), KmsHostColumn = Index("kms_host");
 
@@ -165,6 +165,27 @@ public sealed class ComplianceReports(IDbContextFactory<FleetLicenseDbContext> d
             yield return [f.Hostname, f.Id.ToString(), f.Rule, f.Severity.ToString(), f.Title, f.Product, f.Message, state.Status.ToString(), f.FirstSeenAt, state.StatusChangedAt,
                 state.StatusBy, state.StatusReason, state.Status == FlagStatus.Waived ? state.WaivedUntil : null];
         }
+    }
+
+    /// <summary>
+    /// The live inventory's PDF: its summary counted by PostgreSQL (<see cref="InventoryReport.LiveCountsAsync"/>,
+    /// the open findings grouped by severity and rule) and only the lines it prints read, all in one repeatable-read
+    /// transaction, so that the counts are of the very lines the table lists even while reports arrive.
+    /// </summary>
+    public async Task<PdfReport> LiveInventoryPdfAsync(ReportProvenance provenance, MachineFilter filter, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        var counts = await inventory.LiveCountsAsync(db, filter, cancellationToken);
+        var machines = await grid.MatchingAsync(db, filter, cancellationToken);
+        var open = await (
+                from f in db.Flags.AsNoTracking()
+                join m in machines on f.MachineId equals m.Id
+                where (f.Status == FlagStatus.Open || f.Status == FlagStatus.Acknowledged) && (filter.Rule == null || f.Rule == filter.Rule)
+                group f by new { f.Severity, f.Rule } into g
+                select new { g.Key.Severity, g.Key.Rule, Count = g.LongCount() })
+            .ToDictionaryAsync(g => (g.Severity, g.Rule), g => g.Count, cancellationToken);
+        return await PdfSummary.InventoryAsync(provenance, inventory.LiveTable(db, filter, PdfSummary.MaxTableRows + 1), counts, open, progress, cancellationToken);
     }
 
     public static readonly IReadOnlyList<ReportColumn> KeyReuseColumns =

@@ -167,7 +167,9 @@ public sealed partial class ExportRunner(
             {
                 ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, run, cancellationToken),
                 ExportFormats.Pdf => await PdfReportWriter.WriteAsync(
-                    await PdfSummary.ReportAsync(export.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, export.AsOf), run, cancellationToken),
+                    export.Report == ExportReports.Inventory && export.AsOf is null
+                        ? await reports.LiveInventoryPdfAsync(provenance, filter, run, cancellationToken)
+                        : await PdfSummary.ReportAsync(export.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, export.AsOf), run, cancellationToken),
                     hashing, null, cancellationToken),
                 _ => await CsvReportWriter.WriteAsync(table, hashing, export.ByteOrderMark, run, cancellationToken),
             };

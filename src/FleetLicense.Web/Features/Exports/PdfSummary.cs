@@ -33,7 +33,7 @@ public static class PdfSummary
     /// <summary>Any report: the number of lines, a chart per column it is charted by, and its lines (the machine id aside: the host name says it).</summary>
     private static async Task<PdfReport> LinesAsync(string report, ReportProvenance provenance, ReportTable table, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var charted = ChartedBy(report).Select(name => (Name: name, Index: ColumnOf(table, name), Counts: new Dictionary<string, long>(StringComparer.Ordinal))).ToList();
+        var charted = ChartedBy(report).Select(name => (Name: name, Index: table.IndexOf(name), Counts: new Dictionary<string, long>(StringComparer.Ordinal))).ToList();
         var printed = table.Columns.Select((c, i) => (c, i)).Where(x => x.c.Name != "machine_id").ToList();
         var lines = new List<IReadOnlyList<string?>>();
         long rows = 0;
@@ -60,8 +60,6 @@ public static class PdfSummary
             Footnote(provenance));
     }
 
-    private static int ColumnOf(ReportTable table, string name) => table.Columns.Select((c, i) => (c, i)).Single(x => x.c.Name == name).i;
-
     private static string Footnote(ReportProvenance provenance) =>
         $"Export {provenance.ExportId} by {provenance.RequestedBy}. Times are UTC. Verify this file on the Exports page, or with openssl and the export's .sig file.";
 
@@ -69,18 +67,17 @@ public static class PdfSummary
 
     /// <summary>
     /// Reads the table once: the counts and the printed lines come from the same read, so the summary and the table
-    /// agree even while reports arrive.
+    /// agree even while reports arrive. (The live inventory is counted by PostgreSQL instead: <see cref="ComplianceReports.LiveInventoryPdfAsync"/>.)
     /// </summary>
     private static async Task<PdfReport> InventoryAsync(ReportProvenance provenance, ReportTable table, ReportTable findings, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        int Column(string name) => ColumnOf(table, name);
-        var (machineColumn, kindColumn, channelColumn, statusColumn) = (Column("machine_id"), Column("kind"), Column("channel"), Column("status_code"));
-        var printed = PrintedColumns.Select(Column).ToArray();
+        var (machineColumn, kindColumn, channelColumn, statusColumn) = (table.IndexOf("machine_id"), table.IndexOf("kind"), table.IndexOf("channel"), table.IndexOf("status_code"));
+        var printed = PrintedColumns.Select(table.IndexOf).ToArray();
 
         var lines = new List<IReadOnlyList<string?>>();
-        var statuses = new Dictionary<string, long>();
-        var channels = new Dictionary<string, long>();
+        var statuses = new Dictionary<string, long>(StringComparer.Ordinal);
+        var channels = new Dictionary<string, long>(StringComparer.Ordinal);
         long machines = 0, products = 0, rows = 0;
         string? machine = null;
         object?[]? windows = null;
@@ -94,8 +91,9 @@ public static class PdfSummary
             }
 
             products += row[kindColumn] is null ? 0 : 1;
-            // The machine's Windows licence is its licensed Windows row if it has one, as the grid has it.
-            if ((string?)row[kindColumn] == nameof(ProductKind.Windows) && (windows is null || (long?)row[statusColumn] == (long)LicenseStatus.Licensed))
+            // The machine's Windows licence is its first licensed Windows row if it has one, else its first Windows row.
+            if ((string?)row[kindColumn] == nameof(ProductKind.Windows)
+                && (windows is null || ((long?)row[statusColumn] == (long)LicenseStatus.Licensed && (long?)windows[statusColumn] != (long)LicenseStatus.Licensed)))
             {
                 windows = row;
             }
@@ -109,9 +107,51 @@ public static class PdfSummary
         }
 
         CountMachine();
-        var open = await OpenFindingsAsync(findings, cancellationToken);
-        var licensed = statuses.GetValueOrDefault(nameof(LicenseStatus.Licensed));
-        var notReported = statuses.GetValueOrDefault(NotReported);
+        return Inventory(provenance, table.Title, new InventoryCounts(machines, products, statuses, channels), await OpenFindingsAsync(findings, cancellationToken), lines);
+
+        void CountMachine()
+        {
+            if (machine is null)
+            {
+                return;
+            }
+
+            var status = windows?[statusColumn] is long code ? ((LicenseStatus)code).ToString() : InventoryCounts.NotReported;
+            statuses[status] = statuses.GetValueOrDefault(status) + 1;
+            var channel = (string?)windows?[channelColumn] ?? InventoryCounts.NotReported;
+            channels[channel] = channels.GetValueOrDefault(channel) + 1;
+        }
+    }
+
+    /// <summary>
+    /// The inventory's PDF from counts made beforehand (of the same lines: the caller's snapshot), reading only the
+    /// lines it prints from <paramref name="table"/>.
+    /// </summary>
+    public static async Task<PdfReport> InventoryAsync(ReportProvenance provenance, ReportTable table, InventoryCounts counts,
+        IReadOnlyDictionary<(FindingSeverity Severity, string Rule), long> open, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var printed = PrintedColumns.Select(table.IndexOf).ToArray();
+        var lines = new List<IReadOnlyList<string?>>();
+        long rows = 0;
+        await foreach (var row in table.Rows.WithCancellation(cancellationToken))
+        {
+            lines.Add([.. printed.Select(i => Text(row[i]))]);
+            ExportProgress.Count(ref rows, progress);
+            if (lines.Count == MaxTableRows + 1)
+            {
+                break;
+            }
+        }
+
+        return Inventory(provenance, table.Title, counts, open, lines);
+    }
+
+    private static PdfReport Inventory(ReportProvenance provenance, string title, InventoryCounts counts,
+        IReadOnlyDictionary<(FindingSeverity Severity, string Rule), long> open, List<IReadOnlyList<string?>> lines)
+    {
+        var machines = counts.Machines;
+        var licensed = counts.Statuses.GetValueOrDefault(nameof(LicenseStatus.Licensed));
+        var notReported = counts.Statuses.GetValueOrDefault(InventoryCounts.NotReported);
         return new PdfReport(
             provenance.Title,
             provenance.FiltersText,
@@ -121,38 +161,23 @@ public static class PdfSummary
                 new("Machines", machines.ToString("N0", CultureInfo.InvariantCulture)),
                 new("Windows licensed", machines == 0 ? "0" : $"{licensed:N0} ({(double)licensed / machines:P0})"),
                 new("Not licensed", (machines - licensed - notReported).ToString("N0", CultureInfo.InvariantCulture)),
-                new("Products", products.ToString("N0", CultureInfo.InvariantCulture)),
+                new("Products", counts.Products.ToString("N0", CultureInfo.InvariantCulture)),
             ],
             [
-                new PdfChart("Machines by Windows licence status", [.. Order(statuses, [.. Enum.GetNames<LicenseStatus>(), NotReported])]),
-                new PdfChart("Machines by Windows channel", [.. channels.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)]),
+                new PdfChart("Machines by Windows licence status", [.. Order(counts.Statuses, [.. Enum.GetNames<LicenseStatus>(), InventoryCounts.NotReported])]),
+                new PdfChart("Machines by Windows channel", [.. counts.Channels.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)]),
                 new PdfChart("Top findings: open and acknowledged flags by rule", [.. open
                     .OrderByDescending(c => c.Key.Severity).ThenByDescending(c => c.Value).ThenBy(c => c.Key.Rule, StringComparer.Ordinal).Take(10)
                     .Select(c => new KeyValuePair<string, long>($"{c.Key.Severity}: {Components.Display.RuleName(c.Key.Rule)}", c.Value))]),
             ],
-            [new PdfTable(table.Title, ["Host", "Edition", "Product", "Channel", "Key", "Status", "KMS host", "Last seen"], [13, 11, 28, 8, 8, 10, 12, 12], Lines(lines), MaxTableRows)],
+            [new PdfTable(title, ["Host", "Edition", "Product", "Channel", "Key", "Status", "KMS host", "Last seen"], [13, 11, 28, 8, 8, 10, 12, 12], Lines(lines), MaxTableRows)],
             Footnote(provenance) + " Counts are per machine, by its Windows licence (the licensed one when it has several); \"not licensed\" is every status but Licensed.");
-
-        void CountMachine()
-        {
-            if (machine is null)
-            {
-                return;
-            }
-
-            var status = windows?[statusColumn] is long code ? ((LicenseStatus)code).ToString() : NotReported;
-            statuses[status] = statuses.GetValueOrDefault(status) + 1;
-            var channel = (string?)windows?[channelColumn] ?? NotReported;
-            channels[channel] = channels.GetValueOrDefault(channel) + 1;
-        }
     }
-
-    private const string NotReported = "No Windows reported";
 
     /// <summary>Flags still to deal with (open or acknowledged), counted by severity and rule.</summary>
     private static async Task<Dictionary<(FindingSeverity Severity, string Rule), long>> OpenFindingsAsync(ReportTable findings, CancellationToken cancellationToken)
     {
-        var (state, severity, rule) = (ColumnOf(findings, "state"), ColumnOf(findings, "severity"), ColumnOf(findings, "rule"));
+        var (state, severity, rule) = (findings.IndexOf("state"), findings.IndexOf("severity"), findings.IndexOf("rule"));
         var counts = new Dictionary<(FindingSeverity, string), long>();
         await foreach (var row in findings.Rows.WithCancellation(cancellationToken))
         {
@@ -166,7 +191,7 @@ public static class PdfSummary
         return counts;
     }
 
-    private static IEnumerable<KeyValuePair<string, long>> Order(Dictionary<string, long> counts, string[] order) =>
+    private static IEnumerable<KeyValuePair<string, long>> Order(IReadOnlyDictionary<string, long> counts, string[] order) =>
         order.Where(counts.ContainsKey).Concat(counts.Keys.Except(order).Order(StringComparer.Ordinal)).Select(k => new KeyValuePair<string, long>(k, counts[k]));
 
     private static async IAsyncEnumerable<IReadOnlyList<string?>> Lines(List<IReadOnlyList<string?>> lines)
@@ -185,4 +210,11 @@ public static class PdfSummary
         long number => number.ToString(CultureInfo.InvariantCulture),
         var text => (string)text,
     };
+}
+
+/// <summary>An inventory's summary: machines by their Windows licence status and channel, and products.</summary>
+public sealed record InventoryCounts(long Machines, long Products, IReadOnlyDictionary<string, long> Statuses, IReadOnlyDictionary<string, long> Channels)
+{
+    /// <summary>The status and channel of a machine without a Windows product.</summary>
+    public const string NotReported = "No Windows reported";
 }

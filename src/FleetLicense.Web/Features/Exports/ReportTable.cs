@@ -22,7 +22,25 @@ public sealed record ReportColumn(string Name, ColumnType Type, double Width);
 /// per column, a <see cref="string"/>, a <see cref="long"/> or a <see cref="DateTimeOffset"/> (by its
 /// <see cref="ColumnType"/>), or null.
 /// </summary>
-public sealed record ReportTable(string Title, IReadOnlyList<ReportColumn> Columns, IAsyncEnumerable<object?[]> Rows);
+public sealed record ReportTable(string Title, IReadOnlyList<ReportColumn> Columns, IAsyncEnumerable<object?[]> Rows)
+{
+    /// <summary>The position of the column named <paramref name="column"/> in each row.</summary>
+    public int IndexOf(string column) => IndexOf(Columns, column);
+
+    /// <inheritdoc cref="IndexOf(string)"/>
+    public static int IndexOf(IReadOnlyList<ReportColumn> columns, string column)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (columns[i].Name == column)
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException($"The report has no column \"{column}\".", nameof(column));
+    }
+}
 
 /// <summary>
 /// What every page and cover of an export says about where its numbers come from: the export, its filters (the
