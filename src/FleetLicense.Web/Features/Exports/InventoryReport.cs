@@ -132,7 +132,7 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
     /// Every machine's history up to <paramref name="asOf"/>, replayed in order (the latest value of each fact wins),
     /// then the grid's licensing filters on the state that replay rebuilt. Machine facts history does not keep
     /// (host name, serial, manufacturer, model) are today's. PostgreSQL hands over only the rows a replay needs
-    /// (<see cref="AsOfQuery"/>), about one per product and machine instead of every change, already in host-name
+    /// (<see cref="MachineHistoryStore.InventoryAsOf"/>), about one per product and machine instead of every change, already in host-name
     /// order; they are read straight from the reader, a machine at a time.
     /// </summary>
     private async IAsyncEnumerable<object?[]> AsOfRowsAsync(MachineFilter filter, DateTimeOffset asOf, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -140,7 +140,7 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         // The first row comes once PostgreSQL has sorted the history up to the instant (a minute at 30M rows on a
         // small box): longer than the default 30-s timeout. An export is cancelled through its token instead.
-        await using var command = new NpgsqlCommand(AsOfQuery, connection) { CommandTimeout = 0 };
+        await using var command = new NpgsqlCommand(MachineHistoryStore.InventoryAsOf, connection) { CommandTimeout = 0 };
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = asOf.ToUniversalTime() });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Manufacturer, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Model, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
@@ -188,42 +188,6 @@ public sealed class InventoryReport(IDbContextFactory<FleetLicenseDbContext> dbF
 
         string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
     }
-
-    /// <summary>
-    /// Every machine the manufacturer and model filters select ($2, $3: equality, as <see cref="MachineGrid"/> has
-    /// them; null matches all), in host-name order, each with the history rows up to $1 a replay needs, oldest
-    /// first (a machine without history has one line of nulls). Of each (product, field) only the latest row can
-    /// matter, and also the latest with a product name and the latest with an edition (legacy rows may lack either):
-    /// the <c>DISTINCT ON</c>. Of those, rows older than their product's last <see cref="HistoryField.Product"/> row
-    /// (which resets the product when it is replayed: a product removed and added again starts afresh) and rows of
-    /// products without one cannot change the replay and stay in the database, but for one row per machine, which
-    /// says that it reported by then. One sort of the history up to $1 (no sort of it by host name), then a sort of
-    /// about one row per product.
-    /// </summary>
-    private const string AsOfQuery = """
-        SELECT m.id, m.hostname, m.serial_number, m.enrolled_at, r.id, r.at, r.product_key, r.product_name, r.product_kind, r.field, r.new_status,
-               r.new_channel, r.new_partial_key, r.new_fingerprint_prefix, r.new_kms_host, r.new_edition, r.legacy_new_value
-        FROM machines m
-        LEFT JOIN (
-            SELECT *
-            FROM (
-                SELECT latest.*,
-                       row_number() OVER (PARTITION BY machine_id) AS nth,
-                       max(at) FILTER (WHERE field = 'product') OVER (PARTITION BY machine_id, product_key) AS product_at
-                FROM (
-                    SELECT DISTINCT ON (machine_id, product_key, field, product_name IS NULL, new_edition IS NULL)
-                           machine_id, id, at, product_key, product_name, product_kind, field, new_status, new_channel, new_partial_key,
-                           new_fingerprint_prefix, new_kms_host, new_edition, legacy_new_value
-                    FROM machine_history
-                    WHERE at <= $1
-                    ORDER BY machine_id, product_key, field, product_name IS NULL, new_edition IS NULL, at DESC, id DESC
-                ) latest
-            ) needed
-            WHERE nth = 1 OR field = 'edition' OR at >= product_at
-        ) r ON r.machine_id = m.id
-        WHERE ($2 IS NULL OR m.manufacturer = $2) AND ($3 IS NULL OR m.model = $3)
-        ORDER BY m.hostname, m.id, r.at, r.id
-        """;
 
     private static object?[] Row(Guid machineId, string hostname, string? serial, string? edition, string? product, string? kind, string? channel, string? partialKey,
         string? fingerprint, int? status, long? graceMinutes, string? kmsHost, DateTimeOffset? lastSeen) =>

@@ -7,11 +7,47 @@ namespace FleetLicense.Web.Features.Machines;
 public sealed record LicensedOnDay(DateOnly Day, long Licensed, long Products);
 
 /// <summary>
-/// Every SQL statement on <c>machine_history</c>: the projector's insert and the Overview's trend. The timeline and
+/// Every SQL statement on <c>machine_history</c>: the projector's insert, the Overview's trend and the as-of inventory export. The timeline and
 /// as-of queries are EF Core (<see cref="MachineQueries"/>). Why these are SQL: docs/decisions/0006-raw-sql-kept.md.
 /// </summary>
 public static class MachineHistoryStore
 {
+    /// <summary>
+    /// The inventory export as of an instant ($1; $2, $3: manufacturer and model, or null; a field, not a constant, so the text stays in this store):     /// Every machine the manufacturer and model filters select ($2, $3: equality, as <see cref="MachineGrid"/> has
+    /// them; null matches all), in host-name order, each with the history rows up to $1 a replay needs, oldest
+    /// first (a machine without history has one line of nulls). Of each (product, field) only the latest row can
+    /// matter, and also the latest with a product name and the latest with an edition (legacy rows may lack either):
+    /// the <c>DISTINCT ON</c>. Of those, rows older than their product's last <see cref="HistoryField.Product"/> row
+    /// (which resets the product when it is replayed: a product removed and added again starts afresh) and rows of
+    /// products without one cannot change the replay and stay in the database, but for one row per machine, which
+    /// says that it reported by then. One sort of the history up to $1 (no sort of it by host name), then a sort of
+    /// about one row per product.
+    /// </summary>
+    public static readonly string InventoryAsOf = """
+        SELECT m.id, m.hostname, m.serial_number, m.enrolled_at, r.id, r.at, r.product_key, r.product_name, r.product_kind, r.field, r.new_status,
+               r.new_channel, r.new_partial_key, r.new_fingerprint_prefix, r.new_kms_host, r.new_edition, r.legacy_new_value
+        FROM machines m
+        LEFT JOIN (
+            SELECT *
+            FROM (
+                SELECT latest.*,
+                       row_number() OVER (PARTITION BY machine_id) AS nth,
+                       max(at) FILTER (WHERE field = 'product') OVER (PARTITION BY machine_id, product_key) AS product_at
+                FROM (
+                    SELECT DISTINCT ON (machine_id, product_key, field, product_name IS NULL, new_edition IS NULL)
+                           machine_id, id, at, product_key, product_name, product_kind, field, new_status, new_channel, new_partial_key,
+                           new_fingerprint_prefix, new_kms_host, new_edition, legacy_new_value
+                    FROM machine_history
+                    WHERE at <= $1
+                    ORDER BY machine_id, product_key, field, product_name IS NULL, new_edition IS NULL, at DESC, id DESC
+                ) latest
+            ) needed
+            WHERE nth = 1 OR field = 'edition' OR at >= product_at
+        ) r ON r.machine_id = m.id
+        WHERE ($2 IS NULL OR m.manufacturer = $2) AND ($3 IS NULL OR m.model = $3)
+        ORDER BY m.hostname, m.id, r.at, r.id
+        """;
+
     /// <summary>Appends <paramref name="history"/> in one insert (nothing when it is empty).</summary>
     public static void AddInsert(NpgsqlBatch batch, List<HistoryChange> history)
     {
