@@ -90,6 +90,8 @@ public sealed class ExportsTests(PostgresFixture postgres, BrowserFixture browse
             {
                 await page.GetByTestId("run-export").ClickAsync();
                 await Expect(page.GetByTestId("export-row")).ToHaveCountAsync(3);
+                // Running (a node claimed it), not merely queued: a queued one is cancelled before it starts.
+                await Expect(page.GetByTestId("export-state").First).ToHaveTextAsync("Running");
                 await page.GetByTestId("cancel-export").ClickAsync();
                 await Expect(page.GetByTestId("export-progress-text")).ToContainTextAsync("Cancelling (alex.auditor asked)");
             }
