@@ -27,6 +27,11 @@ public sealed record Caller(ClaimsPrincipal User, string? Address, string? UserA
     public static Caller Outsider(string name, HttpContext http) =>
         new(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)])), http.Connection.RemoteIpAddress?.ToString(), UserAgentOf(http));
 
+    /// <summary>A user named for the trail where no request carries them: work done later on their behalf (a background export).</summary>
+    public static Caller Named(string name, Guid? userId) =>
+        new(new ClaimsPrincipal(new ClaimsIdentity(userId is { } id ? [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.NameIdentifier, id.ToString())] : [new Claim(ClaimTypes.Name, name)])),
+            null, null);
+
     /// <summary>This call from the same address and browser, made by <paramref name="user"/> (who signs in, or is being created by signing in).</summary>
     public Caller ActingAs(FleetUser user) =>
         this with { User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Name, user.UserName!)])) };

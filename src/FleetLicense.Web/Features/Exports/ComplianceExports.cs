@@ -88,20 +88,8 @@ public sealed class ComplianceExports(
     public async Task<ExportSummary> QueueAsync(Caller caller, ExportRequest request, CancellationToken cancellationToken)
     {
         await permissions.RequireAsync(caller, FleetPolicies.ReadRaw, "export reports");
-        if (!ExportFormats.All.Contains(request.Format))
-        {
-            throw new InvalidInputException("format", $"Choose one of the formats: {string.Join(", ", ExportFormats.All)}.");
-        }
-
         var now = time.GetUtcNow();
-        if (request.AsOf is { } asOf && (asOf > now || asOf.Year < 2000))
-        {
-            throw new InvalidInputException("asOf", $"An instant in the past, after 2000 ({asOf:u} is not); leave it out for the live state.");
-        }
-
-        var filter = FilterOf(request.Filters);
-        // Refuses an unknown report, or filters and as-of it cannot answer, now rather than in the background.
-        _ = reports.Table(request.Report, filter, request.AsOf);
+        var filter = Check(request.Report, request.Format, request.Filters, request.AsOf, now);
         var export = new Export
         {
             Report = request.Report,
@@ -236,6 +224,28 @@ public sealed class ComplianceExports(
                 : new ExportVerification(false, hex, $"The content is that of export {export.Id}, but its stored signature does not verify with key {export.SigningKeyId}: the export's record was altered.", Summary(export));
         await trail.RecordAsync(caller, new AuditRecord(AuditActions.ExportVerified, export?.FileName, After: new { result.Matches, Sha256 = hex }), cancellationToken);
         return result;
+    }
+
+    /// <summary>
+    /// The filter of a report asked for in <paramref name="format"/>, or the field it cannot be made with: an unknown
+    /// format or report, an as-of not in the past, filters the report cannot answer (as of a past instant). Checked
+    /// when it is asked for, rather than when a node writes it in the background.
+    /// </summary>
+    internal MachineFilter Check(string report, string format, string? filters, DateTimeOffset? asOf, DateTimeOffset now)
+    {
+        if (!ExportFormats.All.Contains(format))
+        {
+            throw new InvalidInputException("format", $"Choose one of the formats: {string.Join(", ", ExportFormats.All)}.");
+        }
+
+        if (asOf is { } at && (at > now || at.Year < 2000))
+        {
+            throw new InvalidInputException("asOf", $"An instant in the past, after 2000 ({at:u} is not); leave it out for the live state.");
+        }
+
+        var filter = FilterOf(filters);
+        _ = reports.Table(report, filter, asOf);
+        return filter;
     }
 
     /// <summary>A grid query string as a filter; what the grid ignores (unknown keys, bad values) the export ignores too.</summary>

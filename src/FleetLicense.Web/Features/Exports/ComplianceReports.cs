@@ -168,11 +168,21 @@ public sealed class ComplianceReports(IDbContextFactory<FleetLicenseDbContext> d
     }
 
     /// <summary>
+    /// The report's PDF (summary and tables) from <paramref name="table"/>, its <see cref="Table"/>: the live
+    /// inventory is counted by PostgreSQL instead (<see cref="LiveInventoryPdfAsync"/>), the others as they are read.
+    /// </summary>
+    public async Task<PdfReport> PdfAsync(string report, ReportProvenance provenance, ReportTable table, MachineFilter filter, DateTimeOffset? asOf, IProgress<long>? progress,
+        CancellationToken cancellationToken) =>
+        report == ExportReports.Inventory && asOf is null
+            ? await LiveInventoryPdfAsync(provenance, filter, progress, cancellationToken)
+            : await PdfSummary.ReportAsync(report, provenance, table, Table(ExportReports.SuspiciousKeys, filter, asOf), progress, cancellationToken);
+
+    /// <summary>
     /// The live inventory's PDF: its summary counted by PostgreSQL (<see cref="InventoryReport.LiveCountsAsync"/>,
     /// the open findings grouped by severity and rule) and only the lines it prints read, all in one repeatable-read
     /// transaction, so that the counts are of the very lines the table lists even while reports arrive.
     /// </summary>
-    public async Task<PdfReport> LiveInventoryPdfAsync(ReportProvenance provenance, MachineFilter filter, IProgress<long>? progress, CancellationToken cancellationToken)
+    private async Task<PdfReport> LiveInventoryPdfAsync(ReportProvenance provenance, MachineFilter filter, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using FleetLicense.Web.Data;
 using FleetLicense.Web.Features.Accounts;
 using FleetLicense.Web.Features.Audit;
@@ -166,10 +165,7 @@ public sealed partial class ExportRunner(
             export.RowCount = export.Format switch
             {
                 ExportFormats.Xlsx => await XlsxReportWriter.WriteAsync(provenance, [table], hashing, run, cancellationToken),
-                ExportFormats.Pdf => await PdfReportWriter.WriteAsync(
-                    export.Report == ExportReports.Inventory && export.AsOf is null
-                        ? await reports.LiveInventoryPdfAsync(provenance, filter, run, cancellationToken)
-                        : await PdfSummary.ReportAsync(export.Report, provenance, table, reports.Table(ExportReports.SuspiciousKeys, filter, export.AsOf), run, cancellationToken),
+                ExportFormats.Pdf => await PdfReportWriter.WriteAsync(await reports.PdfAsync(export.Report, provenance, table, filter, export.AsOf, run, cancellationToken),
                     hashing, null, cancellationToken),
                 _ => await CsvReportWriter.WriteAsync(table, hashing, export.ByteOrderMark, run, cancellationToken),
             };
@@ -261,7 +257,8 @@ public sealed partial class ExportRunner(
         }
 
         await schedules.NotifyAsync(db, export, cancellationToken);
-        await trail.AppendAsync(db, RequesterOf(export), [new AuditRecord(AuditActions.ExportCreated, export.FileName, After: new
+        // The export is recorded as its requester's, wherever it was written.
+        await trail.AppendAsync(db, Caller.Named(export.RequestedBy, export.RequestedById), [new AuditRecord(AuditActions.ExportCreated, export.FileName, After: new
         {
             export.Report,
             export.Format,
@@ -293,18 +290,6 @@ public sealed partial class ExportRunner(
         await db.Exports.Where(e => e.Id == export.Id && e.Attempts == export.Attempts && e.State == ExportState.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.State, ExportState.Queued).SetProperty(e => e.Node, (string?)null).SetProperty(e => e.RowsDone, 0), CancellationToken.None);
         await db.ExportChunks.Where(c => c.ExportId == export.Id).ExecuteDeleteAsync(CancellationToken.None);
-    }
-
-    /// <summary>The person who asked: the export is recorded as theirs, wherever it was written.</summary>
-    private static Caller RequesterOf(Export export)
-    {
-        List<Claim> claims = [new(ClaimTypes.Name, export.RequestedBy)];
-        if (export.RequestedById is { } id)
-        {
-            claims.Add(new(ClaimTypes.NameIdentifier, id.ToString()));
-        }
-
-        return new Caller(new ClaimsPrincipal(new ClaimsIdentity(claims, "export")), null, null);
     }
 
     /// <summary>One attempt in flight: the rows the writer reported (read by the beat), and why it was stopped.</summary>

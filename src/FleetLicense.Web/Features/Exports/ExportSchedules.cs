@@ -81,7 +81,7 @@ public sealed record ExportScheduleSummary(long Id, string Name, string Cron, st
 /// </summary>
 public sealed class ExportSchedules(
     IDbContextFactory<FleetLicenseDbContext> dbFactory,
-    ComplianceReports reports,
+    ComplianceExports exports,
     ISchedulerFactory schedulers,
     AuditTrail trail,
     Permissions permissions,
@@ -109,15 +109,10 @@ public sealed class ExportSchedules(
 
         InputGuard.Require(("name", name));
         var cron = (request.Cron ?? "").Trim();
-        var next = NextAfter(cron, time.GetUtcNow())
+        var now = time.GetUtcNow();
+        var next = NextAfter(cron, now)
             ?? throw new InvalidInputException("cron", $"'{cron}' is not a Quartz cron expression that fires again (seconds minutes hours day-of-month month day-of-week, in UTC; e.g. '0 0 6 1 * ?', 06:00 on the 1st).");
-        if (!ExportFormats.All.Contains(request.Format))
-        {
-            throw new InvalidInputException("format", $"Choose one of the formats: {string.Join(", ", ExportFormats.All)}.");
-        }
-
-        var filter = ComplianceExports.FilterOf(request.Filters);
-        _ = reports.Table(request.Report, filter, null);
+        var filter = exports.Check(request.Report, request.Format, request.Filters, null, now);
         var schedule = new ExportSchedule
         {
             Name = name,
@@ -128,7 +123,7 @@ public sealed class ExportSchedules(
             Recipients = RecipientsOf(request.Recipients),
             Owner = caller.Name,
             OwnerId = caller.UserId,
-            CreatedAt = time.GetUtcNow(),
+            CreatedAt = now,
             NextRunAt = next,
         };
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
