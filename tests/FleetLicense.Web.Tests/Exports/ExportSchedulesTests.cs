@@ -63,6 +63,8 @@ public sealed class ExportSchedulesTests(PostgresFixture postgres)
     [InlineData(2, "cron", "0 0 6 1 * ? 2001", "audit@example.com")]
     [InlineData(3, "recipients", "0 0 6 1 * ?", "audit@example.com, not an address")]
     [InlineData(4, "recipients", "0 0 6 1 * ?", "Eve <eve@example.com>")]
+    // A valid expression, but longer than a schedule keeps (200 characters).
+    [InlineData(5, "cron", "0 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23 * * ?", "audit@example.com")]
     public async Task AScheduleThatCannotRunOrMail_IsRefused_NamingTheField(int @case, string field, string cron, string recipients)
     {
         await using var app = await IngestionApp.StartAsync(postgres, $"export_schedule_refused_{@case}");

@@ -110,6 +110,11 @@ public sealed class ExportSchedules(
         InputGuard.Require(("name", name));
         var cron = (request.Cron ?? "").Trim();
         var now = time.GetUtcNow();
+        if (cron.Length > 200)
+        {
+            throw new InvalidInputException("cron", "At most 200 characters of cron expression.");
+        }
+
         var next = NextAfter(cron, now)
             ?? throw new InvalidInputException("cron", $"'{cron}' is not a Quartz cron expression that fires again (seconds minutes hours day-of-month month day-of-week, in UTC; e.g. '0 0 6 1 * ?', 06:00 on the 1st).");
         var filter = exports.Check(request.Report, request.Format, request.Filters, null, now);
